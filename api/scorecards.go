@@ -1,0 +1,187 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/steward-sh/steward/scorecard"
+)
+
+// Scorecards gives the API the KPI engine's answers.
+type Scorecards interface {
+	// Current is the snapshot as of now, including every stored record.
+	Current(ctx context.Context) (*scorecard.Snapshot, error)
+	// At computes the snapshot as of any evaluation time.
+	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+}
+
+// KPIView is one KPI of a scorecard as the API shows it.
+type KPIView struct {
+	Value     *float64 `json:"value"`
+	Objective *float64 `json:"objective"`
+	Warning   *float64 `json:"warning"`
+	Status    *string  `json:"status"`
+	Previous  *float64 `json:"previous"`
+	Delta     *float64 `json:"delta"`
+}
+
+// CardView is one scorecard as the API shows it.
+type CardView struct {
+	Role    scorecard.Role     `json:"role"`
+	Subject string             `json:"subject"`
+	Score   *float64           `json:"score"`
+	KPIs    map[string]KPIView `json:"kpis"`
+}
+
+// ScorecardsView is the answer of GET /api/v1/scorecards.
+type ScorecardsView struct {
+	At         time.Time  `json:"at"`
+	Window     string     `json:"window"`
+	Scorecards []CardView `json:"scorecards"`
+}
+
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// View shapes a snapshot's cards for the API.
+func View(s *scorecard.Snapshot, window string, cards []scorecard.Card) ScorecardsView {
+	out := ScorecardsView{At: s.At, Window: window, Scorecards: make([]CardView, 0, len(cards))}
+	for i := range cards {
+		c := &cards[i]
+		cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), KPIs: make(map[string]KPIView, len(c.Defined))}
+		for _, k := range c.Defined {
+			kv := KPIView{Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k))}
+			if o, ok := s.Objectives[k.Name()]; ok {
+				kv.Objective = num(o.Objective)
+				if o.Warning != nil {
+					kv.Warning = num(*o.Warning)
+				}
+				st := c.Status[k].String()
+				kv.Status = &st
+			}
+			cv.KPIs[k.Name()] = kv
+		}
+		out.Scorecards = append(out.Scorecards, cv)
+	}
+	return out
+}
+
+func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var role scorecard.Role
+	if v := q.Get("role"); v != "" {
+		var err error
+		if role, err = scorecard.ParseRole(v); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	var snap *scorecard.Snapshot
+	var err error
+	if v := q.Get("at"); v != "" {
+		at, perr := time.Parse(time.RFC3339Nano, v)
+		if perr != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", v))
+			return
+		}
+		snap, err = s.opts.Scorecards.At(r.Context(), at)
+	} else {
+		snap, err = s.opts.Scorecards.Current(r.Context())
+	}
+	if err != nil {
+		s.opts.Logger.Error("scorecards", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "scorecards unavailable: "+err.Error())
+		return
+	}
+	window, ok := pickWindow(snap, q.Get("window"))
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
+		return
+	}
+	subject := q.Get("subject")
+	cards := snap.Find(window, role, subject)
+	if subject != "" && len(cards) == 0 {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no subject %q with role %q", subject, role))
+		return
+	}
+	view := View(snap, window, cards)
+	switch q.Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, view)
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		writeCSV(w, view)
+	default:
+		writeError(w, http.StatusBadRequest, "format must be json or csv")
+	}
+}
+
+// pickWindow defaults to 30d when configured, else the first window.
+func pickWindow(s *scorecard.Snapshot, want string) (string, bool) {
+	if want == "" {
+		for _, w := range s.Windows {
+			if w.Name == "30d" {
+				return w.Name, true
+			}
+		}
+		if len(s.Windows) > 0 {
+			return s.Windows[0].Name, true
+		}
+		return "", false
+	}
+	for _, w := range s.Windows {
+		if w.Name == want {
+			return want, true
+		}
+	}
+	return "", false
+}
+
+func windowNames(s *scorecard.Snapshot) string {
+	out := ""
+	for i, w := range s.Windows {
+		if i > 0 {
+			out += ", "
+		}
+		out += w.Name
+	}
+	return out
+}
+
+// writeCSV writes one row per subject and KPI, in API order.
+func writeCSV(w http.ResponseWriter, v ScorecardsView) {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"at", "window", "role", "subject", "score", "kpi", "value", "objective", "warning", "status", "previous", "delta"})
+	at := v.At.Format(time.RFC3339)
+	for _, c := range v.Scorecards {
+		for _, k := range scorecard.AllKPIs() {
+			kv, ok := c.KPIs[k.Name()]
+			if !ok {
+				continue
+			}
+			status := ""
+			if kv.Status != nil {
+				status = *kv.Status
+			}
+			_ = cw.Write([]string{at, v.Window, string(c.Role), c.Subject, fmtNum(c.Score), k.Name(),
+				fmtNum(kv.Value), fmtNum(kv.Objective), fmtNum(kv.Warning), status, fmtNum(kv.Previous), fmtNum(kv.Delta)})
+		}
+	}
+	cw.Flush()
+}
+
+func fmtNum(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}

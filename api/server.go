@@ -1,0 +1,76 @@
+// Package api serves Steward's HTTP API: record ingest, health, readiness and
+// config reload. It speaks JSON over net/http and reaches storage and KPIs only
+// through the interfaces it is given; it wires no concrete store itself.
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/steward-sh/steward/record"
+)
+
+// DefaultMaxBodyBytes bounds an ingest request body (413 past it).
+const DefaultMaxBodyBytes = 32 << 20
+
+// Options configure a Server. Store and Logger are required.
+type Options struct {
+	Store  record.Store
+	Logger *slog.Logger
+	// MaxBodyBytes bounds ingest bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Ready reports whether the daemon can serve (config loaded and so on),
+	// beyond the store being reachable, which the server checks itself.
+	Ready func() error
+	// Reload reloads the configuration; nil disables POST /-/reload.
+	Reload func() error
+	// Scorecards answers GET /api/v1/scorecards; nil leaves it out.
+	Scorecards Scorecards
+	// Ingested is called after records were stored, so KPIs can be
+	// recomputed soon. It must not block.
+	Ingested func()
+}
+
+// Server is Steward's HTTP API.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New builds a Server with its routes.
+func New(opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Ingested == nil {
+		opts.Ingested = func() {}
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))
+	s.mux.HandleFunc("POST /api/v1/changes", s.ingest(record.KindChange))
+	s.mux.HandleFunc("GET /api/v1/quarantine", s.quarantine)
+	if opts.Scorecards != nil {
+		s.mux.HandleFunc("GET /api/v1/scorecards", s.scorecards)
+	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("POST /-/reload", s.reload)
+	return s
+}
+
+// Handle adds a route, for parts of Steward served beside the API (metrics,
+// webhooks, UI).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/steward-sh/steward/api"
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/scorecard"
+	"github.com/steward-sh/steward/store"
+)
+
+type serveOptions struct {
+	configFile    string
+	listenAddress string
+	logLevel      string
+	logFormat     string
+	interval      time.Duration
+	demo          bool
+	maxBody       int64
+	// listening, if set, receives the bound address (tests listen on :0).
+	listening func(addr string)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o serveOptions
+	fs := newFlags("serve", "Run the Steward daemon: ingest API, KPI engine and scorecards.", stderr)
+	fs.StringVar(&o.configFile, "config.file", "steward.yml", "Steward configuration file.")
+	fs.StringVar(&o.listenAddress, "web.listen-address", ":9470", "Address to listen on for the API and metrics.")
+	fs.StringVar(&o.logLevel, "log.level", "info", "Log level: debug, info, warn, error.")
+	fs.StringVar(&o.logFormat, "log.format", "logfmt", "Log format: logfmt or json.")
+	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed (also after every ingest).")
+	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
+	fs.Int64Var(&o.maxBody, "web.max-body-bytes", api.DefaultMaxBodyBytes, "Largest ingest request body accepted (413 past it).")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, o, logger)
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "logfmt":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log.format: %q is neither logfmt nor json", format)
+}
+
+// liveConfig holds the config in force and swaps it on reload, keeping the
+// old one when the new one is invalid.
+type liveConfig struct {
+	path    string
+	logger  *slog.Logger
+	mu      sync.Mutex // serializes reloads
+	current atomic.Pointer[config.Config]
+}
+
+func (l *liveConfig) get() *config.Config { return l.current.Load() }
+
+func (l *liveConfig) reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cfg, err := config.Load(l.path)
+	if err != nil {
+		l.logger.Error("config reload failed; the previous config stays in force", "file", l.path, "err", err)
+		return err
+	}
+	if old := l.get(); old != nil && old.Storage != cfg.Storage {
+		err := errors.New("storage settings changed: restart Steward to use them")
+		l.logger.Error("config reload refused; the previous config stays in force", "file", l.path, "err", err)
+		return err
+	}
+	l.current.Store(cfg)
+	l.logger.Info("config reloaded", "file", l.path)
+	return nil
+}
+
+func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
+	cfg, err := config.Load(o.configFile)
+	if err != nil {
+		return err
+	}
+	live := &liveConfig{path: o.configFile, logger: logger}
+	live.current.Store(cfg)
+
+	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if o.demo {
+		if err := loadDemo(ctx, st, cfg, logger); err != nil {
+			return err
+		}
+	}
+
+	engine := scorecard.New(scorecard.Options{Store: st, Config: live.get, Logger: logger})
+	srv := api.New(api.Options{
+		Store: st, Logger: logger, MaxBodyBytes: o.maxBody,
+		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify,
+	})
+
+	ln, err := net.Listen("tcp", o.listenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listenAddress, err)
+	}
+	if o.listening != nil {
+		o.listening(ln.Addr().String())
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { engine.Run(ctx, o.interval) })
+	wg.Go(func() { reloadOnHUP(ctx, live) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	logger.Info("Steward is listening", "address", ln.Addr().String(), "store", cfg.Storage.Driver, "config", o.configFile, "version", version)
+
+	select {
+	case err := <-errc:
+		cancel()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down; finishing requests in flight")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	err = httpSrv.Shutdown(shutdownCtx)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func reloadOnHUP(ctx context.Context, live *liveConfig) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = live.reload() // logged by reload
+		}
+	}
+}
+
+// loadDemo fills an empty store with generated records for the configured
+// systems, so a newcomer sees real scorecards at once.
+func loadDemo(ctx context.Context, st record.Store, cfg *config.Config, logger *slog.Logger) error {
+	inc, err := st.Incidents(ctx, 0, 1)
+	if err != nil {
+		return err
+	}
+	chg, err := st.Changes(ctx, 0, 1)
+	if err != nil {
+		return err
+	}
+	if len(inc) > 0 || len(chg) > 0 {
+		return nil
+	}
+	opts := generate.DefaultOptions()
+	opts.To = time.Now().UTC().Truncate(time.Hour)
+	opts.From = opts.To.AddDate(0, 0, -180)
+	incidents, changes := generate.Records(cfg, opts)
+	if err := st.Write(ctx, record.Batch{Incidents: incidents, Changes: changes}); err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	logger.Info("store was empty: loaded demo data", "incidents", len(incidents), "changes", len(changes))
+	return nil
+}

@@ -1,0 +1,171 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func (d *decoder) policy(n *yaml.Node, p *Policy) {
+	const where = "policy"
+	d.fields(n, where, map[string]func(*yaml.Node){
+		"change_failure_from_incidents": func(v *yaml.Node) {
+			if b, ok := d.boolean(v, at(where, "change_failure_from_incidents")); ok {
+				p.ChangeFailureFromIncidents = b
+			}
+		},
+		"change_environments": func(v *yaml.Node) {
+			envs, ok := d.strs(v, at(where, "change_environments"))
+			if !ok {
+				return
+			}
+			if len(envs) == 0 {
+				d.errorf(deref(v), where, "change_environments is empty: no change would count")
+			}
+			p.ChangeEnvironments = envs
+		},
+		"review":       func(v *yaml.Node) { d.review(v, &p.Review) },
+		"sla":          func(v *yaml.Node) { p.SLA = d.sla(v) },
+		"availability": func(v *yaml.Node) { d.availability(v, &p.Availability) },
+	})
+}
+
+func (d *decoder) review(n *yaml.Node, r *ReviewPolicy) {
+	const where = "policy.review"
+	d.fields(n, where, map[string]func(*yaml.Node){
+		"severity_threshold": func(v *yaml.Node) {
+			t, ok := d.integer(v, at(where, "severity_threshold"))
+			if !ok {
+				return
+			}
+			if t < 0 || t > 5 {
+				d.errorf(deref(v), where, "severity_threshold %d is out of range 0..5", t)
+			}
+			r.SeverityThreshold = t
+		},
+		"due": func(v *yaml.Node) {
+			if due, ok := d.duration(v, at(where, "due")); ok {
+				r.Due = due
+			}
+		},
+	})
+}
+
+// sla decodes resolution targets by severity. Keys may be quoted ("1") or
+// not (1): YAML makes the second an integer, the meaning is the same.
+func (d *decoder) sla(n *yaml.Node) map[int]time.Duration {
+	const where = "policy.sla"
+	out := map[int]time.Duration{}
+	entries, _ := d.mapping(n, where)
+	for _, p := range entries {
+		sev, err := strconv.Atoi(strings.TrimSpace(p.key.Value))
+		if err != nil || sev < 1 || sev > 5 {
+			d.errorf(p.key, where, "severity %q is not one of 1..5", p.key.Value)
+			continue
+		}
+		if _, dup := out[sev]; dup {
+			d.errorf(p.key, where, "severity %d is given twice", sev)
+			continue
+		}
+		target, ok := d.duration(p.value, at(where, fmt.Sprintf("severity %d", sev)))
+		if !ok {
+			continue
+		}
+		if target <= 0 {
+			d.errorf(deref(p.value), where, "target for severity %d is not positive", sev)
+			continue
+		}
+		out[sev] = target
+	}
+	return out
+}
+
+func (d *decoder) availability(n *yaml.Node, a *AvailabilityPolicy) {
+	const where = "policy.availability"
+	d.fields(n, where, map[string]func(*yaml.Node){
+		"degraded_weight": func(v *yaml.Node) {
+			w, ok := d.number(v, at(where, "degraded_weight"))
+			if !ok {
+				return
+			}
+			if w < 0 || w > 1 {
+				d.errorf(deref(v), where, "degraded_weight %g is out of range 0..1", w)
+			}
+			a.DegradedWeight = w
+		},
+	})
+}
+
+func (d *decoder) objectives(n *yaml.Node) map[string]Objective {
+	const where = "objectives"
+	out := map[string]Objective{}
+	entries, _ := d.mapping(n, where)
+	for _, p := range entries {
+		kpi := p.key.Value
+		if !isKPI(kpi) {
+			d.errorf(p.key, where, "unknown KPI %q", kpi)
+			continue
+		}
+		if o, ok := d.objective(p.value, kpi, p.key.Line); ok {
+			out[kpi] = o
+		}
+	}
+	return out
+}
+
+func (d *decoder) objective(n *yaml.Node, kpi string, line int) (Objective, bool) {
+	where := fmt.Sprintf("objective %q", kpi)
+	var o Objective
+	given, valid := false, true
+	ok := d.fields(n, where, map[string]func(*yaml.Node){
+		"objective": func(v *yaml.Node) {
+			o.Objective, given = d.number(v, at(where, "objective"))
+			valid = valid && d.inRange(v, where, kpi, "objective", o.Objective)
+		},
+		"warning": func(v *yaml.Node) {
+			if w, ok := d.number(v, at(where, "warning")); ok {
+				o.Warning = &w
+				valid = valid && d.inRange(v, where, kpi, "warning", w)
+			}
+		},
+	})
+	if !ok {
+		return o, false
+	}
+	if !given {
+		if missing(n, "objective") {
+			d.errs.add(line, "%s: objective is required", where)
+		}
+		return o, false
+	}
+	if o.Warning != nil && valid && better(kpi, *o.Warning, o.Objective) {
+		d.errs.add(line, "%s: warning %g is better than the objective %g", where, *o.Warning, o.Objective)
+		return o, false
+	}
+	return o, valid
+}
+
+// inRange checks that a target is a possible value of kpi: ratios are in
+// 0..1, every other KPI is a count, rate or duration and never negative.
+func (d *decoder) inRange(n *yaml.Node, where, kpi, field string, x float64) bool {
+	switch {
+	case strings.HasSuffix(kpi, "_ratio") && (x < 0 || x > 1):
+		d.errorf(deref(n), where, "%s %g is out of range 0..1", field, x)
+	case x < 0:
+		d.errorf(deref(n), where, "%s %g is negative", field, x)
+	default:
+		return true
+	}
+	return false
+}
+
+// better reports whether a is strictly better than b for kpi.
+func better(kpi string, a, b float64) bool {
+	if HigherIsBetter(kpi) {
+		return a > b
+	}
+	return a < b
+}

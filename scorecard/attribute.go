@@ -1,0 +1,202 @@
+package scorecard
+
+import (
+	"sort"
+
+	"github.com/steward-sh/steward/config"
+)
+
+// tenure is one owner's stretch of a system, [from, to) in unix micros.
+type tenure struct {
+	owner    int32
+	from, to int64
+}
+
+// sysInfo is a configured system with the subjects it is attributed to.
+type sysInfo struct {
+	cfg     *config.System
+	subject int32
+	program int32 // -1 without one
+	manager int32 // program manager, -1 without one
+	tenures []tenure
+}
+
+// ownerAt returns the system_owner subject at t, or -1.
+func (s *sysInfo) ownerAt(t int64) int32 {
+	i := sort.Search(len(s.tenures), func(i int) bool { return s.tenures[i].to > t })
+	if i < len(s.tenures) && s.tenures[i].from <= t {
+		return s.tenures[i].owner
+	}
+	return -1
+}
+
+// scope is a process manager's scope.
+type scope struct {
+	subject int32
+	teams   map[string]bool
+	systems map[string]bool // system ids
+}
+
+func (s *scope) covers(team string, sys *sysInfo) bool {
+	return (team != "" && s.teams[team]) || (sys != nil && s.systems[sys.cfg.ID])
+}
+
+// model is the attribution of every record under one config: it is rebuilt
+// when the config changes, so fixing an alias or an owner corrects history.
+type model struct {
+	cfg       *config.Config
+	subj      *subjects
+	systems   []sysInfo
+	sysByName map[string]int32
+	global    int32
+	// per process kind: owner subject (-1 without a process) and managers
+	procOwner    [2]int32
+	procManagers [2][]scope
+	// per record: its system (-1 unattributed) and the subjects it counts for
+	incSys  []int32
+	chgSys  []int32
+	incAttr [][]int32
+	chgAttr [][]int32
+}
+
+const (
+	procIncident = 0
+	procChange   = 1
+)
+
+func newModel(cfg *config.Config) *model {
+	m := &model{cfg: cfg, subj: newSubjects(cfg), sysByName: map[string]int32{}}
+	m.global = m.subj.lookup(Subject{RoleGlobal, GlobalSubject})
+	for i := range cfg.Systems {
+		s := &cfg.Systems[i]
+		info := sysInfo{cfg: s, subject: m.subj.lookup(Subject{RoleSystem, s.ID}), program: -1, manager: -1}
+		if p, ok := cfg.Program(s.Program); ok {
+			info.program = m.subj.lookup(Subject{RoleProgram, p.ID})
+			info.manager = m.subj.lookup(Subject{RoleProgramManager, p.Manager})
+		}
+		for j, o := range s.Owners {
+			t := tenure{owner: m.subj.lookup(Subject{RoleSystemOwner, o.Owner}), from: micros(o.Since), to: math64Max}
+			if j+1 < len(s.Owners) {
+				t.to = micros(s.Owners[j+1].Since)
+			}
+			info.tenures = append(info.tenures, t)
+		}
+		m.systems = append(m.systems, info)
+	}
+	m.procOwner = [2]int32{-1, -1}
+	for k, p := range [2]*config.Process{cfg.Processes.Incident, cfg.Processes.Change} {
+		if p == nil {
+			continue
+		}
+		m.procOwner[k] = m.subj.lookup(Subject{RoleProcessOwner, p.Owner})
+		for _, mg := range p.Managers {
+			sc := scope{subject: m.subj.lookup(Subject{RoleProcessManager, mg.Manager}), teams: map[string]bool{}, systems: map[string]bool{}}
+			for _, t := range mg.Teams {
+				sc.teams[t] = true
+			}
+			for _, s := range mg.Systems {
+				if sys, ok := cfg.System(s); ok {
+					sc.systems[sys.ID] = true
+				}
+			}
+			m.procManagers[k] = append(m.procManagers[k], sc)
+		}
+	}
+	return m
+}
+
+const math64Max = int64(^uint64(0) >> 1)
+
+// system resolves a record's system name to a configured system (-1 if none).
+func (m *model) system(name string) int32 {
+	if i, ok := m.sysByName[name]; ok {
+		return i
+	}
+	i := int32(-1)
+	if s, ok := m.cfg.System(name); ok {
+		for j := range m.systems {
+			if m.systems[j].cfg.ID == s.ID {
+				i = int32(j)
+				break
+			}
+		}
+	}
+	m.sysByName[name] = i
+	return i
+}
+
+// attribute lists the subjects a record counts for (SPEC section 1).
+func (m *model) attribute(kind int, sysName, team string, at int64) (int32, []int32) {
+	out := make([]int32, 0, 8)
+	add := func(s int32) {
+		if s < 0 {
+			return
+		}
+		for _, x := range out {
+			if x == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	si := m.system(sysName)
+	var sys *sysInfo
+	if si >= 0 {
+		sys = &m.systems[si]
+		add(sys.subject)
+		if at != absent {
+			add(sys.ownerAt(at))
+		}
+		add(sys.program)
+		add(sys.manager)
+	}
+	add(m.procOwner[kind])
+	for i := range m.procManagers[kind] {
+		if sc := &m.procManagers[kind][i]; sc.covers(team, sys) {
+			add(sc.subject)
+		}
+	}
+	if team != "" {
+		add(m.subj.team(team))
+	}
+	add(m.global)
+	return si, out
+}
+
+// update brings the attribution up to date with the index: all records for
+// a new model, only the touched ones otherwise.
+func (m *model) update(x *index, full bool) {
+	if full {
+		m.incSys, m.incAttr = make([]int32, len(x.incidents)), make([][]int32, len(x.incidents))
+		m.chgSys, m.chgAttr = make([]int32, len(x.changes)), make([][]int32, len(x.changes))
+		for i := range x.incidents {
+			m.attributeIncident(x, i)
+		}
+		for i := range x.changes {
+			m.attributeChange(x, i)
+		}
+		return
+	}
+	for _, i := range x.touchedInc {
+		for len(m.incSys) <= i {
+			m.incSys, m.incAttr = append(m.incSys, -1), append(m.incAttr, nil)
+		}
+		m.attributeIncident(x, i)
+	}
+	for _, i := range x.touchedChg {
+		for len(m.chgSys) <= i {
+			m.chgSys, m.chgAttr = append(m.chgSys, -1), append(m.chgAttr, nil)
+		}
+		m.attributeChange(x, i)
+	}
+}
+
+func (m *model) attributeIncident(x *index, i int) {
+	in := &x.incidents[i]
+	m.incSys[i], m.incAttr[i] = m.attribute(procIncident, in.system, in.team, in.opened)
+}
+
+func (m *model) attributeChange(x *index, i int) {
+	c := &x.changes[i]
+	m.chgSys[i], m.chgAttr[i] = m.attribute(procChange, c.system, c.team, c.attrTime())
+}

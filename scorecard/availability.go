@@ -1,0 +1,124 @@
+package scorecard
+
+import (
+	"slices"
+
+	"github.com/steward-sh/steward/record"
+)
+
+// interval is a half-open interval [from, to) in unix micros.
+type interval struct{ from, to int64 }
+
+// availability holds, per configured system, its merged outage intervals and
+// the degraded time not already covered by an outage, so no moment is
+// counted twice. An unresolved incident runs to the end of time; clipping to
+// a window that ends at `at` makes that "until at", as SPEC section 4 says.
+type availability struct {
+	weight   float64
+	outage   [][]interval
+	degraded [][]interval // degraded minus outage
+}
+
+func newAvailability(m *model, x *index) *availability {
+	n := len(m.systems)
+	out, deg := make([][]interval, n), make([][]interval, n)
+	for i := range x.incidents {
+		in := &x.incidents[i]
+		si := m.incSys[i]
+		if si < 0 || (in.impact != record.ImpactOutage && in.impact != record.ImpactDegraded) {
+			continue
+		}
+		iv := interval{in.opened, in.resolved}
+		if in.resolved == absent {
+			iv.to = math64Max
+		}
+		if iv.from >= iv.to {
+			continue
+		}
+		if in.impact == record.ImpactOutage {
+			out[si] = append(out[si], iv)
+		} else {
+			deg[si] = append(deg[si], iv)
+		}
+	}
+	av := &availability{weight: m.cfg.Policy.Availability.DegradedWeight, outage: out, degraded: deg}
+	for si := range out {
+		out[si] = union(out[si])
+		deg[si] = subtract(union(deg[si]), out[si])
+	}
+	return av
+}
+
+// downtime is the system's downtime within [from, to), in micros.
+func (av *availability) downtime(si int, from, to int64) float64 {
+	d := float64(overlap(av.outage[si], from, to))
+	if av.weight > 0 {
+		d += av.weight * float64(overlap(av.degraded[si], from, to))
+	}
+	return d
+}
+
+// union merges intervals into sorted, disjoint ones.
+func union(ivs []interval) []interval {
+	if len(ivs) == 0 {
+		return nil
+	}
+	slices.SortFunc(ivs, func(a, b interval) int {
+		switch {
+		case a.from < b.from:
+			return -1
+		case a.from > b.from:
+			return 1
+		}
+		return 0
+	})
+	out := []interval{ivs[0]}
+	for _, iv := range ivs[1:] {
+		last := &out[len(out)-1]
+		if iv.from <= last.to {
+			last.to = max(last.to, iv.to)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// subtract removes the sorted disjoint intervals b from the sorted disjoint a.
+func subtract(a, b []interval) []interval {
+	var out []interval
+	j := 0
+	for _, iv := range a {
+		from := iv.from
+		for j < len(b) && b[j].to <= from {
+			j++
+		}
+		for k := j; k < len(b) && b[k].from < iv.to; k++ {
+			if b[k].from > from {
+				out = append(out, interval{from, b[k].from})
+			}
+			from = max(from, b[k].to)
+		}
+		if from < iv.to {
+			out = append(out, interval{from, iv.to})
+		}
+	}
+	return out
+}
+
+// overlap is the length of the sorted disjoint intervals within [from, to).
+func overlap(ivs []interval, from, to int64) int64 {
+	i, _ := slices.BinarySearchFunc(ivs, from, func(iv interval, t int64) int {
+		if iv.to <= t {
+			return -1
+		}
+		return 1
+	})
+	var sum int64
+	for ; i < len(ivs) && ivs[i].from < to; i++ {
+		if lo, hi := max(ivs[i].from, from), min(ivs[i].to, to); lo < hi {
+			sum += hi - lo
+		}
+	}
+	return sum
+}

@@ -1,0 +1,121 @@
+// Package scorecard turns stored records into the KPIs of SPEC section 4 for
+// every subject of section 1 and scores them against the configured
+// objectives. It keeps the records it needs in memory, follows the store's
+// write sequence, and never writes to the store.
+package scorecard
+
+import (
+	"math"
+	"time"
+
+	"github.com/steward-sh/steward/config"
+)
+
+// Status is a KPI's standing against its objective.
+type Status int
+
+const (
+	StatusUnscored Status = iota // the KPI has no objective
+	StatusMeets
+	StatusWarning
+	StatusBreach
+	StatusNoData
+)
+
+var statusNames = [...]string{"", "meets", "warning", "breach", "no_data"}
+
+func (s Status) String() string { return statusNames[s] }
+
+// Code is the value of steward_kpi_status: 0 meets, 1 warning, 2 breach.
+// ok is false when there is no such value (unscored or no data).
+func (s Status) Code() (float64, bool) {
+	switch s {
+	case StatusMeets:
+		return 0, true
+	case StatusWarning:
+		return 1, true
+	case StatusBreach:
+		return 2, true
+	}
+	return 0, false
+}
+
+// Card is one subject's scorecard for one window at one time.
+type Card struct {
+	Subject
+	Window   string
+	Score    float64 // NaN when no KPI with an objective has a value
+	Defined  []KPI   // the KPIs defined for the subject's role, in API order
+	Value    Values
+	Previous Values // over [at-2L, at-L), evaluated at at-L
+	Status   [numKPI]Status
+}
+
+// Delta is Value - Previous (NaN when either has no value).
+func (c *Card) Delta(k KPI) float64 { return c.Value[k] - c.Previous[k] }
+
+// Snapshot is every scorecard at one evaluation time.
+type Snapshot struct {
+	At         time.Time
+	Windows    []config.Window
+	Objectives map[string]config.Objective
+	// Cards per window name, ordered by role then subject id.
+	Cards map[string][]Card
+}
+
+// Find returns the cards of one window, optionally only a role and subject.
+func (s *Snapshot) Find(window string, role Role, subject string) []Card {
+	var out []Card
+	for _, c := range s.Cards[window] {
+		if (role == "" || c.Role == role) && (subject == "" || c.ID == subject) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// status scores one value against an objective.
+func status(k KPI, v float64, o config.Objective) Status {
+	if math.IsNaN(v) {
+		return StatusNoData
+	}
+	better := func(a, b float64) bool { // a at least as good as b
+		if k.HigherIsBetter() {
+			return a >= b
+		}
+		return a <= b
+	}
+	switch {
+	case better(v, o.Objective):
+		return StatusMeets
+	case o.Warning != nil && better(v, *o.Warning):
+		return StatusWarning
+	}
+	return StatusBreach
+}
+
+// score sets each KPI's status and the card's score (SPEC section 4).
+func (c *Card) score(objectives map[string]config.Objective) {
+	var meets, warnings, scored float64
+	for _, k := range c.Defined {
+		o, ok := objectives[k.Name()]
+		if !ok {
+			continue
+		}
+		st := status(k, c.Value[k], o)
+		c.Status[k] = st
+		switch st {
+		case StatusMeets:
+			meets++
+		case StatusWarning:
+			warnings++
+		}
+		if st != StatusNoData {
+			scored++
+		}
+	}
+	c.Score = math.NaN()
+	if scored > 0 {
+		c.Score = 100 * (meets + 0.5*warnings) / scored
+	}
+}

@@ -1,0 +1,151 @@
+package scorecard
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/steward-sh/steward/config"
+)
+
+// Role is what a subject is accountable as (SPEC section 1).
+type Role string
+
+const (
+	RoleSystem         Role = "system"
+	RoleSystemOwner    Role = "system_owner"
+	RoleProgram        Role = "program"
+	RoleProgramManager Role = "program_manager"
+	RoleProcessOwner   Role = "process_owner"
+	RoleProcessManager Role = "process_manager"
+	RoleTeam           Role = "team"
+	RoleGlobal         Role = "global"
+)
+
+// Roles lists every role in the order scorecards are listed.
+var Roles = []Role{RoleSystem, RoleSystemOwner, RoleProgram, RoleProgramManager,
+	RoleProcessOwner, RoleProcessManager, RoleTeam, RoleGlobal}
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	for _, r := range Roles {
+		if string(r) == s {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("unknown role %q (one of system, system_owner, program, program_manager, process_owner, process_manager, team, global)", s)
+}
+
+// GlobalSubject is the id of the one global subject.
+const GlobalSubject = "all"
+
+// Subject is one accountable party: a role and an id.
+type Subject struct {
+	Role Role   `json:"role"`
+	ID   string `json:"subject"`
+}
+
+func (s Subject) String() string { return string(s.Role) + "/" + s.ID }
+
+// subjects numbers every subject of a config (plus teams seen in records)
+// and says which KPIs each has.
+type subjects struct {
+	list    []Subject
+	defined []set
+	index   map[Subject]int32
+}
+
+func (ss *subjects) add(s Subject, kpis set) int32 {
+	if i, ok := ss.index[s]; ok {
+		ss.defined[i] |= kpis
+		return i
+	}
+	i := int32(len(ss.list))
+	ss.list = append(ss.list, s)
+	ss.defined = append(ss.defined, kpis)
+	ss.index[s] = i
+	return i
+}
+
+func (ss *subjects) lookup(s Subject) int32 {
+	if i, ok := ss.index[s]; ok {
+		return i
+	}
+	return -1
+}
+
+// newSubjects lists the subjects the config names (SPEC section 1) with the
+// KPIs defined for each. Teams are added as records name them.
+func newSubjects(cfg *config.Config) *subjects {
+	ss := &subjects{index: map[Subject]int32{}}
+	both := changeKPIs | incidentKPIs
+	for i := range cfg.Systems {
+		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, both|availabilityKPIs)
+	}
+	for i := range cfg.Systems {
+		for _, o := range cfg.Systems[i].Owners {
+			ss.add(Subject{RoleSystemOwner, o.Owner}, both|availabilityKPIs)
+		}
+	}
+	for _, p := range cfg.Programs {
+		ss.add(Subject{RoleProgram, p.ID}, both|availabilityKPIs)
+	}
+	for _, p := range cfg.Programs {
+		ss.add(Subject{RoleProgramManager, p.Manager}, both|availabilityKPIs)
+	}
+	for _, pk := range processKinds(cfg) {
+		ss.add(Subject{RoleProcessOwner, pk.proc.Owner}, pk.kpis)
+	}
+	for _, pk := range processKinds(cfg) {
+		for _, m := range pk.proc.Managers {
+			ss.add(Subject{RoleProcessManager, m.Manager}, pk.kpis)
+		}
+	}
+	ss.add(Subject{RoleGlobal, GlobalSubject}, both|availabilityKPIs|accountabilityKPIs)
+	return ss
+}
+
+func (ss *subjects) team(name string) int32 {
+	return ss.add(Subject{RoleTeam, name}, changeKPIs|incidentKPIs)
+}
+
+type processKind struct {
+	proc *config.Process
+	kpis set
+}
+
+func processKinds(cfg *config.Config) []processKind {
+	var out []processKind
+	if cfg.Processes.Incident != nil {
+		out = append(out, processKind{cfg.Processes.Incident, incidentKPIs})
+	}
+	if cfg.Processes.Change != nil {
+		out = append(out, processKind{cfg.Processes.Change, changeKPIs})
+	}
+	return out
+}
+
+// sorted returns subject numbers ordered by role (as in Roles) then id.
+func (ss *subjects) sorted() []int32 {
+	rank := map[Role]int{}
+	for i, r := range Roles {
+		rank[r] = i
+	}
+	out := make([]int32, len(ss.list))
+	for i := range out {
+		out[i] = int32(i)
+	}
+	slices.SortFunc(out, func(a, b int32) int {
+		sa, sb := ss.list[a], ss.list[b]
+		if d := rank[sa.Role] - rank[sb.Role]; d != 0 {
+			return d
+		}
+		switch {
+		case sa.ID < sb.ID:
+			return -1
+		case sa.ID > sb.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}

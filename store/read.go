@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/steward-sh/steward/record"
+)
+
+// Incidents returns up to limit incidents with Seq > after, in Seq order.
+// A reader that passes the last Seq it saw gets every later write.
+func (db *DB) Incidents(ctx context.Context, after int64, limit int) ([]record.Incident, error) {
+	var rows []incidentRow
+	if err := db.since(ctx, &rows, "incidents", incidentColumns, after, limit); err != nil {
+		return nil, fmt.Errorf("store: incidents after %d: %w", after, err)
+	}
+	out := make([]record.Incident, len(rows))
+	for i := range rows {
+		var err error
+		if out[i], err = rows[i].incident(); err != nil {
+			return nil, fmt.Errorf("store: incidents after %d: %w", after, err)
+		}
+	}
+	return out, nil
+}
+
+// Changes returns up to limit changes with Seq > after, in Seq order.
+func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]record.Change, error) {
+	var rows []changeRow
+	if err := db.since(ctx, &rows, "changes", changeColumns, after, limit); err != nil {
+		return nil, fmt.Errorf("store: changes after %d: %w", after, err)
+	}
+	out := make([]record.Change, len(rows))
+	for i := range rows {
+		var err error
+		if out[i], err = rows[i].change(); err != nil {
+			return nil, fmt.Errorf("store: changes after %d: %w", after, err)
+		}
+	}
+	return out, nil
+}
+
+// since selects up to limit rows of table with seq > after into dest.
+func (db *DB) since(ctx context.Context, dest any, table string, columns []string, after int64, limit int) error {
+	if limit <= 0 {
+		return fmt.Errorf("limit %d is not positive", limit)
+	}
+	query := db.read.Rebind("SELECT " + strings.Join(columns, ", ") + " FROM " + table + " WHERE seq > ? ORDER BY seq LIMIT ?")
+	return db.read.SelectContext(ctx, dest, query, after, limit)
+}
+
+// Quarantined returns up to limit rejected records, most recently received
+// first (ties in the order they were stored, newest first).
+func (db *DB) Quarantined(ctx context.Context, limit int) ([]record.Rejected, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("store: quarantined: limit %d is not positive", limit)
+	}
+	var rows []rejectedRow
+	query := db.read.Rebind("SELECT id, " + strings.Join(quarantineColumns, ", ") +
+		" FROM quarantine ORDER BY received_at DESC, id DESC LIMIT ?")
+	if err := db.read.SelectContext(ctx, &rows, query, limit); err != nil {
+		return nil, fmt.Errorf("store: quarantined: %w", err)
+	}
+	out := make([]record.Rejected, len(rows))
+	for i := range rows {
+		out[i] = rows[i].rejected()
+	}
+	return out, nil
+}

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/steward-sh/steward/record"
+)
+
+// rowsPerStatement bounds a multi-row INSERT: 500 rows of the widest table
+// (17 columns) stay far below SQLite's 32766 and PostgreSQL's 65535
+// parameters, and larger statements no longer speed writing up.
+const rowsPerStatement = 500
+
+// Write stores a batch in one transaction: incidents and changes are upserted
+// by (Source, ID), each with a new Seq, and rejected records are added to the
+// quarantine. Either all of it is committed or none. When a key occurs more
+// than once in the batch, the last occurrence wins.
+func (db *DB) Write(ctx context.Context, b record.Batch) error {
+	if err := db.writeBatch(ctx, b); err != nil {
+		return fmt.Errorf("store: write batch: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
+	for i := range b.Incidents {
+		if err := checkIncident(&b.Incidents[i]); err != nil {
+			return fmt.Errorf("incident %d (id %q): %w", i, b.Incidents[i].ID, err)
+		}
+	}
+	for i := range b.Changes {
+		if err := checkChange(&b.Changes[i]); err != nil {
+			return fmt.Errorf("change %d (id %q): %w", i, b.Changes[i].ID, err)
+		}
+	}
+	incidents := lastByKey(b.Incidents, (*record.Incident).Key)
+	changes := lastByKey(b.Changes, (*record.Change).Key)
+	if len(incidents)+len(changes)+len(b.Rejected) == 0 {
+		return ctx.Err()
+	}
+
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var seqs []int64
+	if n := len(incidents) + len(changes); n > 0 {
+		if seqs, err = db.d.reserveSeq(ctx, tx, n); err != nil {
+			return err
+		}
+	}
+	err = insertRows(ctx, tx, upsertSQL("incidents", incidentColumns), len(incidents), func(args []any, i int) ([]any, error) {
+		return db.incidentArgs(args, &incidents[i], seqs[i])
+	})
+	if err != nil {
+		return fmt.Errorf("incidents: %w", err)
+	}
+	seqs = seqs[len(incidents):]
+	err = insertRows(ctx, tx, upsertSQL("changes", changeColumns), len(changes), func(args []any, i int) ([]any, error) {
+		return db.changeArgs(args, &changes[i], seqs[i])
+	})
+	if err != nil {
+		return fmt.Errorf("changes: %w", err)
+	}
+	err = insertRows(ctx, tx, insertSQL("quarantine", quarantineColumns, ""), len(b.Rejected), func(args []any, i int) ([]any, error) {
+		return db.rejectedArgs(args, &b.Rejected[i]), nil
+	})
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return tx.Commit()
+}
+
+// lastByKey drops every item whose key occurs again later: a multi-row
+// upsert may not touch one row twice, and the later version is the newer.
+func lastByKey[T any](items []T, key func(*T) record.Ref) []T {
+	seen := make(map[record.Ref]bool, len(items))
+	out := make([]T, 0, len(items))
+	for i := len(items) - 1; i >= 0; i-- {
+		k := key(&items[i])
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, items[i])
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// statement is a multi-row INSERT cut in two around its VALUES list.
+type statement struct {
+	head, tail string
+	columns    int
+}
+
+func insertSQL(table string, columns []string, tail string) statement {
+	return statement{
+		head:    "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ",
+		tail:    tail,
+		columns: len(columns),
+	}
+}
+
+// upsertSQL replaces every column but the key on conflict, so a new version
+// also clears the fields it no longer has.
+func upsertSQL(table string, columns []string) statement {
+	var set []string
+	for _, c := range columns {
+		if c != "source" && c != "id" {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return insertSQL(table, columns, " ON CONFLICT (source, id) DO UPDATE SET "+strings.Join(set, ", "))
+}
+
+// insertRows runs st for n rows, rowsPerStatement at a time; rowArgs appends
+// row i's values.
+func insertRows(ctx context.Context, tx *sqlx.Tx, st statement, n int, rowArgs func(args []any, i int) ([]any, error)) error {
+	for start := 0; start < n; start += rowsPerStatement {
+		end := min(start+rowsPerStatement, n)
+		args := make([]any, 0, (end-start)*st.columns)
+		for i := start; i < end; i++ {
+			var err error
+			if args, err = rowArgs(args, i); err != nil {
+				return fmt.Errorf("row %d: %w", i, err)
+			}
+		}
+		query := tx.Rebind(st.head + valuesList(st.columns, end-start) + st.tail)
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valuesList is "(?, ?), (?, ?)" for rows rows of columns placeholders.
+func valuesList(columns, rows int) string {
+	row := "(" + strings.Repeat("?, ", columns-1) + "?)"
+	var sb strings.Builder
+	sb.Grow(rows * (len(row) + 2))
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(row)
+	}
+	return sb.String()
+}
