@@ -43,9 +43,16 @@ type daemon struct {
 // test ends.
 func startDaemon(t *testing.T, driver, dsn string, maxBody int64) *daemon {
 	t.Helper()
+	return startDaemonWith(t, driver, dsn, fmt.Sprintf(testConfig, driver, dsn), maxBody)
+}
+
+// startDaemonWith runs the daemon with the given config text, which must
+// name the same store as driver and dsn.
+func startDaemonWith(t *testing.T, driver, dsn, configText string, maxBody int64) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "steward.yml")
-	require.NoError(t, os.WriteFile(cfgFile, []byte(fmt.Sprintf(testConfig, driver, dsn)), 0o600))
+	require.NoError(t, os.WriteFile(cfgFile, []byte(configText), 0o600))
 	addr := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
