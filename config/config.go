@@ -22,6 +22,8 @@ type Config struct {
 	Processes  Processes            `yaml:"processes"`
 	Policy     Policy               `yaml:"policy"`
 	Objectives map[string]Objective `yaml:"objectives"`
+	Teams      []Team               `yaml:"teams"`
+	RACI       RACI                 `yaml:"raci"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program
@@ -184,6 +186,7 @@ func (c *Config) index() {
 			c.systemByName[a] = s
 		}
 	}
+	c.indexRACI()
 	for _, p := range []*Process{c.Processes.Incident, c.Processes.Change} {
 		if p == nil {
 			continue

@@ -44,7 +44,7 @@ func TestParseBad(t *testing.T) {
 			`line 3: storage: unknown key "path"`,
 			`line 5: person "alice": unknown key "mail"`,
 			`line 8: system "payments-api": unknown key "owner"`,
-			`line 9: unknown key "collectors"`,
+			`line 9: unknown key "colectors"`,
 		},
 		"unknown_program": {
 			`line 5: system "billing": program "finance" is not declared under programs`,

@@ -17,6 +17,8 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"processes":  func(v *yaml.Node) { d.processes(v, &c.Processes) },
 		"policy":     func(v *yaml.Node) { d.policy(v, &c.Policy) },
 		"objectives": func(v *yaml.Node) { c.Objectives = d.objectives(v) },
+		"teams":      func(v *yaml.Node) { c.Teams = d.teams(v) },
+		"raci":       func(v *yaml.Node) { d.raci(v, &c.RACI) },
 	})
 }
 

@@ -37,6 +37,7 @@ func Parse(data []byte) (*Config, error) {
 		d.root(root, &c)
 	}
 	d.crossCheck()
+	d.checkRACI(&c)
 	if err := d.errs.err(); err != nil {
 		return nil, err
 	}

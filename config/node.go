@@ -20,6 +20,8 @@ type decoder struct {
 	// Declarations and references, checked by crossCheck once the whole
 	// file has been read (people may be declared after the systems they own).
 	personDecls, programDecls, systemDecls []decl
+	teamDecls, activityDecls               []decl
+	parties                                []party
 	aliases                                []aliasDecl
 	refs                                   []ref
 }

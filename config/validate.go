@@ -7,6 +7,8 @@ func (d *decoder) crossCheck() {
 	people := d.unique(d.personDecls, "person")
 	programs := d.unique(d.programDecls, "program")
 	systems := d.unique(d.systemDecls, "system")
+	d.unique(d.teamDecls, "team")
+	d.unique(d.activityDecls, "activity")
 
 	// Ids first, so that an alias clashing with an id is reported at the
 	// alias wherever the two systems are in the file.

@@ -28,6 +28,7 @@ func commands() []command {
 		{"check-config", "validate a config file and print every problem", runCheckConfig},
 		{"quarantine", "list records rejected by ingest (quarantine list)", runQuarantine},
 		{"generate", "write a synthetic dataset (config and NDJSON records)", runGenerate},
+		{"raci", "print the accountability matrix (RACI) as of a date", runRACI},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "steward %s\n", version)
 			return nil

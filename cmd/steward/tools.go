@@ -28,6 +28,7 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, " %s", w.Name)
 	}
 	fmt.Fprintln(stdout)
+	printFindings(stdout, cfg, time.Now().UTC())
 	return nil
 }
 
