@@ -24,6 +24,9 @@ type Config struct {
 	Objectives map[string]Objective `yaml:"objectives"`
 	Teams      []Team               `yaml:"teams"`
 	RACI       RACI                 `yaml:"raci"`
+	Catalog    Catalog              `yaml:"catalog"`
+	// CatalogReport says what the catalog import brought in (nil without one).
+	CatalogReport *CatalogReport `yaml:"-"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

@@ -19,6 +19,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"objectives": func(v *yaml.Node) { c.Objectives = d.objectives(v) },
 		"teams":      func(v *yaml.Node) { c.Teams = d.teams(v) },
 		"raci":       func(v *yaml.Node) { d.raci(v, &c.RACI) },
+		"catalog":    func(v *yaml.Node) { d.catalog(v, &c.Catalog) },
 	})
 }
 

@@ -2,10 +2,12 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 
@@ -18,7 +20,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data)
+	return parse(data, filepath.Dir(path))
 }
 
 // Parse parses a YAML configuration: it applies the defaults to absent keys,
@@ -26,7 +28,10 @@ func Load(path string) (*Config, error) {
 // systems in process managers' scopes to ids and builds the look-up indexes.
 // An invalid configuration returns a *Errors holding every problem found,
 // each with its line.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return parse(data, "") }
+
+// parse is Parse with the directory relative paths in the file start from.
+func parse(data []byte, dir string) (*Config, error) {
 	root, err := document(data)
 	if err != nil {
 		return nil, err
@@ -39,6 +44,9 @@ func Parse(data []byte) (*Config, error) {
 	d.crossCheck()
 	d.checkRACI(&c)
 	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	if err := c.importCatalog(context.Background(), dir); err != nil {
 		return nil, err
 	}
 	c.index()

@@ -28,6 +28,13 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, " %s", w.Name)
 	}
 	fmt.Fprintln(stdout)
+	if r := cfg.CatalogReport; r != nil {
+		fmt.Fprintf(stdout, "imported from the catalog at %s: %d people, %d programs, %d systems, %d aliases; %d conflicts\n",
+			r.Source, r.People, r.Programs, r.Systems, r.Aliases, len(r.Conflicts))
+		for _, c := range r.Conflicts {
+			fmt.Fprintf(stdout, "conflict: %s\n", c)
+		}
+	}
 	printFindings(stdout, cfg, time.Now().UTC())
 	return nil
 }

@@ -1,0 +1,44 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBackstageCatalog(t *testing.T) {
+	c, err := Load("../examples/backstage/steward.yml")
+	require.NoError(t, err)
+	r := c.CatalogReport
+	require.NotNil(t, r)
+	assert.Equal(t, [4]int{2, 2, 3, 3}, [4]int{r.People, r.Programs, r.Systems, r.Aliases})
+	assert.Len(t, r.Conflicts, 3)
+
+	s, ok := c.System("PXYZ123")
+	require.True(t, ok)
+	assert.Equal(t, "payments-api", s.ID)
+	assert.Equal(t, "checkout", s.Program)
+	assert.Equal(t, "alice", s.OwnerAt(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)))
+	assert.Empty(t, s.OwnerAt(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)), "owners start at catalog.backstage.since")
+	s, _ = c.System("search-svc")
+	assert.Equal(t, "bob", s.OwnerAt(time.Now()), "a group's accountable person")
+	s, _ = c.System("legacy-reporting")
+	assert.Equal(t, "davis", s.OwnerAt(time.Now()), "the config wins")
+	p, ok := c.Program("checkout")
+	require.True(t, ok)
+	assert.Equal(t, "carol", p.Manager)
+	alice, ok := c.Person("alice")
+	require.True(t, ok)
+	assert.Equal(t, "alice@example.com", alice.Email)
+}
+
+func TestBackstageCatalogErrors(t *testing.T) {
+	_, err := Parse([]byte("catalog: {backstage: {since: 2025-01-01}}\n"))
+	assert.EqualError(t, err, "line 1: catalog.backstage: give exactly one of path or url")
+	_, err = Parse([]byte("catalog: {backstage: {path: /nonexistent/catalog}}\n"))
+	assert.ErrorContains(t, err, "catalog.backstage: backstage: lstat /nonexistent/catalog: no such file or directory")
+	_, err = Parse([]byte("catalog: {backstage: {path: x, group_accountable: {team: zed}}}\n"))
+	assert.EqualError(t, err, `line 1: catalog.backstage: group_accountable person "zed" is not declared under people`)
+}
