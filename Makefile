@@ -4,7 +4,7 @@ CONFIG  ?= examples/steward.yml
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help run build test lint bench
+.PHONY: help run build test lint bench dashboards
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests mu
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rules (mixin/)
+	$(GO) run ./cmd/steward dashboards --output.dir dashboards --mixin.dir mixin
 
 bench: ## Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -25,9 +25,33 @@ type IngestResult struct {
 	Rejected []Rejection `json:"rejected"`
 }
 
+// IngestEvent describes one answered ingest request, for Options.Observe.
+type IngestEvent struct {
+	Kind record.Kind
+	// Source is the endpoint's default source ("api"); records may name
+	// their own.
+	Source string
+	Status int          // HTTP status answered
+	Batch  record.Batch // what the body decoded to; empty when it could not be read or parsed
+	// StoreErr is the store's error writing Batch (then none of it was
+	// stored); nil when stored or when there was nothing to store.
+	StoreErr error
+	Took     time.Duration
+}
+
 func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+		ev := IngestEvent{Kind: kind, Source: record.DefaultSource}
+		start := time.Now()
+		defer func() {
+			ev.Took = time.Since(start)
+			s.opts.Observe(ev)
+		}()
+		// MaxBytesReader gets the server's writer: it tells it to close the
+		// connection after a too large body.
+		limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		w = &statusWriter{ResponseWriter: w, status: &ev.Status}
+		body, err := io.ReadAll(limited)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -44,8 +68,10 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 			return
 		}
 		batch, res := Decode(kind, record.DefaultSource, raws, time.Now().UTC())
+		ev.Batch = batch
 		if batch.Len() > 0 {
 			if err := s.opts.Store.Write(r.Context(), batch); err != nil {
+				ev.StoreErr = err
 				s.opts.Logger.Error("ingest: store unavailable", "kind", kind, "records", len(raws), "err", err)
 				w.Header().Set("Retry-After", "5")
 				writeError(w, http.StatusServiceUnavailable, "records could not be stored durably; nothing was accepted, retry later")
@@ -121,3 +147,26 @@ func joinErr(err error) string {
 	}
 	return s
 }
+
+// statusWriter remembers the status code a handler answers.
+type statusWriter struct {
+	http.ResponseWriter
+	status *int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if *w.status == 0 {
+		*w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if *w.status == 0 {
+		*w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -30,6 +30,9 @@ type Options struct {
 	// Ingested is called after records were stored, so KPIs can be
 	// recomputed soon. It must not block.
 	Ingested func()
+	// Observe, if set, is told about every ingest request, for the
+	// daemon's own metrics. It must not block.
+	Observe func(IngestEvent)
 }
 
 // Server is Steward's HTTP API.
@@ -45,6 +48,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Ingested == nil {
 		opts.Ingested = func() {}
+	}
+	if opts.Observe == nil {
+		opts.Observe = func(IngestEvent) {}
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))

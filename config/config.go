@@ -27,6 +27,9 @@ type Config struct {
 	Catalog    Catalog              `yaml:"catalog"`
 	// CatalogReport says what the catalog import brought in (nil without one).
 	CatalogReport *CatalogReport `yaml:"-"`
+	Export        Export         `yaml:"export"`
+	Collectors    Collectors     `yaml:"collectors"`
+	Pollers       Pollers        `yaml:"pollers"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

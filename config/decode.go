@@ -20,6 +20,9 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"teams":      func(v *yaml.Node) { c.Teams = d.teams(v) },
 		"raci":       func(v *yaml.Node) { d.raci(v, &c.RACI) },
 		"catalog":    func(v *yaml.Node) { d.catalog(v, &c.Catalog) },
+		"export":     func(v *yaml.Node) { d.export(v, n, c) },
+		"collectors": func(v *yaml.Node) { d.collectors(v, &c.Collectors) },
+		"pollers":    func(v *yaml.Node) { d.pollers(v, &c.Pollers) },
 	})
 }
 

@@ -126,6 +126,17 @@ type Batch struct {
 	Incidents []Incident
 	Changes   []Change
 	Rejected  []Rejected
+	// Cursor, when set, is saved in the same transaction as the records: a
+	// poller that resumes from it after a crash has lost nothing and
+	// re-reads nothing it already stored.
+	Cursor *Cursor
+}
+
+// Cursor is a poller's position in a remote source, named by the poller
+// (e.g. "servicenow/incident"). Value is opaque to the store.
+type Cursor struct {
+	Name  string
+	Value string
 }
 
 // Len is the number of records in the batch, rejected ones included.
@@ -146,4 +157,15 @@ type Store interface {
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Getter reads one record by key. It is optional: a Store may implement it,
+// and collectors whose vendors send partial events (an acknowledgement that
+// does not repeat when the incident opened) use it to keep what an earlier
+// event said.
+type Getter interface {
+	// Incident returns the stored incident with the key, or nil if none.
+	Incident(ctx context.Context, source, id string) (*Incident, error)
+	// Change returns the stored change with the key, or nil if none.
+	Change(ctx context.Context, source, id string) (*Change, error)
 }

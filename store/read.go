@@ -68,3 +68,43 @@ func (db *DB) Quarantined(ctx context.Context, limit int) ([]record.Rejected, er
 	}
 	return out, nil
 }
+
+var _ record.Getter = (*DB)(nil)
+
+// Incident returns the incident with the key, or nil when there is none.
+func (db *DB) Incident(ctx context.Context, source, id string) (*record.Incident, error) {
+	var rows []incidentRow
+	if err := db.byKey(ctx, &rows, "incidents", incidentColumns, source, id); err != nil {
+		return nil, fmt.Errorf("store: incident %s/%s: %w", source, id, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	in, err := rows[0].incident()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &in, nil
+}
+
+// Change returns the change with the key, or nil when there is none.
+func (db *DB) Change(ctx context.Context, source, id string) (*record.Change, error) {
+	var rows []changeRow
+	if err := db.byKey(ctx, &rows, "changes", changeColumns, source, id); err != nil {
+		return nil, fmt.Errorf("store: change %s/%s: %w", source, id, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	c, err := rows[0].change()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &c, nil
+}
+
+// byKey selects the row of table with the key (source, id) into dest.
+func (db *DB) byKey(ctx context.Context, dest any, table string, columns []string, source, id string) error {
+	query := db.read.Rebind("SELECT " + strings.Join(columns, ", ") + " FROM " + table + " WHERE source = ? AND id = ?")
+	return db.read.SelectContext(ctx, dest, query, source, id)
+}

@@ -18,8 +18,9 @@ const rowsPerStatement = 500
 
 // Write stores a batch in one transaction: incidents and changes are upserted
 // by (Source, ID), each with a new Seq, and rejected records are added to the
-// quarantine. Either all of it is committed or none. When a key occurs more
-// than once in the batch, the last occurrence wins.
+// quarantine, and the batch's poll cursor, if any, is saved with them. Either
+// all of it is committed or none. When a key occurs more than once in the
+// batch, the last occurrence wins.
 func (db *DB) Write(ctx context.Context, b record.Batch) error {
 	if err := db.writeBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: write batch: %w", err)
@@ -40,7 +41,7 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
 	}
 	incidents := lastByKey(b.Incidents, (*record.Incident).Key)
 	changes := lastByKey(b.Changes, (*record.Change).Key)
-	if len(incidents)+len(changes)+len(b.Rejected) == 0 {
+	if len(incidents)+len(changes)+len(b.Rejected) == 0 && b.Cursor == nil {
 		return ctx.Err()
 	}
 
@@ -77,6 +78,11 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
 	})
 	if err != nil {
 		return fmt.Errorf("quarantine: %w", err)
+	}
+	if b.Cursor != nil {
+		if err := db.saveCursor(ctx, tx, *b.Cursor); err != nil {
+			return fmt.Errorf("cursor %q: %w", b.Cursor.Name, err)
+		}
 	}
 	return tx.Commit()
 }

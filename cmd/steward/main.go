@@ -28,7 +28,11 @@ func commands() []command {
 		{"check-config", "validate a config file and print every problem", runCheckConfig},
 		{"quarantine", "list records rejected by ingest (quarantine list)", runQuarantine},
 		{"generate", "write a synthetic dataset (config and NDJSON records)", runGenerate},
+		{"import", "import incidents or changes from CSV or NDJSON files (public dataset presets too)", runImport},
+		{"report", "write a performance review of a period (Markdown, HTML, CSV, JSON); --freeze keeps it", runReport},
+		{"backfill", "write past KPI values as metrics (OpenMetrics file or VictoriaMetrics import)", runBackfill},
 		{"raci", "print the accountability matrix (RACI) as of a date", runRACI},
+		{"dashboards", "write the Grafana dashboards and the Prometheus alerting and recording rules", runDashboards},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "steward %s\n", version)
 			return nil

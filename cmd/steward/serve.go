@@ -17,10 +17,14 @@ import (
 
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/telemetry"
+	"github.com/steward-sh/steward/web"
 )
 
 type serveOptions struct {
@@ -31,8 +35,13 @@ type serveOptions struct {
 	interval      time.Duration
 	demo          bool
 	maxBody       int64
+	pushURL       string
+	pushInterval  time.Duration
+	grafanaURL    string
 	// listening, if set, receives the bound address (tests listen on :0).
 	listening func(addr string)
+	// now, if set, is the KPI engine's clock (tests fix it).
+	now func() time.Time
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,6 +54,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed (also after every ingest).")
 	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
 	fs.Int64Var(&o.maxBody, "web.max-body-bytes", api.DefaultMaxBodyBytes, "Largest ingest request body accepted (413 past it).")
+	fs.StringVar(&o.grafanaURL, "web.grafana-url", "", "Grafana base URL; the UI's subject pages then link to Steward's dashboards there (e.g. https://grafana.example.com).")
+	fs.StringVar(&o.pushURL, "push.url", "", "Also push the metrics of /metrics here (PUT, text format), for sites that do not scrape: a Pushgateway's http://host:9091/metrics/job/steward or VictoriaMetrics' http://host:8428/api/v1/import/prometheus.")
+	fs.DurationVar(&o.pushInterval, "push.interval", time.Minute, "How often to push to --push.url.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,13 +89,20 @@ type liveConfig struct {
 	logger  *slog.Logger
 	mu      sync.Mutex // serializes reloads
 	current atomic.Pointer[config.Config]
+	// reloaded, if set, is told each reload's outcome.
+	reloaded func(ok bool)
 }
 
 func (l *liveConfig) get() *config.Config { return l.current.Load() }
 
-func (l *liveConfig) reload() error {
+func (l *liveConfig) reload() (err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() {
+		if l.reloaded != nil {
+			l.reloaded(err == nil)
+		}
+	}()
 	cfg, err := config.Load(l.path)
 	if err != nil {
 		l.logger.Error("config reload failed; the previous config stays in force", "file", l.path, "err", err)
@@ -118,11 +137,32 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		}
 	}
 
-	engine := scorecard.New(scorecard.Options{Store: st, Config: live.get, Logger: logger})
+	tel := telemetry.New(version, time.Now)
+	tel.ConfigReloaded(true)
+	counted := tel.Store(st)
+	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now,
+		Computed: func(_ *scorecard.Snapshot, took time.Duration) { tel.Recomputed(took) }})
+	live.reloaded = func(ok bool) {
+		tel.ConfigReloaded(ok)
+		if ok {
+			engine.Notify() // so /metrics follows the new config soon
+		}
+	}
 	srv := api.New(api.Options{
-		Store: st, Logger: logger, MaxBodyBytes: o.maxBody,
-		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify,
+		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody,
+		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
 	})
+	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify,
+		observe: observeHook(tel), logger: logger, maxBody: o.maxBody})
+	gatherer := metricsGatherer(engine, live.get, tel)
+	srv.Handle("GET /metrics", exporter.Handler(gatherer, logger))
+	mountUI(srv, o, engine, st, live.get, logger)
+	var pusher *exporter.Pusher
+	if o.pushURL != "" {
+		if pusher, err = exporter.NewPusher(o.pushURL, gatherer, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
+			return fmt.Errorf("--push.url: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", o.listenAddress)
 	if err != nil {
@@ -138,6 +178,10 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { engine.Run(ctx, o.interval) })
 	wg.Go(func() { reloadOnHUP(ctx, live) })
+	startPollers(ctx, &wg, pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger})
+	if pusher != nil {
+		wg.Go(func() { pusher.Run(ctx, o.pushInterval) })
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -159,6 +203,17 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// mountUI serves the web UI at / and /ui/ and the reviews API. It is the
+// one place the UI is mounted, so authentication middleware (a later
+// issue) wraps it here; until then the UI is as open as the read API.
+func mountUI(srv *api.Server, o serveOptions, engine *scorecard.Engine, st *store.DB, cfg func() *config.Config, logger *slog.Logger) {
+	reports := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Titles: st, Now: time.Now}
+	ui := web.New(web.Options{Engine: engine, Reports: reports, Config: cfg, Logger: logger, Titles: st, GrafanaURL: o.grafanaURL})
+	srv.Handle("GET /{$}", ui)
+	srv.Handle("/ui/", ui)
+	srv.Handle("/api/v1/reviews", ui.Reviews())
 }
 
 func reloadOnHUP(ctx context.Context, live *liveConfig) {

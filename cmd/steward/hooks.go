@@ -1,0 +1,73 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/steward-sh/steward/api"
+	"github.com/steward-sh/steward/collector"
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/telemetry"
+)
+
+// hookSources are the vendor webhooks, each served at POST /hooks/<name>
+// when its collectors section is present in the config in force.
+var hookSources = []struct {
+	name    string
+	section func(*config.Collectors) *config.Webhook
+	source  func(*config.Webhook) collector.Source
+}{
+	{"alertmanager", func(c *config.Collectors) *config.Webhook { return c.Alertmanager }, collector.AlertmanagerSource},
+	{"pagerduty", func(c *config.Collectors) *config.Webhook { return c.PagerDuty }, collector.PagerDutySource},
+	{"github", func(c *config.Collectors) *config.Webhook { return c.GitHub }, collector.GitHubSource},
+	{"gitlab", func(c *config.Collectors) *config.Webhook { return c.GitLab }, collector.GitLabSource},
+	{"opsgenie", func(c *config.Collectors) *config.Webhook { return c.Opsgenie }, collector.OpsgenieSource},
+}
+
+// hookOptions is what mountHooks needs from the daemon. Store is what
+// writes (possibly wrapped for metrics); Prior reads records back by key.
+type hookOptions struct {
+	config  func() *config.Config
+	store   record.Store
+	prior   record.Getter
+	notify  func()
+	observe func(collector.Event)
+	logger  *slog.Logger
+	maxBody int64
+}
+
+// mountHooks serves the vendor webhooks. Every route is mounted, and each
+// request looks up its vendor's section in the config in force, so a
+// reload that adds, removes or re-keys a webhook applies at once; a vendor
+// without a section answers 404. The returned counters are the webhooks'
+// health, for the self-metrics.
+func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
+	names := make([]string, len(hookSources))
+	for i, h := range hookSources {
+		names[i] = h.name
+	}
+	health := collector.NewHealth(names...)
+	opts := collector.Options{
+		Store: o.store, Prior: o.prior, Logger: o.logger, Notify: o.notify,
+		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody,
+	}
+	for _, h := range hookSources {
+		current := func() (collector.Source, bool) {
+			w := h.section(&o.config().Collectors)
+			if w == nil {
+				return collector.Source{}, false
+			}
+			return h.source(w), true
+		}
+		srv.Handle("POST /hooks/"+h.name, collector.Handler(current, opts))
+	}
+	return health
+}
+
+// observeHook counts webhook requests in the self-metrics, as the ingest
+// API's are counted.
+func observeHook(tel *telemetry.Telemetry) func(collector.Event) {
+	return func(ev collector.Event) {
+		tel.Ingested(ev.Kind, ev.Source, ev.Status, ev.Batch, ev.StoreErr, ev.Took)
+	}
+}

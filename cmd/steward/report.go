@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/report"
+	"github.com/steward-sh/steward/scorecard"
+	"github.com/steward-sh/steward/store"
+)
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "Write a performance review: a subject's KPIs over a period against the period before, with the\n"+
+		"records behind them and any restatement of a frozen review. Example:\n"+
+		"  steward report --config.file steward.yml --role system_owner --subject alice --period 2026-Q3 --format html --output alice.html", stderr)
+	file := fs.String("config.file", "steward.yml", "Steward configuration file (names the store).")
+	role := fs.String("role", "", "Role to review (required): "+roleNames()+".")
+	subject := fs.String("subject", "", "Subject to review; empty reviews every subject of the role.")
+	period := fs.String("period", "", "Calendar period in UTC: a year (2026), a month (2026-07) or a quarter (2026-Q3).")
+	from := fs.String("from", "", "Start of an arbitrary period instead of --period: RFC 3339 time or date (2026-07-01).")
+	to := fs.String("to", "", "End of an arbitrary period, excluded: RFC 3339 time or date (2026-10-01).")
+	format := fs.String("format", "markdown", "Output format: "+strings.Join(report.Formats, ", ")+".")
+	output := fs.String("output", "", "Write the report to this file instead of standard output.")
+	freeze := fs.Bool("freeze", false, "Store the period's reviews as a new immutable version (unless unchanged), to compare later data with.")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	req, err := reportRequest(*role, *subject, *period, *from, *to)
+	if err != nil {
+		fmt.Fprintf(stderr, "steward report: %v\n", err)
+		fs.Usage()
+		return errUsage
+	}
+	if !validFormat(*format) {
+		fmt.Fprintf(stderr, "steward report: --format %q: want one of %s\n", *format, strings.Join(report.Formats, ", "))
+		return errUsage
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
+	b := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Now: time.Now}
+	rep, err := b.Build(ctx, req)
+	if err != nil {
+		return err
+	}
+	if *freeze {
+		if err := b.Freeze(ctx, rep); err != nil {
+			return err
+		}
+		for _, s := range rep.Subjects {
+			fmt.Fprintf(stderr, "frozen: %s %s %s version %d (%s)\n", s.Role, s.Subject, s.Period.Name, s.Frozen.Version, s.Frozen.CreatedAt.Format(time.RFC3339))
+		}
+	}
+	return writeReport(rep, *format, *output, stdout)
+}
+
+func reportRequest(role, subject, period, from, to string) (report.Request, error) {
+	if role == "" {
+		return report.Request{}, errors.New("--role is required")
+	}
+	r, err := scorecard.ParseRole(role)
+	if err != nil {
+		return report.Request{}, fmt.Errorf("--role: %w", err)
+	}
+	req := report.Request{Role: r, Subject: subject}
+	switch {
+	case period != "" && (from != "" || to != ""):
+		return req, errors.New("give either --period or --from and --to, not both")
+	case period != "":
+		req.Period, err = report.ParsePeriod(period)
+		return req, err
+	case from == "" || to == "":
+		return req, errors.New("give --period, or both --from and --to")
+	}
+	f, err := report.ParseTime(from)
+	if err != nil {
+		return req, fmt.Errorf("--from: %w", err)
+	}
+	t, err := report.ParseTime(to)
+	if err != nil {
+		return req, fmt.Errorf("--to: %w", err)
+	}
+	req.Period, err = report.RangePeriod(f, t)
+	return req, err
+}
+
+func validFormat(f string) bool {
+	for _, x := range report.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func roleNames() string {
+	names := make([]string, len(scorecard.Roles))
+	for i, r := range scorecard.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+func writeReport(rep *report.Report, format, output string, stdout io.Writer) (err error) {
+	if output == "" {
+		return report.Write(stdout, rep, format)
+	}
+	f, err := os.Create(output)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("report: %w", cerr)
+		}
+	}()
+	return report.Write(f, rep, format)
+}
+
+// snapshotArchive keeps frozen reviews in the store.
+type snapshotArchive struct{ db *store.DB }
+
+func (a snapshotArchive) Save(ctx context.Context, f report.Frozen) (report.Frozen, error) {
+	s, err := a.db.SaveSnapshot(ctx, store.Snapshot{Role: f.Role, Subject: f.Subject, Period: f.Period, CreatedAt: f.CreatedAt, Content: f.Content})
+	if err != nil {
+		return report.Frozen{}, err
+	}
+	return frozen(s), nil
+}
+
+func (a snapshotArchive) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
+	ss, err := a.db.Snapshots(ctx, role, subject, period)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Frozen, len(ss))
+	for i := range ss {
+		out[i] = frozen(ss[i])
+	}
+	return out, nil
+}
+
+func frozen(s store.Snapshot) report.Frozen {
+	return report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt, Content: s.Content}
+}

@@ -1,0 +1,112 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	sc "github.com/steward-sh/steward/scorecard"
+)
+
+// snapshots returns a tiny snapshot per time, MTTR growing with the step
+// so that each sample is told apart.
+func snapshots(t *testing.T, n int) (func(context.Context, time.Time) (*sc.Snapshot, error), []time.Time) {
+	cfg := parse(t, tinyConfig)
+	var ats []time.Time
+	byTime := map[time.Time]*sc.Snapshot{}
+	for i := range n {
+		at := tinyAt.Add(time.Duration(i) * time.Hour)
+		s := tinySnapshot(cfg, true)
+		s.At = at
+		s.Cards["7d"][0].Value[sc.MTTR] = float64(1000 + i)
+		byTime[at] = s
+		ats = append(ats, at)
+	}
+	return func(_ context.Context, at time.Time) (*sc.Snapshot, error) {
+		s, ok := byTime[at]
+		if !ok {
+			return nil, errors.New("no snapshot")
+		}
+		return s, nil
+	}, ats
+}
+
+func writeOpenMetrics(t *testing.T, maxBuffered int) string {
+	t.Helper()
+	at, ats := snapshots(t, 4)
+	var out bytes.Buffer
+	w, err := NewOpenMetricsWriter(&out, t.TempDir(), maxBuffered)
+	require.NoError(t, err)
+	b := Backfill{From: ats[0], To: ats[3], Step: time.Hour, At: at, Config: parse(t, tinyConfig)}
+	n, err := b.Run(context.Background(), w)
+	require.NoError(t, err)
+	require.Equal(t, 4, n)
+	return out.String()
+}
+
+func TestOpenMetricsWriter(t *testing.T) {
+	text := writeOpenMetrics(t, 0)
+	const mttr = `# HELP steward_mttr_seconds Mean time to restore of the incidents resolved in the window.
+# TYPE steward_mttr_seconds gauge
+steward_mttr_seconds{role="system",subject="pay",window="7d"} 1000 1767225600
+steward_mttr_seconds{role="system",subject="pay",window="7d"} 1001 1767229200
+steward_mttr_seconds{role="system",subject="pay",window="7d"} 1002 1767232800
+steward_mttr_seconds{role="system",subject="pay",window="7d"} 1003 1767236400
+steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767225600
+steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767229200
+steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767232800
+steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767236400
+`
+	assert.Contains(t, text, mttr)
+	assert.True(t, strings.HasPrefix(text, "# HELP steward_incidents_opened "), "families in exposition order")
+	assert.True(t, strings.HasSuffix(text, "1767236400\n# EOF\n"))
+	assert.Contains(t, text, `steward_system_owner_info{system="pay",owner="alice",program="checkout",tier="1"} 1 1767225600`)
+
+	t.Run("regrouping in several passes gives the same file", func(t *testing.T) {
+		assert.Equal(t, text, writeOpenMetrics(t, 3))
+		assert.Equal(t, text, writeOpenMetrics(t, 1))
+	})
+}
+
+func TestOpenMetricsWriterRefusesTimeGoingBack(t *testing.T) {
+	cfg := parse(t, tinyConfig)
+	w, err := NewOpenMetricsWriter(&bytes.Buffer{}, t.TempDir(), 0)
+	require.NoError(t, err)
+	s := tinySnapshot(cfg, true)
+	require.NoError(t, w.Add(s, cfg))
+	assert.ErrorContains(t, w.Add(s, cfg), "is not after the previous one")
+	assert.Error(t, w.Close())
+}
+
+func TestBackfillProgress(t *testing.T) {
+	at, ats := snapshots(t, 4)
+	clock := tinyAt
+	var progress bytes.Buffer
+	b := Backfill{From: ats[0], To: ats[3].Add(30 * time.Minute), Step: time.Hour, At: at, Config: parse(t, tinyConfig),
+		Progress: &progress, ProgressEvery: 2,
+		Clock: func() time.Time { clock = clock.Add(time.Second); return clock }}
+	w, err := NewOpenMetricsWriter(&bytes.Buffer{}, t.TempDir(), 0)
+	require.NoError(t, err)
+	require.Equal(t, 4, b.Steps(), "--to is included when on a step, and no step past it")
+	_, err = b.Run(context.Background(), w)
+	require.NoError(t, err)
+	// the clock ticks a second at each reading: start, step 2, end
+	assert.Equal(t, "backfill: 2/4 steps (50%), 2.0 steps/s, elapsed 1s, ETA 1s\n"+
+		"backfill: 4/4 steps (100%), 2.0 steps/s, elapsed 2s, ETA 0s\n", progress.String())
+}
+
+func TestBackfillStopsAtTheFirstError(t *testing.T) {
+	at, ats := snapshots(t, 2)
+	b := Backfill{From: ats[0], To: ats[1].Add(time.Hour), Step: time.Hour, At: at, Config: parse(t, tinyConfig)}
+	w, err := NewOpenMetricsWriter(&bytes.Buffer{}, t.TempDir(), 0)
+	require.NoError(t, err)
+	n, err := b.Run(context.Background(), w)
+	assert.Equal(t, 2, n)
+	assert.ErrorContains(t, err, "backfill: at 2026-01-01T02:00:00Z: no snapshot")
+}

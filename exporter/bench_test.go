@@ -1,0 +1,58 @@
+package exporter
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
+)
+
+// BenchmarkScrape measures GET /metrics for the reference organisation:
+// 5,000 systems, 1,000 owners, 50 programs, 200 teams, windows 7d, 30d and
+// 90d. Scrape cost depends on subjects, not records, so the dataset has
+// 50,000 incidents and as many changes (enough for every team to appear
+// and most KPIs to have a value). The snapshot is computed once, as the
+// daemon does; each iteration is one scrape.
+func BenchmarkScrape(b *testing.B) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
+	o.Incidents, o.Changes = 50_000, 50_000
+	cfg, engine := engineSnapshot(b, o)
+	snap := engine.Latest()
+	c := NewCollector(engine.Latest, func() *config.Config { return cfg })
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	for _, tt := range []struct {
+		name, accept string
+		g            prometheus.Gatherer
+	}{
+		{"text", "", Merge(c)},
+		{"openmetrics", "application/openmetrics-text;version=1.0.0", Merge(c)},
+		{"text-via-registry", "", reg},
+	} {
+		h := Handler(tt.g, slog.New(slog.DiscardHandler))
+		b.Run(tt.name, func(b *testing.B) {
+			var size, series int
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				if tt.accept != "" {
+					req.Header.Set("Accept", tt.accept)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+				size = rec.Body.Len()
+			}
+			walk(snap, cfg, func(*family, []string, float64) { series++ })
+			b.ReportMetric(float64(size), "bytes/scrape")
+			b.ReportMetric(float64(series), "series")
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package exporter
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/scorecard"
+)
+
+// OpenMetricsWriter writes snapshots at successive times as one OpenMetrics
+// text file for `promtool tsdb create-blocks-from openmetrics`: timestamps
+// in seconds, a final # EOF, and, as OpenMetrics requires, each family's
+// samples together and each series' samples together, in time order.
+//
+// Snapshots arrive time after time but the file is series after series, so
+// samples wait in one binary spill file per family (20 bytes a sample) and
+// are regrouped by series when the writer is closed, reading at most
+// maxBuffered samples into memory at once.
+type OpenMetricsWriter struct {
+	out         io.Writer
+	dir         string
+	maxBuffered int
+	spills      map[*family]*spill
+	lastMs      int64
+	err         error
+}
+
+// DefaultMaxBuffered bounds the samples regrouped in memory at once (20
+// bytes each: 400 MiB).
+const DefaultMaxBuffered = 20 << 20
+
+// spill holds one family's samples until Close.
+type spill struct {
+	f      *os.File
+	w      *bufio.Writer
+	index  map[string]uint32 // label text -> series number
+	labels []string          // series number -> label text
+	counts []int             // samples per series
+	n      int
+}
+
+const spillRecord = 4 + 8 + 8 // series, timestamp (ms), value
+
+// NewOpenMetricsWriter writes to out, spilling into temporary files under
+// dir ("" for the system's temporary directory). maxBuffered <= 0 means
+// DefaultMaxBuffered.
+func NewOpenMetricsWriter(out io.Writer, dir string, maxBuffered int) (*OpenMetricsWriter, error) {
+	d, err := os.MkdirTemp(dir, "steward-backfill-")
+	if err != nil {
+		return nil, fmt.Errorf("openmetrics: %w", err)
+	}
+	if maxBuffered <= 0 {
+		maxBuffered = DefaultMaxBuffered
+	}
+	return &OpenMetricsWriter{out: out, dir: d, maxBuffered: maxBuffered, spills: map[*family]*spill{}, lastMs: math.MinInt64}, nil
+}
+
+// Add queues every sample of s at s.At. Times must increase.
+func (w *OpenMetricsWriter) Add(s *scorecard.Snapshot, cfg *config.Config) error {
+	if w.err != nil {
+		return w.err
+	}
+	ms := s.At.UnixMilli()
+	if ms <= w.lastMs {
+		w.err = fmt.Errorf("openmetrics: snapshot at %s is not after the previous one", s.At)
+		return w.err
+	}
+	w.lastMs = ms
+	var rec [spillRecord]byte
+	walk(s, cfg, func(f *family, labels []string, v float64) {
+		if w.err != nil {
+			return
+		}
+		sp, err := w.spill(f)
+		if err != nil {
+			w.err = err
+			return
+		}
+		text := labelText(f, labels)
+		i, ok := sp.index[text]
+		if !ok {
+			i = uint32(len(sp.labels))
+			sp.index[text] = i
+			sp.labels = append(sp.labels, text)
+			sp.counts = append(sp.counts, 0)
+		}
+		sp.counts[i]++
+		sp.n++
+		binary.LittleEndian.PutUint32(rec[0:], i)
+		binary.LittleEndian.PutUint64(rec[4:], uint64(ms))
+		binary.LittleEndian.PutUint64(rec[12:], math.Float64bits(v))
+		if _, err := sp.w.Write(rec[:]); err != nil {
+			w.err = fmt.Errorf("openmetrics: spill: %w", err)
+		}
+	})
+	return w.err
+}
+
+func (w *OpenMetricsWriter) spill(f *family) (*spill, error) {
+	if sp := w.spills[f]; sp != nil {
+		return sp, nil
+	}
+	file, err := os.CreateTemp(w.dir, f.name+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("openmetrics: spill: %w", err)
+	}
+	sp := &spill{f: file, w: bufio.NewWriterSize(file, 1<<20), index: map[string]uint32{}}
+	w.spills[f] = sp
+	return sp, nil
+}
+
+// Close writes the file: every family with samples, then # EOF. It removes
+// the spill files whether or not it succeeds.
+func (w *OpenMetricsWriter) Close() error {
+	defer os.RemoveAll(w.dir)
+	defer func() {
+		for _, sp := range w.spills {
+			sp.f.Close()
+		}
+	}()
+	if w.err != nil {
+		return w.err
+	}
+	out := bufio.NewWriterSize(w.out, 1<<20)
+	for _, f := range families {
+		sp := w.spills[f]
+		if sp == nil {
+			continue
+		}
+		fmt.Fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", f.name, helpEscaper.Replace(f.help), f.name)
+		if err := sp.writeTo(out, f.name, w.maxBuffered); err != nil {
+			return err
+		}
+	}
+	out.WriteString("# EOF\n")
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("openmetrics: %w", err)
+	}
+	return nil
+}
+
+// writeTo writes the family's samples series after series, each in the
+// order added (time order). Series are taken in ranges whose samples fit in
+// maxBuffered; each range reads the spill file once.
+func (sp *spill) writeTo(out *bufio.Writer, name string, maxBuffered int) error {
+	if err := sp.w.Flush(); err != nil {
+		return fmt.Errorf("openmetrics: spill: %w", err)
+	}
+	for lo := 0; lo < len(sp.labels); {
+		hi, n := lo, 0
+		for hi < len(sp.labels) && (hi == lo || n+sp.counts[hi] <= maxBuffered) {
+			n += sp.counts[hi]
+			hi++
+		}
+		recs, starts, err := sp.load(lo, hi, n)
+		if err != nil {
+			return err
+		}
+		for s := lo; s < hi; s++ {
+			for _, r := range recs[starts[s-lo]:starts[s-lo+1]] {
+				out.WriteString(name)
+				out.WriteString(sp.labels[s])
+				out.WriteByte(' ')
+				out.WriteString(value(r.v))
+				out.WriteByte(' ')
+				out.WriteString(strconv.FormatFloat(float64(r.ms)/1000, 'f', -1, 64))
+				out.WriteByte('\n')
+			}
+		}
+		lo = hi
+	}
+	return nil
+}
+
+type point struct {
+	ms int64
+	v  float64
+}
+
+// load reads the samples of series [lo, hi) (n in all) from the spill file,
+// placed by series (a counting sort, so each series keeps its time order).
+func (sp *spill) load(lo, hi, n int) ([]point, []int, error) {
+	starts := make([]int, hi-lo+1)
+	for s := lo; s < hi; s++ {
+		starts[s-lo+1] = starts[s-lo] + sp.counts[s]
+	}
+	next := append([]int(nil), starts[:hi-lo]...)
+	recs := make([]point, n)
+	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, fmt.Errorf("openmetrics: spill: %w", err)
+	}
+	r := bufio.NewReaderSize(sp.f, 1<<20)
+	var rec [spillRecord]byte
+	for {
+		if _, err := io.ReadFull(r, rec[:]); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("openmetrics: spill: %w", err)
+		}
+		s := int(binary.LittleEndian.Uint32(rec[0:]))
+		if s < lo || s >= hi {
+			continue
+		}
+		recs[next[s-lo]] = point{
+			ms: int64(binary.LittleEndian.Uint64(rec[4:])),
+			v:  math.Float64frombits(binary.LittleEndian.Uint64(rec[12:])),
+		}
+		next[s-lo]++
+	}
+	return recs, starts, nil
+}
+
+// helpEscaper escapes HELP text as OpenMetrics requires.
+var helpEscaper = labelEscaper

@@ -1,0 +1,102 @@
+package exporter
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/scorecard"
+)
+
+// emitFunc receives one sample. labels are in f.labels order and only valid
+// during the call: the walk reuses the slice.
+type emitFunc func(f *family, labels []string, v float64)
+
+// walk emits every sample SPEC section 5 defines for a snapshot, within the
+// export limits of cfg. The owners of steward_system_owner_info are those of
+// cfg at the snapshot's evaluation time.
+//
+// Order: by window, then card (role, subject), then KPI; the writers that
+// need a family's samples together group them themselves.
+func walk(s *scorecard.Snapshot, cfg *config.Config, emit emitFunc) {
+	var lim config.Export
+	if cfg != nil {
+		lim = cfg.Export
+	}
+	buf := make([]string, 0, 4)
+	first := true // point-in-time KPIs come from the first exported window only
+	for _, w := range s.Windows {
+		if !lim.ExportsWindow(w.Name) {
+			continue
+		}
+		for i := range s.Cards[w.Name] {
+			c := &s.Cards[w.Name][i]
+			if !lim.ExportsRole(string(c.Role)) {
+				continue
+			}
+			card(c, first, buf, emit)
+		}
+		first = false
+	}
+	objectives(s.Objectives, buf, emit)
+	if cfg != nil {
+		owners(cfg, s, buf, emit)
+	}
+}
+
+func card(c *scorecard.Card, pointInTime bool, buf []string, emit emitFunc) {
+	role := string(c.Role)
+	for _, k := range c.Defined {
+		f := kpiFamilies[k]
+		v := c.Value[k]
+		if f == nil || math.IsNaN(v) || k.PointInTime() && !pointInTime {
+			continue
+		}
+		l := append(buf[:0], role, c.ID)
+		if !k.PointInTime() {
+			l = append(l, c.Window)
+		}
+		if _, _, lv, _ := k.Metric(); lv != "" {
+			l = append(l, lv)
+		}
+		emit(f, l, v)
+	}
+	if !math.IsNaN(c.Score) {
+		emit(score, append(buf[:0], role, c.ID, c.Window), c.Score)
+	}
+	for _, k := range c.Defined {
+		if code, ok := c.Status[k].Code(); ok {
+			emit(status, append(buf[:0], role, c.ID, c.Window, k.Name()), code)
+		}
+	}
+}
+
+func objectives(objs map[string]config.Objective, buf []string, emit emitFunc) {
+	names := make([]string, 0, len(objs))
+	for name := range objs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		emit(objective, append(buf[:0], name), objs[name].Objective)
+	}
+	for _, name := range names {
+		if w := objs[name].Warning; w != nil {
+			emit(warning, append(buf[:0], name), *w)
+		}
+	}
+}
+
+// owners emits one steward_system_owner_info per system that has an owner
+// at the snapshot's time; steward_systems_unowned counts the others.
+func owners(cfg *config.Config, s *scorecard.Snapshot, buf []string, emit emitFunc) {
+	for i := range cfg.Systems {
+		sys := &cfg.Systems[i]
+		owner := sys.OwnerAt(s.At)
+		if owner == "" {
+			continue
+		}
+		emit(ownerInfo, append(buf[:0], sys.ID, owner, sys.Program, strconv.Itoa(sys.Tier)), 1)
+	}
+}

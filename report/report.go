@@ -1,0 +1,180 @@
+// Package report builds performance reviews: one or more subjects' KPIs
+// over a calendar period (a month, a quarter, a year or any range) against
+// the period before, with the records behind them (evidence), trend lines
+// and, once a review was frozen, the restatements later data caused. It
+// renders them as Markdown, self-contained HTML with inline SVG charts, CSV
+// and JSON.
+//
+// It reads KPIs and evidence only through the Engine interface and keeps
+// frozen reviews only through the Archive interface; it never touches a
+// store, the clock (Now is given) or the network.
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/steward-sh/steward/scorecard"
+)
+
+// Engine is what a review needs from the KPI engine (*scorecard.Engine).
+type Engine interface {
+	Period(ctx context.Context, name string, from, to time.Time) (*scorecard.Snapshot, error)
+	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
+	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
+}
+
+// Report is a review of one or more subjects of one role over a period.
+type Report struct {
+	Period      Period    `json:"period"`
+	Previous    Period    `json:"previous"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// TrendAt are the ends of the trend buckets (see Period.Buckets).
+	TrendAt  []time.Time `json:"trend_at"`
+	Subjects []Subject   `json:"subjects"`
+}
+
+// Subject is one subject's review with what surrounds it: the trend of each
+// KPI across the period, the frozen version it was compared with, and the
+// restatement since.
+type Subject struct {
+	Review
+	Trends      map[string][]*float64 `json:"trends"`
+	Frozen      *Frozen               `json:"frozen,omitempty"` // the latest frozen version (Content left out)
+	Restatement *Restatement          `json:"restatement,omitempty"`
+}
+
+// Review is the part of a subject's report that a freeze keeps: its
+// scorecard and evidence for the period. It depends only on the records
+// and the config, so freezing twice without changes gives the same bytes.
+type Review struct {
+	Role          scorecard.Role      `json:"role"`
+	Subject       string              `json:"subject"`
+	Period        Period              `json:"period"`
+	Score         *float64            `json:"score"`
+	PreviousScore *float64            `json:"previous_score"`
+	KPIs          []KPI               `json:"kpis"`
+	Evidence      *scorecard.Evidence `json:"evidence"`
+}
+
+// KPI is one KPI of a review: its value over the period and the one
+// before, its objective and status. Status is "" for a KPI without an
+// objective.
+type KPI struct {
+	Name           string   `json:"name"`
+	Value          *float64 `json:"value"`
+	Previous       *float64 `json:"previous"`
+	Delta          *float64 `json:"delta"`
+	Objective      *float64 `json:"objective,omitempty"`
+	Warning        *float64 `json:"warning,omitempty"`
+	Status         string   `json:"status,omitempty"`
+	PreviousStatus string   `json:"previous_status,omitempty"`
+	HigherIsBetter bool     `json:"higher_is_better"`
+}
+
+// KPI returns the named KPI of the review, if the subject's role has it.
+func (r *Review) KPI(name string) (KPI, bool) {
+	for _, k := range r.KPIs {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return KPI{}, false
+}
+
+// Request says what to review. An empty Subject reviews every subject of
+// the role.
+type Request struct {
+	Role    scorecard.Role
+	Subject string
+	Period  Period
+}
+
+// Builder builds reports. Archive is optional: without it reports show no
+// frozen versions and cannot be frozen. Titles, if set, supplies incident
+// titles the engine's own store could not.
+type Builder struct {
+	Engine  Engine
+	Archive Archive
+	Titles  scorecard.RecordFinder
+	Now     func() time.Time
+}
+
+// Build computes the review a request asks for.
+func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
+	p := req.Period
+	snap, err := b.Engine.Period(ctx, p.Name, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	cards := snap.Find(p.Name, req.Role, req.Subject)
+	if len(cards) == 0 {
+		if req.Subject != "" {
+			return nil, fmt.Errorf("report: no subject %q with role %q", req.Subject, req.Role)
+		}
+		return nil, fmt.Errorf("report: role %q has no subjects", req.Role)
+	}
+	subjects := make([]scorecard.Subject, len(cards))
+	for i := range cards {
+		subjects[i] = cards[i].Subject
+	}
+	evidence, err := b.Engine.Evidence(ctx, subjects, p.From, p.To)
+	if err == nil && b.Titles != nil {
+		err = scorecard.FillTitles(ctx, b.Titles, evidence)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	ats, size := p.Buckets()
+	trends, err := b.Engine.Trend(ctx, subjects, size, ats)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	rep := &Report{Period: p, Previous: p.Previous(), GeneratedAt: b.Now().UTC(), TrendAt: ats}
+	for i := range cards {
+		c := &cards[i]
+		s := Subject{Review: review(snap, p, c, evidence[c.Subject]), Trends: map[string][]*float64{}}
+		for _, k := range c.Defined {
+			points := make([]*float64, len(ats))
+			for j, v := range trends[c.Subject] {
+				points[j] = num(v[k])
+			}
+			s.Trends[k.Name()] = points
+		}
+		rep.Subjects = append(rep.Subjects, s)
+	}
+	if b.Archive != nil {
+		if err := b.restate(ctx, rep); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// review shapes one card and its evidence.
+func review(snap *scorecard.Snapshot, p Period, c *scorecard.Card, ev *scorecard.Evidence) Review {
+	prev := c.PreviousCard(snap.Objectives)
+	r := Review{Role: c.Role, Subject: c.ID, Period: p, Score: num(c.Score), PreviousScore: num(prev.Score), Evidence: ev}
+	for _, k := range c.Defined {
+		kv := KPI{Name: k.Name(), Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k)), HigherIsBetter: k.HigherIsBetter()}
+		if o, ok := snap.Objectives[k.Name()]; ok {
+			kv.Objective = num(o.Objective)
+			if o.Warning != nil {
+				kv.Warning = num(*o.Warning)
+			}
+			kv.Status = c.Status[k].String()
+			kv.PreviousStatus = prev.Status[k].String()
+		}
+		r.KPIs = append(r.KPIs, kv)
+	}
+	return r
+}
+
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}

@@ -1,0 +1,211 @@
+package scorecard
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/record"
+)
+
+// scenarioEngine is an engine over the golden scenario, prepared as
+// prepare would leave it, without a store.
+func scenarioEngine(t *testing.T) *Engine {
+	t.Helper()
+	cfg, x := loadScenario(t, "testdata/scenario.yml", "testdata/scenario.ndjson")
+	return preparedEngine(cfg, x)
+}
+
+func preparedEngine(cfg *config.Config, x *index) *Engine {
+	e := &Engine{x: x, m: newModel(cfg), opts: Options{Config: func() *config.Config { return cfg }}}
+	e.m.update(x, true)
+	x.linkCauses()
+	e.av = newAvailability(e.m, x)
+	return e
+}
+
+type evidenceKeys struct {
+	incidents, changes, systems []string
+}
+
+func keysOf(ev *Evidence) evidenceKeys {
+	k := evidenceKeys{incidents: []string{}, changes: []string{}, systems: []string{}}
+	for _, in := range ev.Incidents {
+		k.incidents = append(k.incidents, in.ID)
+	}
+	for _, c := range ev.Changes {
+		k.changes = append(k.changes, c.ID)
+	}
+	for _, s := range ev.Systems {
+		k.systems = append(k.systems, s.ID)
+	}
+	return k
+}
+
+// The evidence of the golden scenario's window, by subject, checked by hand
+// against the story in scenario_test.go.
+func TestEvidenceScenario(t *testing.T) {
+	e := scenarioEngine(t)
+	from, to := ts("2026-01-01T00:00:00Z"), ts("2026-01-11T00:00:00Z")
+	subjects := []Subject{
+		{RoleSystem, "api"}, {RoleSystemOwner, "alice"}, {RoleSystemOwner, "bob"}, {RoleSystemOwner, "carol"},
+		{RoleGlobal, GlobalSubject}, {RoleProcessManager, "guy"}, {RoleTeam, "desk"}, {RoleSystem, "nope"},
+	}
+	e.mu.Lock()
+	got := e.evidence(subjects, from, to)
+	e.mu.Unlock()
+	assert.NotContains(t, got, Subject{RoleSystem, "nope"})
+
+	want := map[Subject]evidenceKeys{
+		{RoleSystem, "api"}:         {[]string{"I1", "I2", "I3"}, []string{"C2", "C1", "C4"}, []string{"api"}},
+		{RoleSystemOwner, "alice"}:  {[]string{"I1", "I2"}, []string{"C2", "C1"}, []string{"api"}},
+		{RoleSystemOwner, "bob"}:    {[]string{"I3"}, []string{"C4"}, []string{"api"}},
+		{RoleSystemOwner, "carol"}:  {[]string{"I4"}, []string{"C3"}, []string{"db"}},
+		{RoleGlobal, GlobalSubject}: {[]string{"I1", "I2", "I5", "I3", "I4"}, []string{"C2", "C1", "C6", "C3", "C4"}, []string{"api", "db", "web"}},
+		{RoleProcessManager, "guy"}: {[]string{"I4"}, []string{}, []string{"db"}},
+		{RoleTeam, "desk"}:          {[]string{"I1", "I5"}, []string{"C1"}, []string{}},
+	}
+	for s, w := range want {
+		require.Contains(t, got, s)
+		assert.Equal(t, w, keysOf(got[s]), s.String())
+	}
+
+	api := got[Subject{RoleSystem, "api"}]
+	i1, i2, i3 := api.Incidents[0], api.Incidents[1], api.Incidents[2]
+	assert.Equal(t, 7200.0, *i1.TTRSeconds)
+	assert.Equal(t, 14400.0, *i1.SLATargetSeconds)
+	assert.False(t, i1.SLABreached)
+	assert.Equal(t, ReviewOnTime, i1.ReviewStatus)
+	assert.Equal(t, ts("2026-01-03T02:00:00Z"), *i1.ReviewDue)
+	assert.Equal(t, &record.Ref{Source: "api", ID: "C2"}, i1.CausedByChange)
+	assert.Equal(t, ReviewMissing, i2.ReviewStatus)
+	assert.True(t, i2.ReviewOverdueAtEnd)
+	assert.True(t, i2.ReviewDueInPeriod)
+	assert.Equal(t, "api", i3.System, "the alias resolves to the system id")
+	assert.True(t, i3.Attributed)
+	assert.Nil(t, i3.SLATargetSeconds, "severity 3 has no SLA target")
+	assert.False(t, i3.ReviewRequired)
+	assert.Equal(t, 36000.0, *i3.TTRSeconds)
+
+	c2 := api.Changes[0]
+	assert.True(t, c2.Failed)
+	assert.True(t, c2.FailedByIncident)
+	assert.Equal(t, "success", c2.Outcome)
+	assert.Equal(t, []record.Ref{{Source: "api", ID: "I1"}}, c2.CausedIncidents)
+	assert.Equal(t, 10800.0, *c2.LeadTimeSeconds)
+	assert.False(t, c2.Authorized)
+	assert.False(t, api.Changes[1].Failed)
+	assert.Nil(t, api.Changes[2].LeadTimeSeconds, "C4 has no created_at")
+
+	sys := api.Systems[0]
+	assert.Equal(t, "bob", sys.OwnerAtEnd)
+	assert.Equal(t, []OwnerChange{{At: ts("2026-01-06T00:00:00Z"), From: "alice", To: "bob"}}, sys.OwnerChanges)
+	assert.Equal(t, 28800.0, sys.DowntimeSeconds, "3 h outage plus half of 10 h degraded")
+	assert.Equal(t, "checkout", sys.Program)
+
+	alice := got[Subject{RoleSystemOwner, "alice"}].Systems[0]
+	assert.Equal(t, []Span{{ts("2026-01-01T00:00:00Z"), ts("2026-01-06T00:00:00Z")}}, alice.Owned)
+	assert.Equal(t, 10800.0, alice.DowntimeSeconds)
+	bob := got[Subject{RoleSystemOwner, "bob"}].Systems[0]
+	assert.Equal(t, []Span{{ts("2026-01-06T00:00:00Z"), ts("2026-01-11T00:00:00Z")}}, bob.Owned)
+	assert.Equal(t, 18000.0, bob.DowntimeSeconds)
+
+	carol := got[Subject{RoleSystemOwner, "carol"}]
+	i4 := carol.Incidents[0]
+	assert.True(t, i4.OpenAtEnd)
+	assert.Nil(t, i4.ResolvedAt)
+	assert.Equal(t, ReviewNotDue, i4.ReviewStatus)
+	assert.True(t, carol.Changes[0].Failed)
+	assert.False(t, carol.Changes[0].FailedByIncident)
+	assert.Equal(t, 14400.0, carol.Systems[0].DowntimeSeconds)
+
+	global := got[Subject{RoleGlobal, GlobalSubject}]
+	assert.False(t, global.Incidents[2].Attributed, "I5 names an unknown system")
+	assert.Equal(t, "ghost", global.Incidents[2].System)
+	assert.False(t, global.Changes[2].Attributed)
+	assert.Equal(t, "", global.Systems[2].OwnerAtEnd, "web has no owner")
+}
+
+// The counts of the evidence agree with the KPIs of the same window for
+// every subject of the scenario.
+func TestEvidenceAgreesWithKPIs(t *testing.T) {
+	e := scenarioEngine(t)
+	from, to := ts("2026-01-01T00:00:00Z"), ts("2026-01-11T00:00:00Z")
+	s := e.computeWindows(to, []config.Window{{Name: "p", Duration: to.Sub(from)}})
+	var subjects []Subject
+	for _, c := range s.Cards["p"] {
+		subjects = append(subjects, c.Subject)
+	}
+	e.mu.Lock()
+	got := e.evidence(subjects, from, to)
+	e.mu.Unlock()
+	for _, c := range s.Cards["p"] {
+		ev := got[c.Subject]
+		var completed, failed, opened, resolved, open, breached, overdue int
+		for _, ch := range ev.Changes {
+			if ch.Completed {
+				completed++
+			}
+			if ch.Failed {
+				failed++
+			}
+		}
+		for _, in := range ev.Incidents {
+			if in.OpenedInPeriod {
+				opened++
+			}
+			if in.ResolvedInPeriod {
+				resolved++
+				if in.SLABreached {
+					breached++
+				}
+			}
+			if in.OpenAtEnd {
+				open++
+			}
+			if in.ReviewOverdueAtEnd {
+				overdue++
+			}
+		}
+		assert.Equal(t, c.Value[ChangesCompleted], float64(completed), "%s completed", c.Subject)
+		assert.Equal(t, c.Value[ChangesFailed], float64(failed), "%s failed", c.Subject)
+		assert.Equal(t, c.Value[IncidentsOpened], float64(opened), "%s opened", c.Subject)
+		assert.Equal(t, c.Value[IncidentsResolved], float64(resolved), "%s resolved", c.Subject)
+		assert.Equal(t, c.Value[IncidentsOpen], float64(open), "%s open", c.Subject)
+		assert.Equal(t, c.Value[ReviewsOverdue], float64(overdue), "%s overdue", c.Subject)
+	}
+}
+
+func TestPeriodAndTrend(t *testing.T) {
+	e := scenarioEngine(t)
+	from, to := ts("2026-01-01T00:00:00Z"), ts("2026-01-11T00:00:00Z")
+	s := e.computeWindows(to, []config.Window{{Name: "2026-01-01/2026-01-11", Duration: to.Sub(from)}})
+	api := card(t, s, "2026-01-01/2026-01-11", RoleSystem, "api")
+	assert.InDelta(t, 16800, api.Value[MTTR], 1e-9, "the ad-hoc window equals the configured 10d one")
+	assert.InDelta(t, 100*0.5/3, api.Score, 1e-9)
+	carol := card(t, s, "2026-01-01/2026-01-11", RoleSystemOwner, "carol")
+	prev := carol.PreviousCard(s.Objectives)
+	assert.InDelta(t, 3600, prev.Value[MTTR], 1e-9)
+	assert.Equal(t, StatusMeets, prev.Status[MTTR])
+
+	_, err := (&Engine{}).Period(context.Background(), "x", to, from)
+	require.ErrorContains(t, err, "is not before end")
+
+	// two 5-day buckets: I1, I2 resolved in the first, I3 in the second
+	ats := []time.Time{ts("2026-01-06T00:00:00Z"), to}
+	e.mu.Lock()
+	vals := map[Subject][]Values{}
+	for _, at := range ats {
+		v := e.m.compute(e.x, e.av, at, 5*24*time.Hour)
+		si := e.m.subj.lookup(Subject{RoleSystem, "api"})
+		vals[Subject{RoleSystem, "api"}] = append(vals[Subject{RoleSystem, "api"}], v[si])
+	}
+	e.mu.Unlock()
+	got := vals[Subject{RoleSystem, "api"}]
+	assert.Equal(t, 7200.0, got[0][MTTR])
+	assert.Equal(t, 36000.0, got[1][MTTR])
+}

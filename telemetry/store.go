@@ -1,0 +1,55 @@
+package telemetry
+
+import (
+	"context"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/steward-sh/steward/record"
+)
+
+// Store wraps a record store so that its errors count in
+// steward_store_errors_total{operation}. Errors of a caller that gave up
+// (its context ended) are not the store's and are not counted.
+func (t *Telemetry) Store(st record.Store) record.Store { return &countingStore{Store: st, t: t} }
+
+type countingStore struct {
+	record.Store
+	t *Telemetry
+}
+
+func (s *countingStore) count(ctx context.Context, c *metrics.Counter, err error) {
+	if err != nil && ctx.Err() == nil {
+		c.Inc()
+	}
+}
+
+func (s *countingStore) Write(ctx context.Context, b record.Batch) error {
+	err := s.Store.Write(ctx, b)
+	s.count(ctx, s.t.storeWrite, err)
+	return err
+}
+
+func (s *countingStore) Incidents(ctx context.Context, after int64, limit int) ([]record.Incident, error) {
+	out, err := s.Store.Incidents(ctx, after, limit)
+	s.count(ctx, s.t.storeRead, err)
+	return out, err
+}
+
+func (s *countingStore) Changes(ctx context.Context, after int64, limit int) ([]record.Change, error) {
+	out, err := s.Store.Changes(ctx, after, limit)
+	s.count(ctx, s.t.storeRead, err)
+	return out, err
+}
+
+func (s *countingStore) Quarantined(ctx context.Context, limit int) ([]record.Rejected, error) {
+	out, err := s.Store.Quarantined(ctx, limit)
+	s.count(ctx, s.t.storeQuarantine, err)
+	return out, err
+}
+
+func (s *countingStore) Ping(ctx context.Context) error {
+	err := s.Store.Ping(ctx)
+	s.count(ctx, s.t.storePing, err)
+	return err
+}

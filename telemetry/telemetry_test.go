@@ -1,0 +1,125 @@
+package telemetry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/store"
+)
+
+var clock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func written(t *Telemetry) string {
+	var b bytes.Buffer
+	t.WritePrometheus(&b)
+	return b.String()
+}
+
+func TestIngested(t *testing.T) {
+	tel := New("v1.2.3", func() time.Time { return clock })
+	b := record.Batch{
+		Incidents: []record.Incident{{ID: "1", Source: "api"}, {ID: "2", Source: "csv"}, {ID: "3", Source: "api"}},
+		Rejected:  []record.Rejected{{ID: "4", Source: "api"}},
+	}
+	tel.Ingested(record.KindIncident, "api", 200, b, nil, 30*time.Millisecond)
+	tel.Ingested(record.KindIncident, "api", 503, record.Batch{Incidents: b.Incidents[:1], Rejected: b.Rejected}, errors.New("down"), time.Second)
+	tel.Ingested(record.KindChange, "api", 400, record.Batch{}, nil, time.Millisecond)
+
+	out := written(tel)
+	for _, want := range []string{
+		`steward_build_info{version="v1.2.3",goversion="go`,
+		`steward_ingest_records_total{source="api",kind="incident",result="accepted"} 2`,
+		`steward_ingest_records_total{source="csv",kind="incident",result="accepted"} 1`,
+		`steward_ingest_records_total{source="api",kind="incident",result="rejected"} 1`,
+		`steward_ingest_records_total{source="api",kind="incident",result="error"} 2`,
+		`steward_ingest_requests_total{source="api",kind="incident",code="503"} 1`,
+		`steward_ingest_requests_total{source="api",kind="change",code="400"} 1`,
+		`steward_ingest_duration_seconds_bucket{source="api",kind="incident",le="0.05"} 1`,
+		`steward_ingest_duration_seconds_count{source="api",kind="incident"} 2`,
+		`steward_last_ingest_timestamp_seconds{source="csv"} 1772366400`,
+		"# TYPE steward_ingest_duration_seconds histogram",
+		"# TYPE steward_ingest_records_total counter",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, `result="rejected"} 2`, "a batch that could not be stored was not rejected")
+	for _, line := range strings.Split(out, "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			assert.NotEmpty(t, Help(strings.Fields(name)[0]), "help text for %s", name)
+		}
+	}
+}
+
+func TestSourcesAreBounded(t *testing.T) {
+	tel := New("dev", time.Now)
+	for i := range maxSources + 10 {
+		src := "src-" + strings.Repeat("x", i)
+		tel.Ingested(record.KindChange, "api", 200, record.Batch{Changes: []record.Change{{ID: "c", Source: src}}}, nil, 0)
+	}
+	out := written(tel)
+	assert.Contains(t, out, `steward_ingest_records_total{source="other",kind="change",result="accepted"} 11`)
+	// the endpoint's "api" takes one of the maxSources; "other" adds one
+	assert.Equal(t, maxSources-1+1, strings.Count(out, "steward_last_ingest_timestamp_seconds{"))
+}
+
+func TestLabelValuesAreEscaped(t *testing.T) {
+	tel := New("dev", time.Now)
+	tel.Ingested(record.KindChange, "api", 200, record.Batch{Changes: []record.Change{{ID: "c", Source: "a\"b\\c\nd"}}}, nil, 0)
+	assert.Contains(t, written(tel), `source="a\"b\\c\nd"`)
+}
+
+func TestReloadAndPush(t *testing.T) {
+	tel := New("dev", func() time.Time { return clock })
+	tel.ConfigReloaded(true)
+	tel.ConfigReloaded(false)
+	tel.Pushed(nil)
+	tel.Pushed(errors.New("refused"))
+	tel.Recomputed(1500 * time.Millisecond)
+	out := written(tel)
+	for _, want := range []string{
+		"steward_config_last_reload_successful 0",
+		"steward_config_last_reload_success_timestamp_seconds 1772366400",
+		`steward_push_requests_total{result="success"} 1`,
+		`steward_push_requests_total{result="failure"} 1`,
+		`steward_recompute_duration_seconds_bucket{le="2.048"} 1`,
+		`steward_recompute_duration_seconds_bucket{le="1.024"} 0`,
+	} {
+		assert.Contains(t, out, want)
+	}
+}
+
+// The store wrapper counts a real store's errors, not its caller's
+// cancellations.
+func TestStoreErrors(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	tel := New("dev", time.Now)
+	counted := tel.Store(st)
+	_, err = counted.Incidents(ctx, 0, 10)
+	require.NoError(t, err)
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = counted.Incidents(canceled, 0, 10)
+	require.Error(t, err)
+	assert.Contains(t, written(tel), `steward_store_errors_total{operation="read"} 0`)
+
+	require.NoError(t, st.Close())
+	_, err = counted.Changes(ctx, 0, 10)
+	require.Error(t, err)
+	assert.Error(t, counted.Write(ctx, record.Batch{Changes: []record.Change{{ID: "c", Source: "api"}}}))
+	out := written(tel)
+	assert.Contains(t, out, `steward_store_errors_total{operation="read"} 1`)
+	assert.Contains(t, out, `steward_store_errors_total{operation="write"} 1`)
+}

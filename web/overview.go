@@ -1,0 +1,202 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+
+	"github.com/steward-sh/steward/report"
+	"github.com/steward-sh/steward/scorecard"
+)
+
+type overviewData struct {
+	Window  string
+	Windows []string
+	AtParam string
+	Role    string // ?role=: show one role only
+	Sort    string
+	Dir     string
+	Headers []header
+	Tables  []roleTable
+}
+
+// header is a sortable column: its link sorts by it, flipping the
+// direction when it already is the sort key.
+type header struct {
+	Key, Label string
+	Dir        string // the direction its link asks for
+	AriaSort   string // ascending, descending or none
+}
+
+type roleTable struct {
+	Role scorecard.Role
+	Rows []overviewRow
+}
+
+type overviewRow struct {
+	Subject                          string
+	Role                             scorecard.Role
+	Score                            *float64
+	Meets, Warnings, Breaches, NoDat int
+	Cells                            []cell
+}
+
+type cell struct {
+	KPI     string
+	Defined bool
+	Value   *float64
+	Status  string
+}
+
+func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
+	snap := u.snapshotOrFail(w, r)
+	if snap == nil {
+		return
+	}
+	q := r.URL.Query()
+	win, ok := pickWindow(snap, q.Get("window"))
+	if !ok {
+		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
+		return
+	}
+	var scored []scorecard.KPI
+	for _, k := range scorecard.AllKPIs() {
+		if _, ok := snap.Objectives[k.Name()]; ok {
+			scored = append(scored, k)
+		}
+	}
+	d := overviewData{Window: win.Name, AtParam: q.Get("at"), Sort: q.Get("sort"), Dir: q.Get("dir")}
+	for _, w := range snap.Windows {
+		d.Windows = append(d.Windows, w.Name)
+	}
+	keys := []string{"subject", "score", "breaches"}
+	for _, k := range scored {
+		keys = append(keys, k.Name())
+	}
+	if !slices.Contains(keys, d.Sort) {
+		d.Sort = "subject"
+	}
+	if d.Dir != "asc" && d.Dir != "desc" {
+		d.Dir = defaultDir(d.Sort)
+	}
+	for _, key := range keys {
+		h := header{Key: key, Label: headerLabel(key), Dir: defaultDir(key), AriaSort: "none"}
+		if key == d.Sort {
+			h.AriaSort = map[string]string{"asc": "ascending", "desc": "descending"}[d.Dir]
+			h.Dir = map[string]string{"asc": "desc", "desc": "asc"}[d.Dir]
+		}
+		d.Headers = append(d.Headers, h)
+	}
+	role := q.Get("role")
+	d.Role = role
+	for _, rl := range scorecard.Roles {
+		if role != "" && string(rl) != role {
+			continue
+		}
+		t := roleTable{Role: rl}
+		for _, c := range snap.Find(win.Name, rl, "") {
+			t.Rows = append(t.Rows, row(&c, scored))
+		}
+		if len(t.Rows) == 0 {
+			continue
+		}
+		sortRows(t.Rows, d.Sort, d.Dir)
+		d.Tables = append(d.Tables, t)
+	}
+	u.render(w, r, http.StatusOK, "overview", page{Title: "Scorecards", At: snap.At, Data: d})
+}
+
+func row(c *scorecard.Card, scored []scorecard.KPI) overviewRow {
+	out := overviewRow{Subject: c.ID, Role: c.Role, Score: num(c.Score)}
+	for _, k := range scored {
+		cl := cell{KPI: k.Name()}
+		if slices.Contains(c.Defined, k) {
+			cl.Defined, cl.Value, cl.Status = true, num(c.Value[k]), c.Status[k].String()
+			switch c.Status[k] {
+			case scorecard.StatusMeets:
+				out.Meets++
+			case scorecard.StatusWarning:
+				out.Warnings++
+			case scorecard.StatusBreach:
+				out.Breaches++
+			case scorecard.StatusNoData:
+				out.NoDat++
+			}
+		}
+		out.Cells = append(out.Cells, cl)
+	}
+	return out
+}
+
+func defaultDir(key string) string {
+	switch key {
+	case "subject":
+		return "asc"
+	case "score":
+		return "asc" // worst first: the ones to talk about
+	}
+	if k, ok := scorecard.KPIByName(key); ok && k.HigherIsBetter() {
+		return "asc"
+	}
+	return "desc"
+}
+
+func headerLabel(key string) string {
+	switch key {
+	case "subject":
+		return "Subject"
+	case "score":
+		return "Score"
+	case "breaches":
+		return "Status"
+	}
+	return report.KPITitle(key)
+}
+
+// sortRows orders rows by a key; rows without a value go last either way,
+// ties by subject.
+func sortRows(rows []overviewRow, key, dir string) {
+	value := func(r overviewRow) *float64 {
+		switch key {
+		case "score":
+			return r.Score
+		case "breaches":
+			v := float64(r.Breaches)*1000 + float64(r.Warnings)
+			return &v
+		}
+		for _, c := range r.Cells {
+			if c.KPI == key {
+				return c.Value
+			}
+		}
+		return nil
+	}
+	slices.SortStableFunc(rows, func(a, b overviewRow) int {
+		if key != "subject" {
+			va, vb := value(a), value(b)
+			switch {
+			case va == nil && vb != nil:
+				return 1
+			case va != nil && vb == nil:
+				return -1
+			case va != nil && vb != nil && *va != *vb:
+				if dir == "desc" {
+					return cmp.Compare(*vb, *va)
+				}
+				return cmp.Compare(*va, *vb)
+			}
+		}
+		c := cmp.Compare(a.Subject, b.Subject)
+		if key == "subject" && dir == "desc" {
+			return -c
+		}
+		return c
+	})
+}
+
+func num(v float64) *float64 {
+	if v != v { // NaN: no value
+		return nil
+	}
+	return &v
+}

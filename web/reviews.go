@@ -1,0 +1,163 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/steward-sh/steward/report"
+	"github.com/steward-sh/steward/scorecard"
+)
+
+// report serves a period review as a page (or, with ?format=, a download).
+func (u *UI) report(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req, err := reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
+	if err != nil {
+		u.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	rep, err := u.opts.Reports.Build(r.Context(), req)
+	if err != nil {
+		status := http.StatusServiceUnavailable
+		if strings.Contains(err.Error(), "no subject") || strings.Contains(err.Error(), "has no subjects") {
+			status = http.StatusNotFound
+		}
+		u.fail(w, r, status, err.Error())
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "html"
+	}
+	types := map[string]string{"html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
+		"csv": "text/csv; charset=utf-8", "json": "application/json"}
+	ct, ok := types[format]
+	if !ok {
+		u.fail(w, r, http.StatusBadRequest, "format must be html, markdown, csv or json")
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	if format != "html" {
+		w.Header().Set("Content-Disposition", `attachment; filename="review-`+strings.ReplaceAll(rep.Period.Name, "/", "_")+`.`+map[string]string{"markdown": "md", "csv": "csv", "json": "json"}[format]+`"`)
+	}
+	if err := report.Write(w, rep, format); err != nil {
+		u.opts.Logger.Error("ui: report", "err", err)
+	}
+}
+
+func reviewRequest(role, subject, period, from, to string) (report.Request, error) {
+	rl, err := scorecard.ParseRole(role)
+	if err != nil {
+		return report.Request{}, err
+	}
+	req := report.Request{Role: rl, Subject: subject}
+	switch {
+	case period != "":
+		req.Period, err = report.ParsePeriod(period)
+		return req, err
+	case from != "" && to != "":
+		f, err := report.ParseTime(from)
+		if err != nil {
+			return req, errors.New("from: " + err.Error())
+		}
+		t, err := report.ParseTime(to)
+		if err != nil {
+			return req, errors.New("to: " + err.Error())
+		}
+		req.Period, err = report.RangePeriod(f, t)
+		return req, err
+	}
+	return req, errors.New("give a period (2026, 2026-07, 2026-Q3) or from and to")
+}
+
+func parseAt(s string) (time.Time, error) { return report.ParseTime(s) }
+
+// reviewBody is what POST /api/v1/reviews takes.
+type reviewBody struct {
+	Role    string `json:"role"`
+	Subject string `json:"subject"`
+	Period  string `json:"period"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+}
+
+// frozenView is one frozen version as the reviews API shows it.
+type frozenView struct {
+	report.Frozen
+	Content json.RawMessage `json:"content,omitempty"`
+}
+
+// Reviews serves the reviews API: POST /api/v1/reviews freezes a period's
+// reviews (of one subject, or of every subject of a role) and answers with
+// the versions now frozen; GET /api/v1/reviews?role=&subject=&period=
+// lists a subject's frozen versions of a period with their content.
+func (u *UI) Reviews() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/reviews", u.freeze)
+	mux.HandleFunc("GET /api/v1/reviews", u.versions)
+	return mux
+}
+
+func (u *UI) freeze(w http.ResponseWriter, r *http.Request) {
+	var body reviewBody
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
+		return
+	}
+	req, err := reviewRequest(body.Role, body.Subject, body.Period, body.From, body.To)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	rep, err := u.opts.Reports.Build(r.Context(), req)
+	if err == nil {
+		err = u.opts.Reports.Freeze(r.Context(), rep)
+	}
+	if err != nil {
+		status := http.StatusServiceUnavailable
+		if strings.Contains(err.Error(), "no subject") || strings.Contains(err.Error(), "has no subjects") {
+			status = http.StatusNotFound
+		}
+		writeJSON(w, status, map[string]string{"error": err.Error()})
+		return
+	}
+	out := []report.Frozen{}
+	for _, s := range rep.Subjects {
+		out = append(out, *s.Frozen)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"period": rep.Period, "reviews": out})
+}
+
+func (u *UI) versions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("role") == "" || q.Get("subject") == "" || q.Get("period") == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "role, subject and period are required"})
+		return
+	}
+	if u.opts.Reports.Archive == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no archive of frozen reviews"})
+		return
+	}
+	vs, err := u.opts.Reports.Archive.Versions(r.Context(), q.Get("role"), q.Get("subject"), q.Get("period"))
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	}
+	out := make([]frozenView, len(vs))
+	for i, v := range vs {
+		out[i] = frozenView{Frozen: v, Content: v.Content}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

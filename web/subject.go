@@ -1,0 +1,139 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steward-sh/steward/report"
+	"github.com/steward-sh/steward/scorecard"
+)
+
+type subjectData struct {
+	Role          scorecard.Role
+	ID            string
+	Window        string
+	Windows       []string
+	AtParam       string
+	From, To      time.Time
+	Score         *float64
+	PreviousScore *float64
+	Tiles         []tile
+	Evidence      template.HTML
+	Grafana       string
+	Periods       []string // recent calendar periods to review
+	Systems       []string // systems the subject answered for in the window
+}
+
+type tile struct {
+	report.KPI
+	Trend []*float64
+}
+
+func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
+	role, err := scorecard.ParseRole(r.PathValue("role"))
+	if err != nil {
+		u.fail(w, r, http.StatusNotFound, err.Error())
+		return
+	}
+	id := r.PathValue("id")
+	snap := u.snapshotOrFail(w, r)
+	if snap == nil {
+		return
+	}
+	q := r.URL.Query()
+	win, ok := pickWindow(snap, q.Get("window"))
+	if !ok {
+		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
+		return
+	}
+	cards := snap.Find(win.Name, role, id)
+	if len(cards) == 0 {
+		u.fail(w, r, http.StatusNotFound, "There is no "+string(role)+" "+id+".")
+		return
+	}
+	c := &cards[0]
+	p := report.Period{Name: win.Name, From: snap.At.Add(-win.Duration), To: snap.At}
+	ctx := r.Context()
+	evs, err := u.opts.Engine.Evidence(ctx, []scorecard.Subject{c.Subject}, p.From, p.To)
+	if err == nil && u.opts.Titles != nil {
+		err = scorecard.FillTitles(ctx, u.opts.Titles, evs)
+	}
+	if err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	ats, size := p.Buckets()
+	trends, err := u.opts.Engine.Trend(ctx, []scorecard.Subject{c.Subject}, size, ats)
+	if err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	prev := c.PreviousCard(snap.Objectives)
+	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject]}
+	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
+		Score: num(c.Score), PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name)}
+	for _, x := range snap.Windows {
+		d.Windows = append(d.Windows, x.Name)
+	}
+	for _, k := range c.Defined {
+		t := tile{KPI: report.KPI{Name: k.Name(), Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k)), HigherIsBetter: k.HigherIsBetter()}}
+		if o, ok := snap.Objectives[k.Name()]; ok {
+			t.Objective = num(o.Objective)
+			if o.Warning != nil {
+				t.Warning = num(*o.Warning)
+			}
+			t.Status = c.Status[k].String()
+		}
+		for _, v := range trends[c.Subject] {
+			t.Trend = append(t.Trend, num(v[k]))
+		}
+		d.Tiles = append(d.Tiles, t)
+	}
+	if d.Evidence, err = report.EvidenceHTML(&rev); err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
+	d.Periods = recentPeriods(snap.At)
+	for _, s := range rev.Systems() {
+		d.Systems = append(d.Systems, s.ID)
+	}
+	u.render(w, r, http.StatusOK, "subject", page{Title: string(role) + " " + id, At: snap.At, Data: d})
+}
+
+func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	u.opts.Logger.Error("ui", "path", r.URL.Path, "err", err)
+	u.fail(w, r, http.StatusServiceUnavailable, "Scorecards are unavailable: "+err.Error())
+}
+
+// dashboards maps a role to the UID of its Steward Grafana dashboard.
+var dashboards = map[scorecard.Role]string{
+	scorecard.RoleSystem: "steward-system", scorecard.RoleSystemOwner: "steward-owner",
+	scorecard.RoleProgram: "steward-program", scorecard.RoleProgramManager: "steward-program",
+	scorecard.RoleProcessOwner: "steward-process", scorecard.RoleProcessManager: "steward-process",
+	scorecard.RoleTeam: "steward-team", scorecard.RoleGlobal: "steward-global",
+}
+
+func (u *UI) grafanaLink(role scorecard.Role, id, window string) string {
+	if u.opts.GrafanaURL == "" {
+		return ""
+	}
+	v := url.Values{"var-role": {string(role)}, "var-subject": {id}, "var-window": {window}}
+	return strings.TrimRight(u.opts.GrafanaURL, "/") + "/d/" + dashboards[role] + "?" + v.Encode()
+}
+
+// recentPeriods offers the last complete month, quarter and year.
+func recentPeriods(at time.Time) []string {
+	at = at.UTC()
+	month := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	q := (int(at.Month())-1)/3 + 1
+	qy := at.Year()
+	if q--; q == 0 {
+		q, qy = 4, qy-1
+	}
+	return []string{month.Format("2006-01"), fmt.Sprintf("%d-Q%d", qy, q), strconv.Itoa(at.Year() - 1)}
+}
