@@ -17,17 +17,56 @@ type availability struct {
 	weight   float64
 	outage   [][]interval
 	degraded [][]interval // degraded minus outage
+	// members lists, per system, its incidents with an outage or degraded
+	// impact, so a change rebuilds only the systems it touches.
+	members [][]int32
 }
 
 func newAvailability(m *model, x *index) *availability {
 	n := len(m.systems)
-	out, deg := make([][]interval, n), make([][]interval, n)
+	av := &availability{weight: m.cfg.Policy.Availability.DegradedWeight,
+		outage: make([][]interval, n), degraded: make([][]interval, n), members: make([][]int32, n)}
 	for i := range x.incidents {
-		in := &x.incidents[i]
-		si := m.incSys[i]
-		if si < 0 || (in.impact != record.ImpactOutage && in.impact != record.ImpactDegraded) {
-			continue
+		if si := m.incSys[i]; si >= 0 && hasImpact(&x.incidents[i]) {
+			av.members[si] = append(av.members[si], int32(i))
 		}
+	}
+	for si := range av.members {
+		av.rebuild(x, si)
+	}
+	return av
+}
+
+func hasImpact(in *incident) bool {
+	return in.impact == record.ImpactOutage || in.impact == record.ImpactDegraded
+}
+
+// update follows incidents that changed: before maps each touched slot to
+// the system it counted for until now (-1 for none or a new slot).
+func (av *availability) update(m *model, x *index, before map[int]int32) {
+	dirty := map[int32]bool{}
+	for i, old := range before {
+		if old >= 0 {
+			if l := av.members[old]; slices.Contains(l, int32(i)) {
+				av.members[old] = slices.DeleteFunc(l, func(j int32) bool { return j == int32(i) })
+				dirty[old] = true
+			}
+		}
+		if si := m.incSys[i]; si >= 0 && hasImpact(&x.incidents[i]) {
+			av.members[si] = append(av.members[si], int32(i))
+			dirty[si] = true
+		}
+	}
+	for si := range dirty {
+		av.rebuild(x, int(si))
+	}
+}
+
+// rebuild merges one system's intervals from its member incidents.
+func (av *availability) rebuild(x *index, si int) {
+	var out, deg []interval
+	for _, i := range av.members[si] {
+		in := &x.incidents[i]
 		iv := interval{in.opened, in.resolved}
 		if in.resolved == absent {
 			iv.to = math64Max
@@ -36,17 +75,13 @@ func newAvailability(m *model, x *index) *availability {
 			continue
 		}
 		if in.impact == record.ImpactOutage {
-			out[si] = append(out[si], iv)
+			out = append(out, iv)
 		} else {
-			deg[si] = append(deg[si], iv)
+			deg = append(deg, iv)
 		}
 	}
-	av := &availability{weight: m.cfg.Policy.Availability.DegradedWeight, outage: out, degraded: deg}
-	for si := range out {
-		out[si] = union(out[si])
-		deg[si] = subtract(union(deg[si]), out[si])
-	}
-	return av
+	av.outage[si] = union(out)
+	av.degraded[si] = subtract(union(deg), av.outage[si])
 }
 
 // downtime is the system's downtime within [from, to), in micros.

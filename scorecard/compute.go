@@ -2,23 +2,24 @@ package scorecard
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/steward-sh/steward/record"
 )
 
-// acc accumulates one subject's populations over one window.
+// acc accumulates one subject's populations over one window. Every field
+// is an integer (durations in micros), so an incremental recompute that
+// removes and re-adds records ends exactly where a full one does.
 type acc struct {
 	completed, failed, emergency, unauthorized, succeeded int
-	leadTimes                                             []float64
+	leadTimes                                             dist
 
 	opened              [6]int // by severity; [0] unused
 	resolved            int
-	ttrSum              float64
-	ttrs                []float64
+	ttrSum              int64
+	ttrs                dist
 	acked               int
-	ackSum              float64
+	ackSum              int64
 	slaTargeted, breach int
 	open, overdue       int
 	reviewsDue, onTime  int
@@ -29,164 +30,194 @@ type acc struct {
 	unattributedInc, unattributedChg int
 }
 
-// pass computes every subject's KPIs for the window [at-length, at).
-type pass struct {
-	m        *model
-	x        *index
-	avail    *availability
+// rules is the policy in the form the passes use.
+type rules struct {
+	countedEnv     map[string]bool
+	failFromCauses bool
+	reviewDue      int64
+	reviewMaxSev   int8
+	sla            [6]int64 // micros by severity; 0: no target
+	degradedWeight float64
+}
+
+func newRules(m *model) *rules {
+	pol := &m.cfg.Policy
+	r := &rules{countedEnv: map[string]bool{}, failFromCauses: pol.ChangeFailureFromIncidents,
+		reviewDue: pol.Review.Due.Microseconds(), reviewMaxSev: int8(pol.Review.SeverityThreshold),
+		degradedWeight: pol.Availability.DegradedWeight}
+	for _, e := range pol.ChangeEnvironments {
+		r.countedEnv[e] = true
+	}
+	for sev, d := range pol.SLA {
+		if sev >= 1 && sev <= 5 {
+			r.sla[sev] = d.Microseconds()
+		}
+	}
+	return r
+}
+
+// frame is the state of one evaluation: every subject's populations over
+// the window [from, at).
+type frame struct {
 	at, from int64
 	length   time.Duration
 	acc      []acc
 }
 
-func (m *model) compute(x *index, av *availability, at time.Time, length time.Duration) []Values {
-	p := &pass{m: m, x: x, avail: av, at: micros(at), from: micros(at.Add(-length)), length: length}
-	p.acc = make([]acc, len(m.subj.list))
-	p.changes()
-	p.incidents()
-	p.availability()
-	return p.values()
+func newFrame(at time.Time, length time.Duration, subjects int) *frame {
+	return &frame{at: micros(at), from: micros(at.Add(-length)), length: length, acc: make([]acc, subjects)}
 }
 
-func (p *pass) in(t int64) bool { return t != absent && t >= p.from && t < p.at }
-
-func (p *pass) changes() {
-	pol := &p.m.cfg.Policy
-	countedEnv := map[string]bool{}
-	for _, e := range pol.ChangeEnvironments {
-		countedEnv[e] = true
+// fit makes room for subjects added since the frame was built (teams first
+// seen in new records).
+func (f *frame) fit(subjects int) {
+	for len(f.acc) < subjects {
+		f.acc = append(f.acc, acc{})
 	}
-	for i := range p.x.changes {
-		c := &p.x.changes[i]
-		if !countedEnv[c.env] || !p.in(c.finished) {
-			continue
+}
+
+func (f *frame) in(t int64) bool { return t != absent && t >= f.from && t < f.at }
+
+// change adds (sign +1) or removes (sign -1) one change's contribution.
+func (f *frame) change(r *rules, c *change, sys int32, attr []int32, global int32, sign int) {
+	if !r.countedEnv[c.env] || !f.in(c.finished) {
+		return
+	}
+	if sys < 0 {
+		f.acc[global].unattributedChg += sign
+	}
+	if c.outcome != record.OutcomeSuccess && c.outcome != record.OutcomeFailed && c.outcome != record.OutcomeRolledBack {
+		return
+	}
+	failed := c.outcome != record.OutcomeSuccess || (r.failFromCauses && c.causeOpened != absent && c.causeOpened < f.at)
+	for _, s := range attr {
+		a := &f.acc[s]
+		a.completed += sign
+		if failed {
+			a.failed += sign
 		}
-		if p.m.chgSys[i] < 0 {
-			p.acc[p.m.global].unattributedChg++
+		if c.typ == record.TypeEmergency {
+			a.emergency += sign
 		}
-		if c.outcome != record.OutcomeSuccess && c.outcome != record.OutcomeFailed && c.outcome != record.OutcomeRolledBack {
-			continue
+		if !c.authorized {
+			a.unauthorized += sign
 		}
-		failed := c.outcome != record.OutcomeSuccess ||
-			(pol.ChangeFailureFromIncidents && c.causeOpened != absent && c.causeOpened < p.at)
-		for _, s := range p.m.chgAttr[i] {
-			a := &p.acc[s]
-			a.completed++
-			if failed {
-				a.failed++
-			}
-			if c.typ == record.TypeEmergency {
-				a.emergency++
-			}
-			if !c.authorized {
-				a.unauthorized++
-			}
-			if c.outcome == record.OutcomeSuccess {
-				a.succeeded++
-				if c.created != absent {
-					a.leadTimes = append(a.leadTimes, seconds(c.finished-c.created))
-				}
+		if c.outcome == record.OutcomeSuccess {
+			a.succeeded += sign
+			if c.created != absent {
+				a.leadTimes.change(c.finished-c.created, sign)
 			}
 		}
 	}
 }
 
-func (p *pass) incidents() {
-	pol := &p.m.cfg.Policy
-	due := pol.Review.Due.Microseconds()
-	for i := range p.x.incidents {
-		in := &p.x.incidents[i]
-		if in.opened >= p.at {
-			continue // not yet opened at `at`: counts nowhere
+// incident adds (sign +1) or removes (sign -1) one incident's contribution.
+func (f *frame) incident(r *rules, in *incident, sys int32, attr []int32, global int32, sign int) {
+	if in.opened >= f.at {
+		return // not yet opened at `at`: counts nowhere
+	}
+	openedIn := f.in(in.opened)
+	if openedIn && sys < 0 {
+		f.acc[global].unattributedInc += sign
+	}
+	resolvedIn := f.in(in.resolved)
+	ttr := in.resolved - in.opened
+	target := r.sla[in.severity]
+	ackIn := f.in(in.acked)
+	open := in.resolved == absent || in.resolved >= f.at
+	required := in.reviewRequired == 1 || (in.reviewRequired == -1 && in.severity <= r.reviewMaxSev)
+	var dueIn, onTime, overdue bool
+	if required && in.resolved != absent {
+		d := in.resolved + r.reviewDue
+		dueIn = f.in(d)
+		onTime = in.reviewDone != absent && in.reviewDone <= d
+		overdue = d < f.at && !(in.reviewDone != absent && in.reviewDone < f.at)
+	}
+	for _, s := range attr {
+		a := &f.acc[s]
+		if openedIn {
+			a.opened[in.severity] += sign
 		}
-		openedIn := p.in(in.opened)
-		if openedIn && p.m.incSys[i] < 0 {
-			p.acc[p.m.global].unattributedInc++
-		}
-		resolvedIn := p.in(in.resolved)
-		ttr := seconds(in.resolved - in.opened)
-		target, hasTarget := pol.SLA[int(in.severity)]
-		ackIn := p.in(in.acked)
-		open := in.resolved == absent || in.resolved >= p.at
-		required := in.reviewRequired == 1 || (in.reviewRequired == -1 && int(in.severity) <= pol.Review.SeverityThreshold)
-		var dueIn, onTime, overdue bool
-		if required && in.resolved != absent {
-			d := in.resolved + due
-			dueIn = p.in(d)
-			onTime = in.reviewDone != absent && in.reviewDone <= d
-			overdue = d < p.at && !(in.reviewDone != absent && in.reviewDone < p.at)
-		}
-		for _, s := range p.m.incAttr[i] {
-			a := &p.acc[s]
-			if openedIn {
-				a.opened[in.severity]++
-			}
-			if resolvedIn {
-				a.resolved++
-				a.ttrSum += ttr
-				a.ttrs = append(a.ttrs, ttr)
-				if hasTarget {
-					a.slaTargeted++
-					if ttr > target.Seconds() {
-						a.breach++
-					}
+		if resolvedIn {
+			a.resolved += sign
+			a.ttrSum += int64(sign) * ttr
+			a.ttrs.change(ttr, sign)
+			if target > 0 {
+				a.slaTargeted += sign
+				if ttr > target {
+					a.breach += sign
 				}
 			}
-			if ackIn {
-				a.acked++
-				a.ackSum += seconds(in.acked - in.opened)
+		}
+		if ackIn {
+			a.acked += sign
+			a.ackSum += int64(sign) * (in.acked - in.opened)
+		}
+		if open {
+			a.open += sign
+		}
+		if dueIn {
+			a.reviewsDue += sign
+			if onTime {
+				a.onTime += sign
 			}
-			if open {
-				a.open++
-			}
-			if dueIn {
-				a.reviewsDue++
-				if onTime {
-					a.onTime++
-				}
-			}
-			if overdue {
-				a.overdue++
-			}
+		}
+		if overdue {
+			a.overdue += sign
 		}
 	}
 }
 
-// availability sums exposure and downtime per subject: whole windows for
-// systems and their groups, the owned part of the window for owners.
-func (p *pass) availability() {
-	length := p.at - p.from
-	for si := range p.m.systems {
-		sys := &p.m.systems[si]
-		down := p.avail.downtime(si, p.from, p.at)
-		for _, s := range [...]int32{sys.subject, sys.program, sys.manager, p.m.global} {
+// all adds every record, for a frame computed from scratch.
+func (f *frame) all(m *model, x *index, r *rules) {
+	for i := range x.changes {
+		f.change(r, &x.changes[i], m.chgSys[i], m.chgAttr[i], m.global, 1)
+	}
+	for i := range x.incidents {
+		f.incident(r, &x.incidents[i], m.incSys[i], m.incAttr[i], m.global, 1)
+	}
+}
+
+// availability sets exposure and downtime per subject from scratch (it is
+// cheap: a few intervals per system): whole windows for systems and their
+// groups, the owned part of the window for owners.
+func (f *frame) availability(m *model, av *availability) {
+	for s := range f.acc {
+		f.acc[s].exposure, f.acc[s].downtime = 0, 0
+	}
+	length := f.at - f.from
+	for si := range m.systems {
+		sys := &m.systems[si]
+		down := av.downtime(si, f.from, f.at)
+		for _, s := range [...]int32{sys.subject, sys.program, sys.manager, m.global} {
 			if s >= 0 {
-				p.acc[s].exposure += length
-				p.acc[s].downtime += down
+				f.acc[s].exposure += length
+				f.acc[s].downtime += down
 			}
 		}
 		for _, t := range sys.tenures {
-			from, to := max(t.from, p.from), min(t.to, p.at)
+			from, to := max(t.from, f.from), min(t.to, f.at)
 			if from >= to || t.owner < 0 {
 				continue
 			}
-			p.acc[t.owner].exposure += to - from
-			p.acc[t.owner].downtime += p.avail.downtime(si, from, to)
+			f.acc[t.owner].exposure += to - from
+			f.acc[t.owner].downtime += av.downtime(si, from, to)
 		}
 	}
 }
 
-func (p *pass) values() []Values {
-	days := p.length.Hours() / 24
-	out := make([]Values, len(p.acc))
+// values turns the frame's populations into KPI values.
+func (f *frame) values(m *model) []Values {
+	days := f.length.Hours() / 24
+	out := make([]Values, len(f.acc))
 	unowned := 0
-	for si := range p.m.systems {
-		if p.m.systems[si].ownerAt(p.at) < 0 {
+	for si := range m.systems {
+		if m.systems[si].ownerAt(f.at) < 0 {
 			unowned++
 		}
 	}
-	for s := range p.acc {
-		a := &p.acc[s]
+	for s := range f.acc {
+		a := &f.acc[s]
 		v := noValues()
 		v[ChangesCompleted] = float64(a.completed)
 		v[ChangesFailed] = float64(a.failed)
@@ -194,8 +225,8 @@ func (p *pass) values() []Values {
 		v[EmergencyChangeRatio] = ratio(a.emergency, a.completed)
 		v[UnauthorizedChanges] = float64(a.unauthorized)
 		v[DeploymentsPerDay] = float64(a.succeeded) / days
-		v[ChangeLeadTimeP50] = percentile(a.leadTimes, 0.5)
-		v[ChangeLeadTimeP90] = percentile(a.leadTimes, 0.9)
+		v[ChangeLeadTimeP50] = a.leadTimes.quantile(0.5)
+		v[ChangeLeadTimeP90] = a.leadTimes.quantile(0.9)
 		total := 0
 		for sev := 1; sev <= 5; sev++ {
 			v[IncidentsOpenedSev1+KPI(sev-1)] = float64(a.opened[sev])
@@ -204,8 +235,8 @@ func (p *pass) values() []Values {
 		v[IncidentsOpened] = float64(total)
 		v[IncidentsResolved] = float64(a.resolved)
 		v[MTTR] = mean(a.ttrSum, a.resolved)
-		v[TimeToRestoreP50] = percentile(a.ttrs, 0.5)
-		v[TimeToRestoreP90] = percentile(a.ttrs, 0.9)
+		v[TimeToRestoreP50] = a.ttrs.quantile(0.5)
+		v[TimeToRestoreP90] = a.ttrs.quantile(0.9)
 		v[MTTA] = mean(a.ackSum, a.acked)
 		v[SLABreachRatio] = ratio(a.breach, a.slaTargeted)
 		v[IncidentsOpen] = float64(a.open)
@@ -224,6 +255,26 @@ func (p *pass) values() []Values {
 	return out
 }
 
+// compute evaluates every subject's KPIs over [at-length, at) from scratch.
+func (m *model) compute(x *index, av *availability, at time.Time, length time.Duration) []Values {
+	f := newFrame(at, length, len(m.subj.list))
+	f.all(m, x, newRules(m))
+	f.availability(m, av)
+	return f.values(m)
+}
+
+// pass is one evaluation window over the index, for readers of single
+// records (evidence).
+type pass struct {
+	m        *model
+	x        *index
+	avail    *availability
+	at, from int64
+	length   time.Duration
+}
+
+func (p *pass) in(t int64) bool { return t != absent && t >= p.from && t < p.at }
+
 func seconds(us int64) float64 { return float64(us) / 1e6 }
 
 func ratio(n, d int) float64 {
@@ -233,24 +284,10 @@ func ratio(n, d int) float64 {
 	return float64(n) / float64(d)
 }
 
-func mean(sum float64, n int) float64 {
+// mean of n durations summing to sum micros, in seconds.
+func mean(sum int64, n int) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
-	return sum / float64(n)
-}
-
-// percentile interpolates linearly between closest ranks, as PostgreSQL's
-// percentile_cont and NumPy's default do. It sorts xs in place.
-func percentile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	slices.Sort(xs)
-	pos := q * float64(len(xs)-1)
-	lo := int(math.Floor(pos))
-	if lo+1 >= len(xs) {
-		return xs[lo]
-	}
-	return xs[lo] + (pos-float64(lo))*(xs[lo+1]-xs[lo])
+	return float64(sum) / 1e6 / float64(n)
 }

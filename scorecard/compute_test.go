@@ -28,7 +28,11 @@ func TestPercentile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := percentile(tt.xs, tt.q)
+			var d dist
+			for _, x := range tt.xs {
+				d.add(int64(x * 1e6))
+			}
+			got := d.quantile(tt.q)
 			if math.IsNaN(tt.want) {
 				assert.True(t, math.IsNaN(got))
 				return

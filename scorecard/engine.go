@@ -17,27 +17,29 @@ type Options struct {
 	Config func() *config.Config // the config in force; attribution follows it
 	Logger *slog.Logger
 	Now    func() time.Time // nil: time.Now
-	// Computed, if set, is called after each scheduled recompute.
+	// Computed, if set, is called after each recompute of the latest
+	// snapshot.
 	Computed func(s *Snapshot, took time.Duration)
 }
 
 // Engine keeps the stored records in memory and computes scorecards from
-// them: on a timer and after ingest for the latest snapshot, and on demand
-// for any past evaluation time.
+// them: the latest snapshot incrementally, on a timer and after ingest, and
+// any past evaluation time on demand.
 type Engine struct {
 	opts    Options
 	trigger chan struct{}
 	latest  atomic.Pointer[Snapshot]
 
-	mu      sync.Mutex // guards everything below
-	x       *index
-	m       *model
-	av      *availability
-	avGen   uint64
-	avModel *model
-	// computedGen and computedModel say what the latest snapshot was built from.
-	computedGen   uint64
-	computedModel *model
+	mu sync.Mutex // guards everything below
+	x  *index
+	m  *model
+	av *availability // follows m and x
+	// live is the state of the latest snapshot; the pending maps hold what
+	// changed since it was last advanced.
+	live        *live
+	pendingInc  map[int]*prior[incident]
+	pendingChg  map[int]*prior[change]
+	computedGen uint64
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -45,7 +47,8 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{opts: opts, trigger: make(chan struct{}, 1), x: newIndex()}
+	return &Engine{opts: opts, trigger: make(chan struct{}, 1), x: newIndex(),
+		pendingInc: map[int]*prior[incident]{}, pendingChg: map[int]*prior[change]{}}
 }
 
 // Notify asks for a recompute soon (after ingest). It never blocks.
@@ -85,13 +88,24 @@ func (e *Engine) Refresh(ctx context.Context) (*Snapshot, error) {
 		return nil, err
 	}
 	start := time.Now()
-	s := e.compute(e.opts.Now().UTC())
-	e.computedGen, e.computedModel = e.x.gen, e.m
-	e.latest.Store(s)
+	s := e.recompute(e.opts.Now().UTC())
 	if e.opts.Computed != nil {
 		e.opts.Computed(s, time.Since(start))
 	}
 	return s, nil
+}
+
+// recompute brings the live state to at and publishes its snapshot.
+func (e *Engine) recompute(at time.Time) *Snapshot {
+	if e.live == nil || e.live.m != e.m || !e.live.advance(e.x, e.av, at, e.pendingInc, e.pendingChg) {
+		e.live = newLive(e.m, e.x, e.av, at)
+	}
+	clear(e.pendingInc)
+	clear(e.pendingChg)
+	s := e.snapshot(at)
+	e.computedGen = e.x.gen
+	e.latest.Store(s)
+	return s
 }
 
 // Current returns a snapshot that includes every stored record: the latest
@@ -102,7 +116,7 @@ func (e *Engine) Current(ctx context.Context) (*Snapshot, error) {
 		e.mu.Unlock()
 		return nil, err
 	}
-	fresh := e.latest.Load() != nil && e.computedGen == e.x.gen && e.computedModel == e.m
+	fresh := e.latest.Load() != nil && e.computedGen == e.x.gen && e.live != nil && e.live.m == e.m
 	e.mu.Unlock()
 	if fresh {
 		return e.latest.Load(), nil
@@ -117,48 +131,90 @@ func (e *Engine) At(ctx context.Context, at time.Time) (*Snapshot, error) {
 	if err := e.prepare(ctx); err != nil {
 		return nil, err
 	}
-	return e.compute(at.UTC()), nil
+	return e.computeWindows(at.UTC(), e.m.cfg.Windows), nil
 }
 
 // prepare reads new records and brings attribution and availability up to
-// date with them and with the config in force.
+// date with them and with the config in force, noting for the live state
+// what each changed record contributed before.
 func (e *Engine) prepare(ctx context.Context) error {
 	if _, err := e.x.sync(ctx, e.opts.Store); err != nil {
 		return err
 	}
-	cfg := e.opts.Config()
-	if e.m == nil || e.m.cfg != cfg {
-		e.m = newModel(cfg)
-		e.m.update(e.x, true)
-	} else {
-		e.m.update(e.x, false)
-	}
-	e.x.touchedInc, e.x.touchedChg = e.x.touchedInc[:0], e.x.touchedChg[:0]
-	e.x.linkCauses()
-	if e.av == nil || e.avGen != e.x.gen || e.avModel != e.m {
-		e.av, e.avGen, e.avModel = newAvailability(e.m, e.x), e.x.gen, e.m
-	}
+	e.absorb(e.opts.Config())
 	return nil
 }
 
-func (e *Engine) compute(at time.Time) *Snapshot {
+// absorb brings attribution, cause links and availability up to date with
+// the records the index took in and with cfg.
+func (e *Engine) absorb(cfg *config.Config) {
+	x := e.x
+	if e.m == nil || e.m.cfg != cfg {
+		e.m = newModel(cfg)
+		e.m.update(x, true)
+		clear(e.pendingInc)
+		clear(e.pendingChg)
+		e.av = newAvailability(e.m, x)
+	} else {
+		e.notePriors()
+		before := make(map[int]int32, len(x.touchedInc))
+		for _, i := range x.touchedInc {
+			before[i] = -1
+			if i < len(e.m.incSys) {
+				before[i] = e.m.incSys[i]
+			}
+		}
+		e.m.update(x, false)
+		e.av.update(e.m, x, before)
+	}
+	for j, before := range x.linkCauses() {
+		if _, noted := e.pendingChg[j]; !noted && j < len(e.m.chgSys) {
+			old := x.changes[j]
+			old.causeOpened = before
+			e.pendingChg[j] = &prior[change]{old, e.m.chgSys[j], e.m.chgAttr[j]}
+		}
+	}
+	x.touchedInc, x.touchedChg = x.touchedInc[:0], x.touchedChg[:0]
+	clear(x.replacedInc)
+	clear(x.replacedChg)
+}
+
+// notePriors records, before attribution moves on, what each touched record
+// contributed: its earlier version and attribution, or nothing if new.
+func (e *Engine) notePriors() {
+	x, m := e.x, e.m
+	for _, i := range x.touchedInc {
+		if _, noted := e.pendingInc[i]; noted {
+			continue
+		}
+		if old, ok := x.replacedInc[i]; ok && i < len(m.incSys) {
+			e.pendingInc[i] = &prior[incident]{old, m.incSys[i], m.incAttr[i]}
+		} else {
+			e.pendingInc[i] = nil
+		}
+	}
+	for _, i := range x.touchedChg {
+		if _, noted := e.pendingChg[i]; noted {
+			continue
+		}
+		if old, ok := x.replacedChg[i]; ok && i < len(m.chgSys) {
+			e.pendingChg[i] = &prior[change]{old, m.chgSys[i], m.chgAttr[i]}
+		} else {
+			e.pendingChg[i] = nil
+		}
+	}
+}
+
+// snapshot builds the latest snapshot from the live frames.
+func (e *Engine) snapshot(at time.Time) *Snapshot {
 	cfg := e.m.cfg
 	s := &Snapshot{At: at, Windows: cfg.Windows, Objectives: cfg.Objectives, Cards: map[string][]Card{}}
 	order := e.m.subj.sorted()
-	for _, w := range cfg.Windows {
-		cur := e.m.compute(e.x, e.av, at, w.Duration)
-		prev := e.m.compute(e.x, e.av, at.Add(-w.Duration), w.Duration)
+	for wi, w := range cfg.Windows {
+		cur, prev := e.live.frames[2*wi].values(e.m), e.live.frames[2*wi+1].values(e.m)
 		cards := make([]Card, 0, len(order))
 		for _, si := range order {
-			c := Card{Subject: e.m.subj.list[si], Window: w.Name, Value: cur[si], Previous: prev[si]}
-			def := e.m.subj.defined[si]
-			for k := range numKPI {
-				if def.has(k) {
-					c.Defined = append(c.Defined, k)
-				}
-			}
-			c.score(cfg.Objectives)
-			cards = append(cards, c)
+			cards = append(cards, e.card(si, w.Name, cur[si], prev[si]))
 		}
 		s.Cards[w.Name] = cards
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/steward-sh/steward/record"
@@ -73,17 +74,24 @@ type index struct {
 	incSeq    int64
 	chgSeq    int64
 	strings   map[string]string
-	// gen counts syncs that changed something; causesGen is the gen the
-	// change→incident links were last computed at.
-	gen       uint64
-	causesGen uint64
+	// gen counts syncs that changed something.
+	gen uint64
 	// touched lists record slots replaced or added since the attribution
-	// was last brought up to date.
+	// was last brought up to date; replaced keeps the first earlier version
+	// of each replaced slot, for an incremental recompute to take back.
 	touchedInc, touchedChg []int
+	replacedInc            map[int]incident
+	replacedChg            map[int]change
+	// citing lists, per change key, the incidents whose caused_by_change
+	// names it; dirtyCauses are the keys whose list changed.
+	citing      map[record.Ref][]int32
+	dirtyCauses map[record.Ref]bool
 }
 
 func newIndex() *index {
-	return &index{incByKey: map[record.Ref]int{}, chgByKey: map[record.Ref]int{}, strings: map[string]string{}}
+	return &index{incByKey: map[record.Ref]int{}, chgByKey: map[record.Ref]int{}, strings: map[string]string{},
+		replacedInc: map[int]incident{}, replacedChg: map[int]change{},
+		citing: map[record.Ref][]int32{}, dirtyCauses: map[record.Ref]bool{}}
 }
 
 // intern shares one copy of repeated strings (system names, teams).
@@ -160,14 +168,40 @@ func (x *index) putIncident(r *record.Incident) {
 	if r.Seq > x.incSeq {
 		x.incSeq = r.Seq
 	}
-	if i, ok := x.incByKey[in.key]; ok {
+	i, ok := x.incByKey[in.key]
+	if ok {
+		old := x.incidents[i]
+		if _, seen := x.replacedInc[i]; !seen {
+			x.replacedInc[i] = old
+		}
+		x.uncite(old.cause, int32(i))
 		x.incidents[i] = in
-		x.touchedInc = append(x.touchedInc, i)
+	} else {
+		i = len(x.incidents)
+		x.incByKey[in.key] = i
+		x.incidents = append(x.incidents, in)
+	}
+	x.touchedInc = append(x.touchedInc, i)
+	if in.cause.ID != "" {
+		x.citing[in.cause] = append(x.citing[in.cause], int32(i))
+		x.dirtyCauses[in.cause] = true
+	}
+}
+
+func (x *index) uncite(cause record.Ref, i int32) {
+	if cause.ID == "" {
 		return
 	}
-	x.incByKey[in.key] = len(x.incidents)
-	x.touchedInc = append(x.touchedInc, len(x.incidents))
-	x.incidents = append(x.incidents, in)
+	list := x.citing[cause]
+	if j := slices.Index(list, i); j >= 0 {
+		list = slices.Delete(list, j, j+1)
+	}
+	if len(list) == 0 {
+		delete(x.citing, cause)
+	} else {
+		x.citing[cause] = list
+	}
+	x.dirtyCauses[cause] = true
 }
 
 func (x *index) putChange(r *record.Change) {
@@ -187,37 +221,43 @@ func (x *index) putChange(r *record.Change) {
 	if r.Seq > x.chgSeq {
 		x.chgSeq = r.Seq
 	}
-	if i, ok := x.chgByKey[c.key]; ok {
+	i, ok := x.chgByKey[c.key]
+	if ok {
+		if _, seen := x.replacedChg[i]; !seen {
+			x.replacedChg[i] = x.changes[i]
+		}
+		c.causeOpened = x.changes[i].causeOpened
 		x.changes[i] = c
-		x.touchedChg = append(x.touchedChg, i)
-		return
+	} else {
+		i = len(x.changes)
+		x.chgByKey[c.key] = i
+		x.changes = append(x.changes, c)
+		x.dirtyCauses[c.key] = true
 	}
-	x.chgByKey[c.key] = len(x.changes)
-	x.touchedChg = append(x.touchedChg, len(x.changes))
-	x.changes = append(x.changes, c)
+	x.touchedChg = append(x.touchedChg, i)
 }
 
-// linkCauses sets each change's causeOpened from the incidents that name it.
-// It runs only when records changed since it last ran.
-func (x *index) linkCauses() {
-	if x.causesGen == x.gen {
-		return
-	}
-	for i := range x.changes {
-		x.changes[i].causeOpened = absent
-	}
-	for i := range x.incidents {
-		in := &x.incidents[i]
-		if in.cause.ID == "" {
-			continue
-		}
-		j, ok := x.chgByKey[in.cause]
+// linkCauses sets causeOpened, the earliest opened_at of the incidents
+// naming a change, for the changes whose citing incidents changed since it
+// last ran. It returns those whose value changed, with the earlier value.
+func (x *index) linkCauses() map[int]int64 {
+	changed := map[int]int64{}
+	for key := range x.dirtyCauses {
+		j, ok := x.chgByKey[key]
 		if !ok {
 			continue
 		}
-		if c := &x.changes[j]; c.causeOpened == absent || in.opened < c.causeOpened {
-			c.causeOpened = in.opened
+		first := int64(absent)
+		for _, i := range x.citing[key] {
+			if o := x.incidents[i].opened; first == absent || o < first {
+				first = o
+			}
+		}
+		if c := &x.changes[j]; c.causeOpened != first {
+			changed[j] = c.causeOpened
+			c.causeOpened = first
 		}
 	}
-	x.causesGen = x.gen
+	clear(x.dirtyCauses)
+	return changed
 }

@@ -44,13 +44,7 @@ func (e *Engine) computeWindows(at time.Time, windows []config.Window) *Snapshot
 }
 
 func (e *Engine) card(si int32, window string, cur, prev Values) Card {
-	c := Card{Subject: e.m.subj.list[si], Window: window, Value: cur, Previous: prev}
-	def := e.m.subj.defined[si]
-	for k := range numKPI {
-		if def.has(k) {
-			c.Defined = append(c.Defined, k)
-		}
-	}
+	c := Card{Subject: e.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: e.m.subj.definedKPIs(si)}
 	c.score(e.m.cfg.Objectives)
 	return c
 }

@@ -60,7 +60,7 @@ func snapshot(cfg *config.Config, x *index, at time.Time) *Snapshot {
 	e.m.update(x, true)
 	x.linkCauses()
 	e.av = newAvailability(e.m, x)
-	return e.compute(at)
+	return e.computeWindows(at, cfg.Windows)
 }
 
 func card(t *testing.T, s *Snapshot, window string, role Role, id string) Card {

@@ -12,7 +12,7 @@ import (
 )
 
 // Status is a KPI's standing against its objective.
-type Status int
+type Status uint8
 
 const (
 	StatusUnscored Status = iota // the KPI has no objective

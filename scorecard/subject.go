@@ -52,6 +52,26 @@ type subjects struct {
 	list    []Subject
 	defined []set
 	index   map[Subject]int32
+	kpis    map[set][]KPI // the KPIs of each defined set, in API order, shared by cards
+}
+
+// definedKPIs lists the KPIs defined for subject si, in API order.
+func (ss *subjects) definedKPIs(si int32) []KPI {
+	def := ss.defined[si]
+	if l, ok := ss.kpis[def]; ok {
+		return l
+	}
+	var l []KPI
+	for k := range numKPI {
+		if def.has(k) {
+			l = append(l, k)
+		}
+	}
+	if ss.kpis == nil {
+		ss.kpis = map[set][]KPI{}
+	}
+	ss.kpis[def] = l
+	return l
 }
 
 func (ss *subjects) add(s Subject, kpis set) int32 {
