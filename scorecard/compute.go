@@ -62,6 +62,15 @@ type frame struct {
 	at, from int64
 	length   time.Duration
 	acc      []acc
+	// dirty marks the subjects whose populations changed since the live
+	// state last published them (nil outside the live state).
+	dirty []bool
+}
+
+func (f *frame) touch(s int32) {
+	if f.dirty != nil {
+		f.dirty[s] = true
+	}
 }
 
 func newFrame(at time.Time, length time.Duration, subjects int) *frame {
@@ -73,6 +82,9 @@ func newFrame(at time.Time, length time.Duration, subjects int) *frame {
 func (f *frame) fit(subjects int) {
 	for len(f.acc) < subjects {
 		f.acc = append(f.acc, acc{})
+		if f.dirty != nil {
+			f.dirty = append(f.dirty, true)
+		}
 	}
 }
 
@@ -85,12 +97,14 @@ func (f *frame) change(r *rules, c *change, sys int32, attr []int32, global int3
 	}
 	if sys < 0 {
 		f.acc[global].unattributedChg += sign
+		f.touch(global)
 	}
 	if c.outcome != record.OutcomeSuccess && c.outcome != record.OutcomeFailed && c.outcome != record.OutcomeRolledBack {
 		return
 	}
 	failed := c.outcome != record.OutcomeSuccess || (r.failFromCauses && c.causeOpened != absent && c.causeOpened < f.at)
 	for _, s := range attr {
+		f.touch(s)
 		a := &f.acc[s]
 		a.completed += sign
 		if failed {
@@ -119,6 +133,7 @@ func (f *frame) incident(r *rules, in *incident, sys int32, attr []int32, global
 	openedIn := f.in(in.opened)
 	if openedIn && sys < 0 {
 		f.acc[global].unattributedInc += sign
+		f.touch(global)
 	}
 	resolvedIn := f.in(in.resolved)
 	ttr := in.resolved - in.opened
@@ -133,7 +148,11 @@ func (f *frame) incident(r *rules, in *incident, sys int32, attr []int32, global
 		onTime = in.reviewDone != absent && in.reviewDone <= d
 		overdue = d < f.at && !(in.reviewDone != absent && in.reviewDone < f.at)
 	}
+	if !openedIn && !resolvedIn && !ackIn && !open && !dueIn && !overdue {
+		return
+	}
 	for _, s := range attr {
+		f.touch(s)
 		a := &f.acc[s]
 		if openedIn {
 			a.opened[in.severity] += sign
@@ -182,9 +201,27 @@ func (f *frame) all(m *model, x *index, r *rules) {
 // cheap: a few intervals per system): whole windows for systems and their
 // groups, the owned part of the window for owners.
 func (f *frame) availability(m *model, av *availability) {
+	type was struct {
+		exposure int64
+		downtime float64
+	}
+	var before []was
+	if f.dirty != nil {
+		before = make([]was, len(f.acc))
+	}
 	for s := range f.acc {
+		if before != nil {
+			before[s] = was{f.acc[s].exposure, f.acc[s].downtime}
+		}
 		f.acc[s].exposure, f.acc[s].downtime = 0, 0
 	}
+	defer func() {
+		for s := range before {
+			if before[s] != (was{f.acc[s].exposure, f.acc[s].downtime}) {
+				f.dirty[s] = true
+			}
+		}
+	}()
 	length := f.at - f.from
 	for si := range m.systems {
 		sys := &m.systems[si]
@@ -208,51 +245,62 @@ func (f *frame) availability(m *model, av *availability) {
 
 // values turns the frame's populations into KPI values.
 func (f *frame) values(m *model) []Values {
-	days := f.length.Hours() / 24
 	out := make([]Values, len(f.acc))
-	unowned := 0
-	for si := range m.systems {
-		if m.systems[si].ownerAt(f.at) < 0 {
-			unowned++
-		}
-	}
+	unowned := f.unowned(m)
 	for s := range f.acc {
-		a := &f.acc[s]
-		v := noValues()
-		v[ChangesCompleted] = float64(a.completed)
-		v[ChangesFailed] = float64(a.failed)
-		v[ChangeSuccessRatio] = ratio(a.completed-a.failed, a.completed)
-		v[EmergencyChangeRatio] = ratio(a.emergency, a.completed)
-		v[UnauthorizedChanges] = float64(a.unauthorized)
-		v[DeploymentsPerDay] = float64(a.succeeded) / days
-		v[ChangeLeadTimeP50] = a.leadTimes.quantile(0.5)
-		v[ChangeLeadTimeP90] = a.leadTimes.quantile(0.9)
-		total := 0
-		for sev := 1; sev <= 5; sev++ {
-			v[IncidentsOpenedSev1+KPI(sev-1)] = float64(a.opened[sev])
-			total += a.opened[sev]
-		}
-		v[IncidentsOpened] = float64(total)
-		v[IncidentsResolved] = float64(a.resolved)
-		v[MTTR] = mean(a.ttrSum, a.resolved)
-		v[TimeToRestoreP50] = a.ttrs.quantile(0.5)
-		v[TimeToRestoreP90] = a.ttrs.quantile(0.9)
-		v[MTTA] = mean(a.ackSum, a.acked)
-		v[SLABreachRatio] = ratio(a.breach, a.slaTargeted)
-		v[IncidentsOpen] = float64(a.open)
-		v[ReviewComplianceRatio] = ratio(a.onTime, a.reviewsDue)
-		v[ReviewsOverdue] = float64(a.overdue)
-		if a.exposure > 0 {
-			down := a.downtime / 1e6
-			v[DowntimeSeconds] = down
-			v[AvailabilityRatio] = 1 - down/(float64(a.exposure)/1e6)
-		}
-		v[SystemsUnowned] = float64(unowned)
-		v[UnattributedIncidents] = float64(a.unattributedInc)
-		v[UnattributedChanges] = float64(a.unattributedChg)
-		out[s] = v
+		out[s] = f.value(s, unowned)
 	}
 	return out
+}
+
+// unowned counts the configured systems with no owner at the frame's end.
+func (f *frame) unowned(m *model) int {
+	n := 0
+	for si := range m.systems {
+		if m.systems[si].ownerAt(f.at) < 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// value turns one subject's populations into KPI values.
+func (f *frame) value(s, unowned int) Values {
+	days := f.length.Hours() / 24
+	a := &f.acc[s]
+	v := noValues()
+	v[ChangesCompleted] = float64(a.completed)
+	v[ChangesFailed] = float64(a.failed)
+	v[ChangeSuccessRatio] = ratio(a.completed-a.failed, a.completed)
+	v[EmergencyChangeRatio] = ratio(a.emergency, a.completed)
+	v[UnauthorizedChanges] = float64(a.unauthorized)
+	v[DeploymentsPerDay] = float64(a.succeeded) / days
+	v[ChangeLeadTimeP50] = a.leadTimes.quantile(0.5)
+	v[ChangeLeadTimeP90] = a.leadTimes.quantile(0.9)
+	total := 0
+	for sev := 1; sev <= 5; sev++ {
+		v[IncidentsOpenedSev1+KPI(sev-1)] = float64(a.opened[sev])
+		total += a.opened[sev]
+	}
+	v[IncidentsOpened] = float64(total)
+	v[IncidentsResolved] = float64(a.resolved)
+	v[MTTR] = mean(a.ttrSum, a.resolved)
+	v[TimeToRestoreP50] = a.ttrs.quantile(0.5)
+	v[TimeToRestoreP90] = a.ttrs.quantile(0.9)
+	v[MTTA] = mean(a.ackSum, a.acked)
+	v[SLABreachRatio] = ratio(a.breach, a.slaTargeted)
+	v[IncidentsOpen] = float64(a.open)
+	v[ReviewComplianceRatio] = ratio(a.onTime, a.reviewsDue)
+	v[ReviewsOverdue] = float64(a.overdue)
+	if a.exposure > 0 {
+		down := a.downtime / 1e6
+		v[DowntimeSeconds] = down
+		v[AvailabilityRatio] = 1 - down/(float64(a.exposure)/1e6)
+	}
+	v[SystemsUnowned] = float64(unowned)
+	v[UnattributedIncidents] = float64(a.unattributedInc)
+	v[UnattributedChanges] = float64(a.unattributedChg)
+	return v
 }
 
 // compute evaluates every subject's KPIs over [at-length, at) from scratch.

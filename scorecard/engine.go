@@ -208,15 +208,6 @@ func (e *Engine) notePriors() {
 // snapshot builds the latest snapshot from the live frames.
 func (e *Engine) snapshot(at time.Time) *Snapshot {
 	cfg := e.m.cfg
-	s := &Snapshot{At: at, Windows: cfg.Windows, Objectives: cfg.Objectives, Cards: map[string][]Card{}}
-	order := e.m.subj.sorted()
-	for wi, w := range cfg.Windows {
-		cur, prev := e.live.frames[2*wi].values(e.m), e.live.frames[2*wi+1].values(e.m)
-		cards := make([]Card, 0, len(order))
-		for _, si := range order {
-			cards = append(cards, e.card(si, w.Name, cur[si], prev[si]))
-		}
-		s.Cards[w.Name] = cards
-	}
-	return s
+	return &Snapshot{At: at, Windows: cfg.Windows, Objectives: cfg.Objectives,
+		Cards: e.live.publish(e.m.subj.sorted(), e.card)}
 }

@@ -14,6 +14,9 @@ type live struct {
 	rules  *rules
 	frames []*frame // per configured window: current, then previous
 	events events
+	// cards holds the last published card of each subject (by subject
+	// number) per window, reused while neither of its frames is dirty.
+	cards [][]Card
 	// mark dedupes the records of one recompute.
 	incMark, chgMark []uint32
 	tick             uint32
@@ -33,6 +36,7 @@ func newLive(m *model, x *index, av *availability, at time.Time) *live {
 	for _, w := range m.cfg.Windows {
 		for _, end := range []time.Time{at, at.Add(-w.Duration)} {
 			f := newFrame(end, w.Duration, len(m.subj.list))
+			f.dirty = make([]bool, len(f.acc))
 			f.all(m, x, l.rules)
 			f.availability(m, av)
 			l.frames = append(l.frames, f)
@@ -216,4 +220,35 @@ func (ev *events) each(lo, hi int64, fn func(kind int8, i int32)) {
 			}
 		}
 	}
+}
+
+// publish returns every window's cards in subject order, rebuilding only
+// those of subjects whose populations changed since the last publish.
+func (l *live) publish(order []int32, card func(si int32, window string, cur, prev Values) Card) map[string][]Card {
+	m := l.m
+	out := make(map[string][]Card, len(m.cfg.Windows))
+	l.cards = append(l.cards, make([][]Card, len(m.cfg.Windows)-len(l.cards))...)
+	for wi, w := range m.cfg.Windows {
+		cur, prev := l.frames[2*wi], l.frames[2*wi+1]
+		uc, up := cur.unowned(m), prev.unowned(m)
+		known := len(l.cards[wi])
+		for len(l.cards[wi]) < len(m.subj.list) {
+			l.cards[wi] = append(l.cards[wi], Card{})
+		}
+		for si := range m.subj.list {
+			// global carries systems_unowned, which moves with `at`
+			if si < known && !cur.dirty[si] && !prev.dirty[si] && int32(si) != m.global {
+				continue
+			}
+			l.cards[wi][si] = card(int32(si), w.Name, cur.value(si, uc), prev.value(si, up))
+		}
+		clear(cur.dirty)
+		clear(prev.dirty)
+		cards := make([]Card, 0, len(order))
+		for _, si := range order {
+			cards = append(cards, l.cards[wi][si])
+		}
+		out[w.Name] = cards
+	}
+	return out
 }

@@ -53,6 +53,7 @@ type subjects struct {
 	defined []set
 	index   map[Subject]int32
 	kpis    map[set][]KPI // the KPIs of each defined set, in API order, shared by cards
+	order   []int32       // sorted, cached
 }
 
 // definedKPIs lists the KPIs defined for subject si, in API order.
@@ -145,7 +146,15 @@ func processKinds(cfg *config.Config) []processKind {
 }
 
 // sorted returns subject numbers ordered by role (as in Roles) then id.
+// The order is kept until a subject is added; callers must not modify it.
 func (ss *subjects) sorted() []int32 {
+	if len(ss.order) != len(ss.list) {
+		ss.order = ss.sort()
+	}
+	return ss.order
+}
+
+func (ss *subjects) sort() []int32 {
 	rank := map[Role]int{}
 	for i, r := range Roles {
 		rank[r] = i
