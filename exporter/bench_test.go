@@ -27,21 +27,33 @@ func BenchmarkScrape(b *testing.B) {
 	c := NewCollector(engine.Latest, func() *config.Config { return cfg })
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
+	latest := engine.Latest
+	cached := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
 	for _, tt := range []struct {
-		name, accept string
-		g            prometheus.Gatherer
+		name, accept, encoding string
+		h                      http.Handler
 	}{
-		{"text", "", Merge(c)},
-		{"openmetrics", "application/openmetrics-text;version=1.0.0", Merge(c)},
-		{"text-via-registry", "", reg},
+		// the served path: rendered once per snapshot, then written
+		{"cached-openmetrics-gzip", "application/openmetrics-text;version=1.0.0", "gzip", cached},
+		{"cached-text", "", "", cached},
+		// the first scrape after a recompute renders the snapshot
+		{"render-text", "", "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write(Render(latest(), cfg, false))
+		})},
+		{"generic-text", "", "", Handler(Merge(c), slog.New(slog.DiscardHandler))},
+		{"generic-openmetrics", "application/openmetrics-text;version=1.0.0", "", Handler(Merge(c), slog.New(slog.DiscardHandler))},
+		{"text-via-registry", "", "", Handler(reg, slog.New(slog.DiscardHandler))},
 	} {
-		h := Handler(tt.g, slog.New(slog.DiscardHandler))
+		h := tt.h
 		b.Run(tt.name, func(b *testing.B) {
 			var size, series int
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 				if tt.accept != "" {
 					req.Header.Set("Accept", tt.accept)
+				}
+				if tt.encoding != "" {
+					req.Header.Set("Accept-Encoding", tt.encoding)
 				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)

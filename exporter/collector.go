@@ -7,6 +7,12 @@ import (
 	"github.com/steward-sh/steward/scorecard"
 )
 
+// The evaluation time of the snapshot served, for staleness alerts.
+const (
+	atName = "steward_scorecard_timestamp_seconds"
+	atHelp = "Evaluation time of the exported scorecards (the engine's last recompute)."
+)
+
 // Collector exports the latest scorecard snapshot. It holds no series of
 // its own: every scrape reads the snapshot the engine last computed (it
 // never recomputes one), so series of subjects, windows or owners that are
@@ -19,15 +25,14 @@ type Collector struct {
 }
 
 // NewCollector builds a collector over latest (nil before the first
-// snapshot: then only nothing is exported) and the config in force, which
-// gives the export limits and the system owners.
+// snapshot, when nothing is exported) and the config in force, which gives
+// the export limits and the system owners.
 func NewCollector(latest func() *scorecard.Snapshot, cfg func() *config.Config) *Collector {
 	c := &Collector{latest: latest, config: cfg, descs: make(map[*family]*prometheus.Desc, len(families))}
 	for _, f := range families {
 		c.descs[f] = prometheus.NewDesc(f.name, f.help, f.labels, nil)
 	}
-	c.at = prometheus.NewDesc("steward_scorecard_timestamp_seconds",
-		"Evaluation time of the exported scorecards (the engine's last recompute).", nil, nil)
+	c.at = prometheus.NewDesc(atName, atHelp, nil, nil)
 	return c
 }
 

@@ -57,12 +57,14 @@ var kpiHelp = map[string]string{
 // kpiFamilies maps each exported KPI to its family; API-only KPIs (the
 // incidents_opened total) have none.
 var (
-	kpiFamilies [len(scorecard.Values{})]*family
-	score       = &family{name: "steward_scorecard_score", help: "Scorecard score: 100 × (meets + 0.5 × warnings) / KPIs with an objective and a value.", labels: []string{lRole, lSubject, lWindow}}
-	status      = &family{name: "steward_kpi_status", help: "KPI status against its objective: 0 meets, 1 warning, 2 breach. Absent without an objective or a value.", labels: []string{lRole, lSubject, lWindow, lKPI}}
-	objective   = &family{name: "steward_kpi_objective", help: "Configured objective of a KPI.", labels: []string{lKPI}}
-	warning     = &family{name: "steward_kpi_warning", help: "Configured warning threshold of a KPI.", labels: []string{lKPI}}
-	ownerInfo   = &family{name: "steward_system_owner_info", help: "The current owner of a system (always 1); systems without an owner are absent.", labels: []string{"system", "owner", "program", "tier"}}
+	kpiFamilies  [len(scorecard.Values{})]*family
+	score        = &family{name: "steward_scorecard_score", help: "Scorecard score: 100 × (meets + 0.5 × warnings) / KPIs with an objective and a value.", labels: []string{lRole, lSubject, lWindow}}
+	status       = &family{name: "steward_kpi_status", help: "KPI status against its objective: 0 meets, 1 warning, 2 breach. Absent without an objective or a value.", labels: []string{lRole, lSubject, lWindow, lKPI}}
+	objective    = &family{name: "steward_kpi_objective", help: "Configured objective of a KPI.", labels: []string{lKPI}}
+	warning      = &family{name: "steward_kpi_warning", help: "Configured warning threshold of a KPI.", labels: []string{lKPI}}
+	ownerInfo    = &family{name: "steward_system_owner_info", help: "The current owner of a system (always 1); systems without an owner are absent.", labels: []string{"system", "owner", "program", "tier"}}
+	raciInfo     = &family{name: "steward_raci_assignment_info", help: "A letter of the RACI matrix in force (always 1): who (a person or team, in label person) is Responsible, Accountable, Consulted or Informed for an activity of a system or process.", labels: []string{"scope_kind", "scope", "activity", "person", "letter"}}
+	raciFindings = &family{name: "steward_raci_findings", help: "Findings of the RACI matrix in force, by rule: violations (an activity with nobody Accountable) and warnings.", labels: []string{"rule", "severity"}}
 	// families lists every family in exposition order.
 	families []*family
 )
@@ -92,7 +94,7 @@ func init() {
 		}
 		kpiFamilies[k] = f
 	}
-	families = append(families, score, status, objective, warning, ownerInfo)
+	families = append(families, score, status, objective, warning, ownerInfo, raciInfo, raciFindings)
 	for _, f := range families {
 		f.order = make([]int, len(f.labels))
 		for i := range f.order {

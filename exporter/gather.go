@@ -33,12 +33,11 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 		}
 		mf.Metric = append(mf.Metric, b.gauge(f, labels, v))
 	})
-	at := float64(s.At.UnixMilli()) / 1000
+	at, name, help := float64(s.At.UnixMilli())/1000, atName, atHelp
 	out := []*dto.MetricFamily{{
-		Name: new(string), Help: new(string), Type: dto.MetricType_GAUGE.Enum(),
+		Name: &name, Help: &help, Type: dto.MetricType_GAUGE.Enum(),
 		Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: &at}}},
 	}}
-	*out[0].Name, *out[0].Help = "steward_scorecard_timestamp_seconds", "Evaluation time of the exported scorecards (the engine's last recompute)."
 	for _, mf := range byFamily {
 		out = append(out, mf)
 	}

@@ -4,8 +4,10 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/raci"
 	"github.com/steward-sh/steward/scorecard"
 )
 
@@ -42,6 +44,38 @@ func walk(s *scorecard.Snapshot, cfg *config.Config, emit emitFunc) {
 	objectives(s.Objectives, buf, emit)
 	if cfg != nil {
 		owners(cfg, s, buf, emit)
+		accountability(cfg, s, buf, emit)
+	}
+}
+
+// accountability emits the RACI matrix in force at the snapshot's time, one
+// series per letter held, and its findings by rule (zeros included, for
+// alerting), when the config defines activities.
+func accountability(cfg *config.Config, s *scorecard.Snapshot, buf []string, emit emitFunc) {
+	if len(cfg.RACI.Activities) == 0 {
+		return
+	}
+	rows := raci.Matrix(cfg, s.At)
+	for _, r := range rows {
+		for _, l := range raci.Assignments(r) {
+			emit(raciInfo, append(buf[:0], r.ScopeKind, r.Scope, r.Activity, l.Party, l.Letter), 1)
+		}
+	}
+	counts := map[[2]string]int{
+		{raci.RuleNoAccountable, "violation"}:     0,
+		{raci.RuleNoResponsible, "warning"}:       0,
+		{raci.RuleAccountableOverload, "warning"}: 0,
+	}
+	for _, f := range raci.Check(cfg, rows) {
+		counts[[2]string{f.Rule, f.Severity}]++
+	}
+	keys := make([][2]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	for _, k := range keys {
+		emit(raciFindings, append(buf[:0], k[0], k[1]), float64(counts[k]))
 	}
 }
 

@@ -67,7 +67,7 @@ func New(opts Options) *UI {
 	funcs := report.Funcs()
 	funcs["roleTitle"] = roleTitle
 	funcs["query"] = query
-	for _, page := range []string{"overview", "subject", "system", "error"} {
+	for _, page := range []string{"overview", "subject", "system", "raci", "error"} {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
@@ -75,6 +75,7 @@ func New(opts Options) *UI {
 	u.mux.HandleFunc("GET /ui/{$}", u.overview)
 	u.mux.HandleFunc("GET /ui/subject/{role}/{id}", u.subject)
 	u.mux.HandleFunc("GET /ui/system/{id}", u.system)
+	u.mux.HandleFunc("GET /ui/raci", u.raciPage)
 	u.mux.HandleFunc("GET /ui/report", u.report)
 	u.mux.HandleFunc("GET /ui/style.css", u.style)
 	u.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,103 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
+	sc "github.com/steward-sh/steward/scorecard"
+)
+
+func scrape(t *testing.T, h http.Handler, accept, encoding string) (string, http.Header) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Accept-Encoding", encoding)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body)) // reads every member
+		require.NoError(t, err)
+		body, err = io.ReadAll(zr)
+		require.NoError(t, err)
+	}
+	return string(body), rec.Header()
+}
+
+// The cached scrape serves exactly the samples of the generic path, with
+// the rest (self-metrics) in front, in text, OpenMetrics and gzip.
+func TestScrapeHandler(t *testing.T) {
+	cfg := parse(t, tinyConfig)
+	snap := tinySnapshot(cfg, true)
+	latest := func() *sc.Snapshot { return snap }
+	self := prometheus.NewRegistry()
+	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "steward_self_test", Help: "A self-metric."})
+	self.MustRegister(up)
+	c := NewCollector(latest, func() *config.Config { return cfg })
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, self, Merge(self, c), slog.New(slog.DiscardHandler))
+
+	text, hdr := scrape(t, h, "text/plain", "")
+	assert.True(t, strings.HasPrefix(hdr.Get("Content-Type"), "text/plain; version=0.0.4"))
+	assert.True(t, strings.HasPrefix(text, "# HELP steward_self_test A self-metric.\n# TYPE steward_self_test gauge\nsteward_self_test 0\n"))
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected(true))), "the KPI part is the collector's")
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+	require.NoError(t, err)
+	want, err := Merge(self, c).Gather()
+	require.NoError(t, err)
+	require.Len(t, fams, len(want))
+	for _, mf := range want {
+		got := fams[mf.GetName()]
+		require.NotNil(t, got, mf.GetName())
+		assert.Equal(t, samples(mf), samples(got), mf.GetName())
+	}
+
+	zipped, hdr := scrape(t, h, "text/plain", "gzip, deflate")
+	assert.Equal(t, "gzip", hdr.Get("Content-Encoding"))
+	assert.Equal(t, text, zipped)
+
+	om, hdr := scrape(t, h, "application/openmetrics-text;version=1.0.0", "gzip")
+	assert.True(t, strings.HasPrefix(hdr.Get("Content-Type"), "application/openmetrics-text"))
+	assert.True(t, strings.HasSuffix(om, "\n# EOF\n"))
+	assert.Equal(t, 1, strings.Count(om, "# EOF"))
+	assert.Contains(t, om, `steward_kpi_status{kpi="mttr_seconds",role="system",subject="pay",window="7d"} 1`+"\n")
+
+	// a new snapshot is rendered anew; a subject gone is gone
+	snap = tinySnapshot(cfg, false)
+	text2, _ := scrape(t, h, "text/plain", "")
+	assert.NotContains(t, text2, `subject="pay"`)
+	assert.Contains(t, text, `subject="pay"`)
+}
+
+// samples lists a family's series as sorted "labels value" lines.
+func samples(mf *dto.MetricFamily) []string {
+	var out []string
+	for _, m := range mf.Metric {
+		var l []string
+		for _, p := range m.Label {
+			l = append(l, p.GetName()+"="+p.GetValue())
+		}
+		slices.Sort(l)
+		out = append(out, fmt.Sprint(l, " ", m.GetGauge().GetValue()))
+	}
+	slices.Sort(out)
+	return out
+}
