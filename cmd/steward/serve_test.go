@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +39,9 @@ type daemon struct {
 	configFile string
 	driver     string
 	dsn        string
+	// shutdown stops the daemon as SIGTERM does and returns what serve
+	// returned; later calls return the same.
+	shutdown func() error
 }
 
 // startDaemon runs the whole daemon in-process on a free port until the
@@ -69,15 +74,20 @@ func startDaemonWith(t *testing.T, driver, dsn, configText string, maxBody int64
 	case err := <-done:
 		t.Fatalf("daemon did not start: %v", err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "daemon shutdown")
-		case <-time.After(30 * time.Second):
-			t.Error("daemon did not shut down")
-		}
-	})
+	var once sync.Once
+	var stopErr error
+	d.shutdown = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("daemon did not shut down within 30s")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { assert.NoError(t, d.shutdown(), "daemon shutdown") })
 	return d
 }
 
