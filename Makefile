@@ -4,7 +4,7 @@ CONFIG  ?= examples/steward.yml
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help run build test lint bench dashboards
+.PHONY: help run build test lint bench dashboards fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,5 +25,23 @@ lint: ## gofmt and go vet
 dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rules (mixin/)
 	$(GO) run ./cmd/steward dashboards --output.dir dashboards --mixin.dir mixin
 
-bench: ## Go benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# BENCH_RECORDS sizes `make bench`: incidents, and as many changes. The
+# reference dataset of BENCHMARKS.md is 1000000 (about 15 minutes on 2 cores).
+BENCH_RECORDS ?= 100000
+
+bench: ## Go benchmarks, then `steward bench` on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/scorecard$$')
+	$(GO) test -run '^$$' -bench . -benchmem ./scorecard -bench.records=$(BENCH_RECORDS)
+	$(GO) run ./cmd/steward bench --records $(BENCH_RECORDS)
+
+FUZZTIME ?= 10s
+
+# Packages are those whose tests declare a Fuzz function (listing every
+# package with go test -list would compile them all first).
+fuzz: ## run every Fuzz target of the module for FUZZTIME each (default 10s), one at a time
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done

@@ -55,7 +55,7 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes; split the batch", tooBig.Limit))
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
 				return
 			}
 			writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
@@ -65,6 +65,10 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		raws, err := record.Split(body, mediaType == "application/x-ndjson")
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if len(raws) > s.opts.MaxBatchRecords {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch has %d records, more than the limit of %d (--web.max-batch-records); split it", len(raws), s.opts.MaxBatchRecords))
 			return
 		}
 		batch, res := Decode(kind, record.DefaultSource, raws, time.Now().UTC())

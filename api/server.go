@@ -20,6 +20,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds ingest bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxBatchRecords bounds the records of one ingest request (413 past
+	// it); 0 means DefaultMaxBatchRecords.
+	MaxBatchRecords int
 	// Ready reports whether the daemon can serve (config loaded and so on),
 	// beyond the store being reachable, which the server checks itself.
 	Ready func() error
@@ -38,7 +41,7 @@ type Options struct {
 // Server is Steward's HTTP API.
 type Server struct {
 	opts Options
-	mux  *http.ServeMux
+	mux  *routeMux
 }
 
 // New builds a Server with its routes.
@@ -52,7 +55,10 @@ func New(opts Options) *Server {
 	if opts.Observe == nil {
 		opts.Observe = func(IngestEvent) {}
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	if opts.MaxBatchRecords <= 0 {
+		opts.MaxBatchRecords = DefaultMaxBatchRecords
+	}
+	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}}
 	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))
 	s.mux.HandleFunc("POST /api/v1/changes", s.ingest(record.KindChange))
 	s.mux.HandleFunc("GET /api/v1/quarantine", s.quarantine)

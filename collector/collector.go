@@ -6,7 +6,8 @@
 // record + now → records, rejected items, ignored events), which tests call
 // directly, and a thin HTTP handler shared by all vendors that checks the
 // vendor's credentials, decodes, writes through record.Store (durably before
-// answering 2xx) and tells the KPI engine. Every record a collector makes is
+// answering 2xx; while the store is down, deliveries of vendors that do not
+// retry are kept in a local Spool instead) and tells the KPI engine. Every record a collector makes is
 // validated by the record package's own rules, as if it had been posted to
 // the API, so a vendor can never store what the API would refuse.
 //
@@ -352,6 +353,9 @@ type Source struct {
 	// the source's requests, so that two events of one incident arriving
 	// together cannot both build on the same prior version.
 	Merges bool
+	// Headers names the request headers Decode reads besides the body:
+	// they are kept with a spooled delivery (never credentials).
+	Headers []string
 }
 
 // DefaultMaxBodyBytes bounds a webhook body unless Options say otherwise.
@@ -375,6 +379,9 @@ type Options struct {
 	// Now is the clock; nil is time.Now.
 	Now          func() time.Time
 	MaxBodyBytes int64
+	// Spooler, if set, keeps the deliveries of the sources it holds when
+	// the store fails, and answers them 202 (see spool.go).
+	Spooler *Spooler
 }
 
 // Event describes one answered webhook request, for Options.Observe.
@@ -422,6 +429,9 @@ type Answer struct {
 	Rejected []Rejection `json:"rejected"`
 	Ignored  []string    `json:"ignored"`
 	Error    string      `json:"error,omitempty"`
+	// Spooled says the delivery waits in the local spool for the store:
+	// its records are stored (and Accepted counts them) later.
+	Spooled bool `json:"spooled,omitempty"`
 }
 
 // Rejection is one item of a payload that was quarantined.
@@ -477,6 +487,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		h.mu.Lock()
 		defer h.mu.Unlock()
 	}
+	if h.o.Spooler.queued(src.Name) {
+		status, a := queuedAnswer(r.Context(), src, Request{Body: body, Header: r.Header, Now: now})
+		if h.spooled(w, r, src, body, now, status, a, reply, ev) {
+			return
+		}
+	}
 	dec, err := src.Decode(r.Context(), Request{Body: body, Header: r.Header, Now: now, Prior: h.o.Prior})
 	switch {
 	case errors.Is(err, ErrMalformed):
@@ -485,6 +501,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		rj := record.Rejected{Kind: src.Kind, Source: src.Name, Error: err.Error(), Raw: string(body), ReceivedAt: now}
 		ev.Batch = record.Batch{Rejected: []record.Rejected{rj}}
 		if ev.StoreErr = h.o.Store.Write(r.Context(), ev.Batch); ev.StoreErr != nil {
+			// Spooled, it is quarantined once drained.
+			bad := Answer{Rejected: []Rejection{{Error: err.Error()}}, Ignored: []string{}, Error: err.Error()}
+			if h.spooled(w, r, src, body, now, http.StatusBadRequest, bad, reply, ev) {
+				return
+			}
 			unavailable("the payload could not be quarantined; retry later", ev.StoreErr)
 			return
 		}
@@ -493,6 +514,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		reply(http.StatusBadRequest, Answer{Rejected: []Rejection{{Error: err.Error()}}, Ignored: []string{}, Error: err.Error()})
 		return
 	case err != nil:
+		if h.spooled(w, r, src, body, now, http.StatusAccepted, spooledAnswer(), reply, ev) {
+			return
+		}
 		unavailable("stored records could not be read; nothing was accepted, retry later", err)
 		return
 	}
@@ -511,6 +535,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 	}
 	ev.Batch = record.Batch{Incidents: dec.Incidents, Changes: dec.Changes, Rejected: dec.Rejected}
 	if ev.StoreErr = h.o.Store.Write(r.Context(), ev.Batch); ev.StoreErr != nil {
+		if h.spooled(w, r, src, body, now, http.StatusAccepted, spooledAnswer(), reply, ev) {
+			return
+		}
 		unavailable("records could not be stored durably; nothing was accepted, retry later", ev.StoreErr)
 		return
 	}
@@ -576,6 +603,7 @@ type Stats struct {
 	Unauthorized uint64 // requests refused for bad credentials (401)
 	Malformed    uint64 // requests whose body could not be decoded (400)
 	Failed       uint64 // requests answered 503: the store failed
+	Spooled      uint64 // requests answered 202 and kept in the spool
 	LastSuccess  time.Time
 }
 

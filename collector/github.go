@@ -53,7 +53,8 @@ func GitHubSource(cfg *config.Webhook) Source {
 			}
 			return DecodeGitHub(ctx, req.Header.Get("X-GitHub-Event"), body, m, req.Prior, req.Now)
 		},
-		Merges: true,
+		Merges:  true,
+		Headers: []string{"Content-Type", "X-GitHub-Event"},
 	}
 }
 

@@ -30,6 +30,7 @@ type Config struct {
 	Export        Export         `yaml:"export"`
 	Collectors    Collectors     `yaml:"collectors"`
 	Pollers       Pollers        `yaml:"pollers"`
+	Auth          Auth           `yaml:"auth"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

@@ -23,6 +23,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"export":     func(v *yaml.Node) { d.export(v, n, c) },
 		"collectors": func(v *yaml.Node) { d.collectors(v, &c.Collectors) },
 		"pollers":    func(v *yaml.Node) { d.pollers(v, &c.Pollers) },
+		"auth":       func(v *yaml.Node) { d.auth(v, &c.Auth) },
 	})
 }
 

@@ -15,7 +15,7 @@ func Alerts(c Config) RuleFile {
 		kpi.Rules = append(kpi.Rules, c.kpiRegression(r))
 	}
 	kpi.Rules = append(kpi.Rules, c.reviewsOverdue(), c.systemsUnowned())
-	health := RuleGroup{Name: "steward-health", Rules: []Rule{c.ingestStalled(), c.scorecardsStale(), c.configReloadFailed(), c.down()}}
+	health := RuleGroup{Name: "steward-health", Rules: []Rule{c.ingestStalled(), c.scorecardsStale(), c.configReloadFailed(), c.down(), c.noLeader()}}
 	return RuleFile{Groups: []RuleGroup{kpi, health}}
 }
 
@@ -45,7 +45,7 @@ func query(selector string, args []string, prefix, format, suffix string) string
 func (c Config) kpiBreach() Rule {
 	objective := query(c.Metric("kpi_objective", "kpi=%q"), []string{"$labels.kpi"}, " (objective ", `printf "%g"`, ")")
 	return c.alert(AlertKPIBreach, "warning",
-		c.Metric("kpi_status", "window="+quote(c.BreachWindow))+" == 2",
+		c.AcrossReplicas(c.Metric("kpi_status", "window="+quote(c.BreachWindow)))+" == 2",
 		"A KPI is in breach of its objective.",
 		"{{ $labels.kpi }} of {{ $labels.role }} {{ $labels.subject }} over the last {{ $labels.window }} "+
 			"is in breach of its objective"+objective+".")
@@ -63,7 +63,7 @@ func (c Config) kpiRegression(r Regression) Rule {
 		return query(c.Metric(r.KPI, "role=%q", "subject=%q", "window="+quote(window)), []string{"$labels.role", "$labels.subject"}, "", format, "")
 	}
 	expr := c.RegressionRecord(r) + " > " + strconv.FormatFloat(r.Threshold, 'g', -1, 64) +
-		"\nand ignoring (window)\n" + c.Metric(r.Sample, "window="+quote(c.ShortWindow)) +
+		"\nand ignoring (window)\n" + c.AcrossReplicas(c.Metric(r.Sample, "window="+quote(c.ShortWindow))) +
 		" >= " + strconv.FormatFloat(r.MinSamples, 'g', -1, 64)
 	rule := c.alert(AlertKPIRegression, "warning", expr,
 		"A KPI is clearly worse than usual.",
@@ -77,14 +77,14 @@ func (c Config) kpiRegression(r Regression) Rule {
 
 func (c Config) reviewsOverdue() Rule {
 	return c.alert(AlertReviewsOverdue, "warning",
-		c.Metric("reviews_overdue", "role=~"+quote(c.ReviewRoles))+" > 0",
+		c.AcrossReplicas(c.Metric("reviews_overdue", "role=~"+quote(c.ReviewRoles)))+" > 0",
 		"Post-incident reviews are overdue.",
 		"{{ $labels.role }} {{ $labels.subject }} has {{ $value }} required post-incident reviews past their due time.")
 }
 
 func (c Config) systemsUnowned() Rule {
 	return c.alert(AlertSystemsUnowned, "warning",
-		c.Metric("systems_unowned")+" > 0",
+		c.AcrossReplicas(c.Metric("systems_unowned"))+" > 0",
 		"Systems have no owner.",
 		"{{ $value }} systems configured in Steward ({{ $labels.role }} {{ $labels.subject }}) have no owner: "+
 			"no one is accountable for their incidents and changes.")
@@ -92,9 +92,11 @@ func (c Config) systemsUnowned() Rule {
 
 func (c Config) ingestStalled() Rule {
 	return c.alert(AlertIngestStalled, "warning",
-		"time() - "+c.Self("last_ingest_timestamp_seconds")+" > "+seconds(c.IngestStaleAfter),
+		// Any replica may take a source's records (behind a load
+		// balancer, or the one polling it): the newest among them counts.
+		"time() - "+c.AcrossReplicas(c.Self("last_ingest_timestamp_seconds"))+" > "+seconds(c.IngestStaleAfter),
 		"A source has sent Steward no records for too long.",
-		"Steward at {{ $labels.instance }} has stored no records from source {{ $labels.source }} for {{ $value | humanizeDuration }}.")
+		"Steward has stored no records from source {{ $labels.source }} for {{ $value | humanizeDuration }}.")
 }
 
 func (c Config) scorecardsStale() Rule {
@@ -118,6 +120,16 @@ func (c Config) down() Rule {
 		c.Series("up")+" == 0",
 		"Steward is down.",
 		"Prometheus cannot scrape Steward at {{ $labels.instance }} (job {{ $labels.job }}): no scorecards are exported.")
+}
+
+// noLeader fires when no replica runs a task that must run in one replica
+// (a poller): every replica exports steward_leader{task} as 0 or 1.
+func (c Config) noLeader() Rule {
+	return c.alert(AlertNoLeader, "warning",
+		c.AcrossReplicas(c.Self("leader"))+" == 0",
+		"No Steward replica runs a task that must run in one.",
+		"No replica of Steward (job {{ $labels.job }}) runs {{ $labels.task }}: its records are not being collected. "+
+			"The replicas cannot hold its lock in PostgreSQL; see their logs.")
 }
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }

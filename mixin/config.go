@@ -25,6 +25,13 @@ type Config struct {
 	// objectives, owners). Empty by default: those names are Steward's own,
 	// and history loaded with `steward backfill` carries no job label.
 	KPISelector string
+	// ReplicaLabels are the labels that tell the replicas of one Steward
+	// apart (the scrape's instance, the Prometheus Operator's pod). Every
+	// replica exports the same KPIs and runs the same pollers, so the
+	// alerts on those aggregate these labels away: one alert per subject
+	// (or source, or task), not one per replica. Alerts on a replica's own
+	// health (down, stale scorecards, config) keep them.
+	ReplicaLabels []string
 	// BreachWindow is the window whose KPI statuses StewardKPIBreach
 	// watches; ShortWindow and LongWindow are compared by the regression
 	// rules. All three must be configured windows of Steward.
@@ -92,12 +99,13 @@ const (
 	AlertStale          = "StewardScorecardsStale"
 	AlertConfigReload   = "StewardConfigReloadFailed"
 	AlertDown           = "StewardDown"
+	AlertNoLeader       = "StewardNoLeader"
 )
 
 // AlertNames lists every alert the mixin defines, in file order.
 var AlertNames = []string{
 	AlertKPIBreach, AlertKPIRegression, AlertReviewsOverdue, AlertSystemsUnowned,
-	AlertIngestStalled, AlertStale, AlertConfigReload, AlertDown,
+	AlertIngestStalled, AlertStale, AlertConfigReload, AlertDown, AlertNoLeader,
 }
 
 // DefaultConfig is the configuration of the committed rule files and
@@ -127,8 +135,12 @@ func DefaultConfig() Config {
 			AlertStale:          5 * time.Minute,
 			AlertConfigReload:   10 * time.Minute,
 			AlertDown:           5 * time.Minute,
+			// Failover takes seconds: five minutes without a poller is
+			// no handover.
+			AlertNoLeader: 5 * time.Minute,
 		},
-		RunbookURL: "https://github.com/steward-sh/steward/blob/main/README.md#",
+		ReplicaLabels: []string{"instance", "pod"},
+		RunbookURL:    "https://github.com/steward-sh/steward/blob/main/README.md#",
 		Objectives: map[string]Objective{
 			"change_success_ratio":    {Objective: 0.95, Warning: warn(0.90)},
 			"availability_ratio":      {Objective: 0.999, Warning: warn(0.995)},

@@ -48,10 +48,11 @@ func (c Config) RegressionRecord(r Regression) string {
 
 // regressionExpr is positive and grows as the short window gets worse
 // than the long one. Matching ignores window only, so a Prometheus that
-// scrapes several Stewards compares each with itself.
+// scrapes several Stewards compares each with itself; the replicas of one
+// Steward count once.
 func (c Config) regressionExpr(r Regression) string {
-	short := c.Metric(r.KPI, "window="+quote(c.ShortWindow))
-	long := c.Metric(r.KPI, "window="+quote(c.LongWindow))
+	short := c.AcrossReplicas(c.Metric(r.KPI, "window="+quote(c.ShortWindow)))
+	long := c.AcrossReplicas(c.Metric(r.KPI, "window="+quote(c.LongWindow)))
 	if r.Compare == Drop {
 		return long + "\n- ignoring (window)\n" + short
 	}
@@ -68,6 +69,16 @@ func (c Config) Metric(name string, matchers ...string) string {
 // the config's selector and the given matchers.
 func (c Config) Self(name string, matchers ...string) string {
 	return selector("steward_"+name, append([]string{c.Selector}, matchers...))
+}
+
+// AcrossReplicas aggregates expr over the replicas of one Steward (see
+// ReplicaLabels): they export the same values, so max keeps the value and
+// drops the duplicates.
+func (c Config) AcrossReplicas(expr string) string {
+	if len(c.ReplicaLabels) == 0 {
+		return expr
+	}
+	return "max without (" + strings.Join(c.ReplicaLabels, ", ") + ") (" + expr + ")"
 }
 
 // Series renders a selector of a metric named in full (up, for example)

@@ -27,10 +27,12 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &DB{write: db, read: db, d: postgresDialect{}}, nil
+	return &DB{write: db, read: db, d: postgresDialect{dsn: dsn}}, nil
 }
 
-type postgresDialect struct{}
+// postgresDialect keeps the DSN for the connections that live outside the
+// pool: the listener (Listen) and the leader sessions (Lead).
+type postgresDialect struct{ dsn string }
 
 func (postgresDialect) name() string { return "postgres" }
 

@@ -4,6 +4,11 @@
 // dialect file per database says how the two differ (time encoding, sequence
 // numbers, locking, opening).
 //
+// On PostgreSQL the store also lets several Steward processes share the
+// database: writes announce themselves to the others (Listen), one process
+// at a time runs each singleton task (Lead), and merges take turns
+// (WithLock). On SQLite, a single node, these do the local thing.
+//
 // The store keeps records exactly as it is given them: it does not validate
 // beyond what the schema guards (keys, severity range, enum values, text that
 // PostgreSQL can hold), fill defaults or interpret fields. It must know

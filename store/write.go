@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,13 +23,28 @@ const rowsPerStatement = 500
 // all of it is committed or none. When a key occurs more than once in the
 // batch, the last occurrence wins.
 func (db *DB) Write(ctx context.Context, b record.Batch) error {
-	if err := db.writeBatch(ctx, b); err != nil {
+	if err := db.writeBatch(ctx, b, nil); err != nil {
 		return fmt.Errorf("store: write batch: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
+// WriteAfter is Write for a poller that may have lost its job to another
+// process without knowing yet: the batch is stored only if its cursor
+// still has the value prev that the poller started from, and otherwise
+// nothing is, and the error wraps ErrCursorMoved. A stale poller so never
+// puts older versions of records over newer ones, nor its cursor back.
+func (db *DB) WriteAfter(ctx context.Context, b record.Batch, prev string) error {
+	if b.Cursor == nil {
+		return errors.New("store: write batch: WriteAfter needs a cursor")
+	}
+	if err := db.writeBatch(ctx, b, &prev); err != nil {
+		return fmt.Errorf("store: write batch: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err error) {
 	for i := range b.Incidents {
 		if err := checkIncident(&b.Incidents[i]); err != nil {
 			return fmt.Errorf("incident %d (id %q): %w", i, b.Incidents[i].ID, err)
@@ -59,6 +75,9 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
 		if seqs, err = db.d.reserveSeq(ctx, tx, n); err != nil {
 			return err
 		}
+		if err := db.announce(ctx, tx); err != nil {
+			return err
+		}
 	}
 	err = insertRows(ctx, tx, upsertSQL("incidents", incidentColumns), len(incidents), func(args []any, i int) ([]any, error) {
 		return db.incidentArgs(args, &incidents[i], seqs[i])
@@ -80,7 +99,7 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch) (err error) {
 		return fmt.Errorf("quarantine: %w", err)
 	}
 	if b.Cursor != nil {
-		if err := db.saveCursor(ctx, tx, *b.Cursor); err != nil {
+		if err := db.saveCursor(ctx, tx, *b.Cursor, prev); err != nil {
 			return fmt.Errorf("cursor %q: %w", b.Cursor.Name, err)
 		}
 	}

@@ -26,7 +26,12 @@ func (t *Telemetry) Ingested(kind record.Kind, endpoint string, status int, b re
 		`,code=` + quote(strconv.Itoa(status)) + `}`).Inc()
 	t.set.GetOrCreatePrometheusHistogram(`steward_ingest_duration_seconds{source=` + quote(ep) + `,kind=` + quote(k) + `}`).
 		Update(took.Seconds())
+	t.records(k, b, storeErr)
+}
 
+// records counts a batch's records by their source and result, and the
+// last successful ingest of each source.
+func (t *Telemetry) records(k string, b record.Batch, storeErr error) {
 	counts := map[[2]string]int{} // (source, result) -> records
 	stored := map[string]bool{}
 	result := ResultAccepted

@@ -90,6 +90,10 @@ var help = map[string]string{
 	"steward_config_last_reload_success_timestamp_seconds": "When the configuration was last loaded successfully.",
 	"steward_push_requests_total":                          "Pushes of the metrics to the --push.url endpoint, by result.",
 	"steward_last_push_timestamp_seconds":                  "When the metrics were last pushed successfully.",
+	"steward_spool_entries":                                "Webhook deliveries waiting in the local spool for the store.",
+	"steward_spool_bytes":                                  "Size of the webhook deliveries waiting in the local spool, in bytes.",
+	"steward_leader":                                       "Whether this replica runs a task that must run in one replica at a time (1) or leaves it to another (0), by task (poller/<feed>).",
+	"steward_spool_deliveries_total":                       "Webhook deliveries by spool result: spooled (answered 202, kept on disk), refused (spool full: 503), drained (stored), quarantined (refused by the store, kept for inspection).",
 }
 
 // Recomputed observes one recompute of every scorecard.

@@ -63,6 +63,6 @@ func TestDashboardsCommand(t *testing.T) {
 		assert.Equal(t, `mixin: breach window "30d" is not a configured window [7d 28d]`, err.Error())
 		_, err = runDashboardsCmd(t, "--config.file", cfg, "--window.breach", "28d", "--window.long", "28d", "--output.dir", dir, "--mixin.dir", dir)
 		require.NoError(t, err)
-		assert.True(t, strings.Contains(readFile(t, filepath.Join(dir, "alerts.yml")), `steward_kpi_status{window="28d"} == 2`))
+		assert.True(t, strings.Contains(readFile(t, filepath.Join(dir, "alerts.yml")), `max without (instance, pod) (steward_kpi_status{window="28d"}) == 2`))
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/collector"
@@ -34,6 +35,10 @@ type hookOptions struct {
 	observe func(collector.Event)
 	logger  *slog.Logger
 	maxBody int64
+	spooler *collector.Spooler // nil: no spool
+	// turns, if set, wraps the route of each vendor so that merging
+	// deliveries take turns across replicas (see replicas.go).
+	turns func(name string, current func() (collector.Source, bool), next http.Handler) http.Handler
 }
 
 // mountHooks serves the vendor webhooks. Every route is mounted, and each
@@ -49,7 +54,7 @@ func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
 	health := collector.NewHealth(names...)
 	opts := collector.Options{
 		Store: o.store, Prior: o.prior, Logger: o.logger, Notify: o.notify,
-		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody,
+		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody, Spooler: o.spooler,
 	}
 	for _, h := range hookSources {
 		current := func() (collector.Source, bool) {
@@ -59,7 +64,11 @@ func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
 			}
 			return h.source(w), true
 		}
-		srv.Handle("POST /hooks/"+h.name, collector.Handler(current, opts))
+		var handler http.Handler = collector.Handler(current, opts)
+		if o.turns != nil {
+			handler = o.turns(h.name, current, handler)
+		}
+		srv.Handle("POST /hooks/"+h.name, handler)
 	}
 	return health
 }

@@ -55,6 +55,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	preset := fs.String("preset", "", "Built-in CSV mapping of a public dataset: "+strings.Join(collector.CSVPresets(), ", ")+".")
 	fs.StringVar(&o.source, "source", "", "Source of the records (default: the mapping's; api for ndjson records without one).")
 	fs.DurationVar(&o.progress, "progress.interval", 5*time.Second, "How often to report progress on stderr.")
+	auditFile := auditFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -119,7 +120,13 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
+	auditLog, auditOut, err := localAudit(*auditFile, stderr)
+	if err != nil {
+		return err
+	}
+	defer auditOut.Close()
 	res, err := importFiles(ctx, st, o, stderr, time.Now)
+	recordLocal(ctx, auditLog, "records.import", err, importAttrs(o, res)...)
 	if err != nil {
 		return err
 	}

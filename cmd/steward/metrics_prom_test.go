@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -161,4 +163,48 @@ func TestPushToVictoriaMetrics(t *testing.T) {
 			assert.Contains(t, k, `window="30d"`, "export.windows limits the push too")
 		}
 	}
+}
+
+const twoSystems = `
+storage: {driver: sqlite, dsn: %q}
+windows: [30d]
+people: [{id: alice}, {id: bob}, {id: erin}]
+systems:
+  - {id: pay, owners: [{owner: alice, since: 2025-01-01T00:00:00Z}]}
+  - {id: legacy, owners: [{owner: bob, since: 2025-01-01T00:00:00Z}]}
+processes: {incident: {owner: erin}}
+`
+
+// A system removed from the config leaves /metrics after the reload, with
+// its owner; a failed reload shows in steward_config_last_reload_successful.
+func TestReloadRemovesSeries(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "steward.yml")
+	cfg := fmt.Sprintf(twoSystems, filepath.Join(dir, "s.db"))
+	require.NoError(t, os.WriteFile(cfgFile, []byte(cfg), 0o600))
+	d := startDaemonAt(t, cfgFile, time.Time{}, nil)
+	apiScorecards(t, d, "system", "30d", time.Time{})
+	scrape := func() string {
+		code, body := d.get(t, "/metrics")
+		require.Equal(t, http.StatusOK, code)
+		return string(body)
+	}
+	require.Contains(t, scrape(), `steward_incidents_open{role="system",subject="legacy"} 0`)
+	require.Contains(t, scrape(), `steward_system_owner_info{owner="bob",program="",system="legacy",tier="0"} 1`)
+
+	require.NoError(t, os.WriteFile(cfgFile, []byte(cfg+"bogus: 1\n"), 0o600))
+	code, _ := d.post(t, "/-/reload", "", "")
+	require.Equal(t, http.StatusInternalServerError, code)
+	assert.Contains(t, scrape(), "steward_config_last_reload_successful 0")
+
+	require.NoError(t, os.WriteFile(cfgFile, []byte(strings.Replace(cfg, "  - {id: legacy, owners: [{owner: bob, since: 2025-01-01T00:00:00Z}]}\n", "", 1)), 0o600))
+	code, _ = d.post(t, "/-/reload", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Eventually(t, func() bool { return !strings.Contains(scrape(), `subject="legacy"`) }, 10*time.Second, 50*time.Millisecond,
+		"the recompute after the reload drops the system")
+	body := scrape()
+	assert.NotContains(t, body, `system="legacy"`)
+	assert.NotContains(t, body, `subject="bob"`)
+	assert.Contains(t, body, `steward_incidents_open{role="system",subject="pay"} 0`)
+	assert.Contains(t, body, "steward_config_last_reload_successful 1")
 }

@@ -22,6 +22,9 @@ type pollerOptions struct {
 	tel    *telemetry.Telemetry
 	logger *slog.Logger
 	client *http.Client // nil: a client with a 2-minute timeout
+	// lead tunes the election of the replica that runs each poller
+	// (PostgreSQL); zero values are the defaults.
+	lead store.LeadOptions
 }
 
 // pollerFeeds builds a feed for every poller the config names.
@@ -40,9 +43,10 @@ func pollerFeeds(o pollerOptions) []collector.Feed {
 }
 
 // startPollers runs the configured pollers until ctx ends, each in its own
-// goroutine on wg. Pollers follow the config Steward started with: a reload
-// that changes the pollers section takes effect at the next restart. The
-// returned counters are the pollers' health, by feed name.
+// goroutine on wg and, on PostgreSQL, in one replica at a time. Pollers
+// follow the config Steward started with: a reload that changes the
+// pollers section takes effect at the next restart. The returned counters
+// are the pollers' health, by feed name.
 func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *collector.Health {
 	feeds := pollerFeeds(o)
 	names := make([]string, len(feeds))
@@ -63,7 +67,7 @@ func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *col
 		kinds["pagerduty_api"] = record.KindIncident
 	}
 	for _, f := range feeds {
-		p := collector.NewPoller(f, o.store, collector.PollerOptions{
+		p := collector.NewPoller(f, newFencedCursors(o.store), collector.PollerOptions{
 			Interval: intervals[f.Name()], Logger: o.logger, Health: health,
 			Stored: func(b record.Batch, took time.Duration) {
 				if o.tel != nil {
@@ -81,7 +85,8 @@ func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *col
 				}
 			},
 		})
-		wg.Go(func() { p.Run(ctx) })
+		// One replica polls each feed (see replicas.go).
+		wg.Go(func() { leadTask(ctx, o.store, "poller/"+f.Name(), o.lead, o.tel, p.Run) })
 	}
 	return health
 }

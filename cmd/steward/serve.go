@@ -16,15 +16,18 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/api"
+	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/limit"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
 	"github.com/steward-sh/steward/telemetry"
 	"github.com/steward-sh/steward/web"
+	"github.com/steward-sh/steward/webconfig"
 )
 
 type serveOptions struct {
@@ -38,10 +41,24 @@ type serveOptions struct {
 	pushURL       string
 	pushInterval  time.Duration
 	grafanaURL    string
+
+	// Security and limits (see auth/, webconfig/, limit/ and audit/).
+	webConfigFile      string
+	readHeaderTimeout  time.Duration
+	readTimeout        time.Duration
+	writeTimeout       time.Duration
+	idleTimeout        time.Duration
+	maxBatchRecords    int
+	maxConcurrentReads int
+	auditFile          string
+	spool              spoolOptions // --spool.*
+
 	// listening, if set, receives the bound address (tests listen on :0).
 	listening func(addr string)
 	// now, if set, is the KPI engine's clock (tests fix it).
 	now func() time.Time
+	// routes, if set, receives the pattern of every route served.
+	routes func([]string)
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,9 +71,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed (also after every ingest).")
 	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
 	fs.Int64Var(&o.maxBody, "web.max-body-bytes", api.DefaultMaxBodyBytes, "Largest ingest request body accepted (413 past it).")
+	fs.StringVar(&o.webConfigFile, "web.config.file", "", "Web configuration file (Prometheus exporter-toolkit format) for TLS, basic auth users and response headers; re-read on every request and connection.")
+	fs.DurationVar(&o.readHeaderTimeout, "web.read-header-timeout", 10*time.Second, "Longest time to read a request's headers (against slowloris); 0 disables.")
+	fs.DurationVar(&o.readTimeout, "web.read-timeout", time.Minute, "Longest time to read a whole request, body included; 0 disables.")
+	fs.DurationVar(&o.writeTimeout, "web.write-timeout", 5*time.Minute, "Longest time from the end of a request's headers to the end of its answer; 0 disables.")
+	fs.DurationVar(&o.idleTimeout, "web.idle-timeout", 2*time.Minute, "Longest time a keep-alive connection waits for its next request; 0 disables.")
+	fs.IntVar(&o.maxBatchRecords, "web.max-batch-records", api.DefaultMaxBatchRecords, "Most records one ingest request may hold (413 past it).")
+	fs.IntVar(&o.maxConcurrentReads, "web.max-concurrent-reads", limit.DefaultMaxConcurrent, "Most expensive requests (scorecards with at=, reviews, UI report and subject pages) in progress at once (503 with Retry-After past it).")
+	fs.StringVar(&o.auditFile, "log.audit-file", "", "Write the audit log of admin actions to this file as JSON lines; default: the daemon's log, with audit=true.")
 	fs.StringVar(&o.grafanaURL, "web.grafana-url", "", "Grafana base URL; the UI's subject pages then link to Steward's dashboards there (e.g. https://grafana.example.com).")
 	fs.StringVar(&o.pushURL, "push.url", "", "Also push the metrics of /metrics here (PUT, text format), for sites that do not scrape: a Pushgateway's http://host:9091/metrics/job/steward or VictoriaMetrics' http://host:8428/api/v1/import/prometheus.")
 	fs.DurationVar(&o.pushInterval, "push.interval", time.Minute, "How often to push to --push.url.")
+	addSpoolFlags(fs, &o.spool)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -125,6 +151,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	}
 	live := &liveConfig{path: o.configFile, logger: logger}
 	live.current.Store(cfg)
+	webCfg, err := webconfig.Load(o.webConfigFile, logger)
+	if err != nil {
+		return fmt.Errorf("--web.config.file: %w", err)
+	}
+	auditLog, auditFile, err := audit.Open(o.auditFile, logger)
+	if err != nil {
+		return fmt.Errorf("--log.audit-file: %w", err)
+	}
+	defer auditFile.Close()
 
 	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, logger)
 	if err != nil {
@@ -140,22 +175,34 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	tel := telemetry.New(version, time.Now)
 	tel.ConfigReloaded(true)
 	counted := tel.Store(st)
+	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
 	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now,
-		Computed: func(_ *scorecard.Snapshot, took time.Duration) { tel.Recomputed(took) }})
+		Computed: func(_ *scorecard.Snapshot, took time.Duration) {
+			tel.Recomputed(took)
+			go scraper.Warm()
+		}})
 	live.reloaded = func(ok bool) {
 		tel.ConfigReloaded(ok)
 		if ok {
 			engine.Notify() // so /metrics follows the new config soon
 		}
 	}
+	spooler, closeSpool, err := openSpooler(o.spool, spoolDeps{config: live.get, store: spoolStore{Store: counted, cursor: st.Cursor},
+		prior: st, notify: engine.Notify, tel: tel, logger: logger})
+	if err != nil {
+		return err
+	}
+	defer closeSpool()
 	srv := api.New(api.Options{
-		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody,
+		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody, MaxBatchRecords: o.maxBatchRecords,
 		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
+		Ready: readiness(live.get, engine),
 	})
-	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify,
-		observe: observeHook(tel), logger: logger, maxBody: o.maxBody})
+	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
+		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, turns: takeTurns(st, o.maxBody, logger)})
 	gatherer := metricsGatherer(engine, live.get, tel)
-	srv.Handle("GET /metrics", exporter.Handler(gatherer, logger))
+	scraper = metricsHandler(engine, live.get, tel, logger)
+	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
 	var pusher *exporter.Pusher
 	if o.pushURL != "" {
@@ -164,6 +211,18 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		}
 	}
 
+	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, logger)
+	if o.routes != nil {
+		o.routes(srv.Routes())
+	}
+	logAuthState(guard, cfg, webCfg, logger)
+	onReload := live.reloaded
+	live.reloaded = func(ok bool) {
+		onReload(ok)
+		if ok {
+			logAuthState(guard, live.get(), webCfg, logger)
+		}
+	}
 	ln, err := net.Listen("tcp", o.listenAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listenAddress, err)
@@ -171,21 +230,24 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	if o.listening != nil {
 		o.listening(ln.Addr().String())
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: o.readHeaderTimeout, ReadTimeout: o.readTimeout,
+		WriteTimeout: o.writeTimeout, IdleTimeout: o.idleTimeout}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { engine.Run(ctx, o.interval) })
-	wg.Go(func() { reloadOnHUP(ctx, live) })
+	wg.Go(func() { followWrites(ctx, st, engine, logger) })
+	wg.Go(func() { spooler.Run(ctx) }) // drains what a previous run left first
+	wg.Go(func() { reloadOnHUP(ctx, live, auditLog) })
 	startPollers(ctx, &wg, pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger})
 	if pusher != nil {
 		wg.Go(func() { pusher.Run(ctx, o.pushInterval) })
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
-	logger.Info("Steward is listening", "address", ln.Addr().String(), "store", cfg.Storage.Driver, "config", o.configFile, "version", version)
+	go func() { errc <- webCfg.Serve(httpSrv, ln) }()
+	logger.Info("Steward is listening", "address", ln.Addr().String(), "tls", webCfg.TLS(), "store", cfg.Storage.Driver, "config", o.configFile, "version", version)
 
 	select {
 	case err := <-errc:
@@ -205,18 +267,22 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	return nil
 }
 
-// mountUI serves the web UI at / and /ui/ and the reviews API. It is the
-// one place the UI is mounted, so authentication middleware (a later
-// issue) wraps it here; until then the UI is as open as the read API.
+// mountUI serves the web UI at / and /ui/ and the reviews API. The
+// authentication middleware wraps the whole mux (secured), so the UI needs
+// the read scope like the read API, and freezing reviews needs admin.
 func mountUI(srv *api.Server, o serveOptions, engine *scorecard.Engine, st *store.DB, cfg func() *config.Config, logger *slog.Logger) {
 	reports := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Titles: st, Now: time.Now}
 	ui := web.New(web.Options{Engine: engine, Reports: reports, Config: cfg, Logger: logger, Titles: st, GrafanaURL: o.grafanaURL})
 	srv.Handle("GET /{$}", ui)
 	srv.Handle("/ui/", ui)
-	srv.Handle("/api/v1/reviews", ui.Reviews())
+	// Reading reviews and freezing them need different scopes (auth's
+	// route table), so each method is its own route.
+	reviews := ui.Reviews()
+	srv.Handle("GET /api/v1/reviews", reviews)
+	srv.Handle("POST /api/v1/reviews", reviews)
 }
 
-func reloadOnHUP(ctx context.Context, live *liveConfig) {
+func reloadOnHUP(ctx context.Context, live *liveConfig, auditLog *audit.Log) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -225,7 +291,12 @@ func reloadOnHUP(ctx context.Context, live *liveConfig) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_ = live.reload() // logged by reload
+			err := live.reload() // logged by reload
+			e := audit.Entry{Actor: "SIGHUP", ActorKind: audit.KindSignal, Action: "config.reload", Outcome: audit.Success}
+			if err != nil {
+				e.Outcome, e.Reason = audit.Failure, err.Error()
+			}
+			auditLog.Record(ctx, e)
 		}
 	}
 }

@@ -47,6 +47,7 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlags("quarantine list", "List the newest records rejected by ingest, as JSON lines: what, why, when and the raw record.", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file (names the store).")
 	limit := fs.Int("limit", 100, "How many rejected records to list, newest first.")
+	auditFile := auditFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -59,7 +60,13 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
+	auditLog, auditOut, err := localAudit(*auditFile, stderr)
+	if err != nil {
+		return err
+	}
+	defer auditOut.Close()
 	rows, err := st.Quarantined(ctx, *limit)
+	recordLocal(ctx, auditLog, "quarantine.read", err, slog.Int("limit", *limit), slog.Int("listed", len(rows)))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/steward-sh/steward/collector"
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/scorecard"
+	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/telemetry"
+)
+
+// Running as several replicas on one PostgreSQL database: every replica
+// serves ingest, the API, /metrics and the UI from the shared store, and
+// follows the others' writes through store.Listen; the tasks that must run
+// once (the pollers) run in the replica that holds their lock (store.Lead);
+// webhook deliveries that merge with stored records take turns across
+// replicas (store.WithLock). On SQLite every task runs here.
+
+// leadTask runs job under the lock of task until ctx ends, exporting in
+// steward_leader{task} whether this replica runs it.
+func leadTask(ctx context.Context, st *store.DB, task string, o store.LeadOptions, tel *telemetry.Telemetry, job func(context.Context)) {
+	leading := func(bool) {}
+	if tel != nil {
+		leading = func(b bool) { tel.Leading(task, b) }
+	}
+	leading(false)
+	o.Leading = leading
+	st.Lead(ctx, task, o, job)
+}
+
+// fencedCursors gives a poller the store with each page's write made
+// conditional on the cursor the poller read before fetching it
+// (store.WriteAfter). A replica that lost a poller's lock without knowing
+// yet then cannot store an older page over what the new leader stored.
+type fencedCursors struct {
+	st *store.DB
+
+	mu   sync.Mutex
+	read map[string]string // cursor name -> value last read
+}
+
+func newFencedCursors(st *store.DB) *fencedCursors {
+	return &fencedCursors{st: st, read: map[string]string{}}
+}
+
+func (f *fencedCursors) Cursor(ctx context.Context, name string) (string, error) {
+	v, err := f.st.Cursor(ctx, name)
+	if err == nil {
+		f.mu.Lock()
+		f.read[name] = v
+		f.mu.Unlock()
+	}
+	return v, err
+}
+
+func (f *fencedCursors) Write(ctx context.Context, b record.Batch) error {
+	if b.Cursor == nil {
+		return f.st.Write(ctx, b)
+	}
+	f.mu.Lock()
+	prev := f.read[b.Cursor.Name]
+	f.mu.Unlock()
+	return f.st.WriteAfter(ctx, b, prev)
+}
+
+// followWrites recomputes the KPIs as soon as any replica (this one
+// included) stores records, until ctx ends; the engine's timer stays the
+// fallback while the notification connection is down.
+func followWrites(ctx context.Context, st *store.DB, engine *scorecard.Engine, logger *slog.Logger) {
+	if err := st.Listen(ctx, engine.Notify); err != nil {
+		logger.Error("not following other replicas' writes; KPIs catch up on the timer (--compute.interval)", "err", err)
+	}
+}
+
+// readiness is /readyz's check beyond the store: a config is in force and
+// the first KPI snapshot is computed, so that /metrics and the scorecards
+// answer from data rather than empty.
+func readiness(cfg func() *config.Config, engine *scorecard.Engine) func() error {
+	return func() error {
+		if cfg() == nil {
+			return errors.New("no configuration loaded")
+		}
+		if engine.Latest() == nil {
+			return errors.New("the first KPI snapshot is not computed yet")
+		}
+		return nil
+	}
+}
+
+// takeTurns makes the deliveries of a webhook whose events merge with
+// stored records (PagerDuty, GitHub, GitLab, Opsgenie) take turns across
+// replicas, as the collector already makes them take turns in one: two
+// events of one incident read at once by two replicas would each write
+// back its own merge, and the later would undo the earlier.
+//
+// The body is read first, so that a slow sender holds no lock; then one
+// delivery per replica waits for the database lock. When the lock cannot
+// be taken the store is unreachable and the delivery goes on unserialised
+// to be spooled or refused (503) as usual.
+func takeTurns(st *store.DB, maxBody int64, logger *slog.Logger) func(string, func() (collector.Source, bool), http.Handler) http.Handler {
+	if maxBody <= 0 {
+		maxBody = collector.DefaultMaxBodyBytes
+	}
+	return func(name string, current func() (collector.Source, bool), next http.Handler) http.Handler {
+		var mu sync.Mutex
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if src, ok := current(); !ok || !src.Merges {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			if err != nil || int64(len(body)) > maxBody {
+				next.ServeHTTP(w, r) // which answers the error or the 413
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ran := false
+			if err := st.WithLock(r.Context(), "hook/"+name, func() { ran = true; next.ServeHTTP(w, r) }); err != nil && !ran {
+				if r.Context().Err() != nil {
+					return // the sender gave up waiting
+				}
+				logger.Warn("webhook: cannot take the replicas' lock; handling the delivery alone", "source", name, "err", err)
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
