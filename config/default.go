@@ -23,6 +23,6 @@ func defaults() Config {
 			Availability:               AvailabilityPolicy{DegradedWeight: 0},
 		},
 		Objectives: map[string]Objective{},
-		RACI:       RACI{MaxAccountableSystems: defaultMaxAccountableSystems},
+		RACI:       RACI{MaxAccountableSystems: defaultMaxAccountableSystems, AlertActivity: DefaultAlertActivity},
 	}
 }

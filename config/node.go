@@ -22,6 +22,7 @@ type decoder struct {
 	personDecls, programDecls, systemDecls []decl
 	teamDecls, activityDecls               []decl
 	parties                                []party
+	alertActivityLine                      int
 	aliases                                []aliasDecl
 	refs                                   []ref
 }

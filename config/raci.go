@@ -21,9 +21,16 @@ type RACI struct {
 	// MaxAccountableSystems warns about a person Accountable for more
 	// systems than this (0: no limit).
 	MaxAccountableSystems int
-	Activities            []Activity
-	Assignments           []Assignment // sorted by scope, activity, since after Load
+	// AlertActivity is the system activity whose Accountable and Informed
+	// KPI alerts are routed to (default incident-response).
+	AlertActivity string
+	Activities    []Activity
+	Assignments   []Assignment // sorted by scope, activity, since after Load
 }
+
+// DefaultAlertActivity is the activity KPI alerts follow unless
+// raci.alert_activity names another.
+const DefaultAlertActivity = "incident-response"
 
 // Activity is a piece of accountable work. Scope says what it applies to:
 // "system" (every system), "process" (both processes), "incident" or
@@ -92,6 +99,11 @@ func (d *decoder) raci(n *yaml.Node, r *RACI) {
 					d.errorf(deref(v), where, "max_accountable_systems %d is negative", x)
 				}
 				r.MaxAccountableSystems = x
+			}
+		},
+		"alert_activity": func(v *yaml.Node) {
+			if a, ok := d.str(v, at(where, "alert_activity")); ok {
+				r.AlertActivity, d.alertActivityLine = a, deref(v).Line
 			}
 		},
 		"activities":  func(v *yaml.Node) { r.Activities = d.activities(v) },
@@ -205,6 +217,13 @@ func (d *decoder) checkRACI(c *Config) {
 	activities := map[string]Activity{}
 	for _, a := range c.RACI.Activities {
 		activities[a.ID] = a
+	}
+	if line := d.alertActivityLine; line > 0 {
+		if a, ok := activities[c.RACI.AlertActivity]; !ok {
+			d.errs.add(line, "raci: alert_activity %q is not declared under raci.activities", c.RACI.AlertActivity)
+		} else if !a.Applies("system", "") {
+			d.errs.add(line, "raci: alert_activity %q does not apply to systems", c.RACI.AlertActivity)
+		}
 	}
 	systemID := map[string]string{}
 	for _, s := range c.Systems {

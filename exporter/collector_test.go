@@ -85,6 +85,8 @@ func tinySnapshot(cfg *config.Config, withPay bool) *sc.Snapshot {
 }
 
 const tinyHeader = `
+# HELP steward_alert_route_info Who a subject's KPI alerts go to (always 1): the accountable person and the informed people or teams, comma-separated.
+# TYPE steward_alert_route_info gauge
 # HELP steward_availability_ratio One minus downtime over exposure in the window.
 # TYPE steward_availability_ratio gauge
 # HELP steward_incidents_open Incidents open at evaluation time.
@@ -120,6 +122,7 @@ steward_unattributed_records{kind="incident",role="global",subject="all",window=
 
 // The pay lines, inserted after their family's TYPE line.
 var payLines = map[string]string{
+	"steward_alert_route_info": `steward_alert_route_info{accountable="alice",informed="",role="system",subject="pay"} 1`,
 	"steward_availability_ratio": `steward_availability_ratio{role="system",subject="pay",window="30d"} 0.9995
 steward_availability_ratio{role="system",subject="pay",window="7d"} 0.9991`,
 	"steward_incidents_open": `steward_incidents_open{role="system",subject="pay"} 1`,

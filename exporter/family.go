@@ -64,6 +64,7 @@ var (
 	warning      = &family{name: "steward_kpi_warning", help: "Configured warning threshold of a KPI.", labels: []string{lKPI}}
 	ownerInfo    = &family{name: "steward_system_owner_info", help: "The current owner of a system (always 1); systems without an owner are absent.", labels: []string{"system", "owner", "program", "tier"}}
 	raciInfo     = &family{name: "steward_raci_assignment_info", help: "A letter of the RACI matrix in force (always 1): who (a person or team, in label person) is Responsible, Accountable, Consulted or Informed for an activity of a system or process.", labels: []string{"scope_kind", "scope", "activity", "person", "letter"}}
+	routeInfo    = &family{name: "steward_alert_route_info", help: "Who a subject's KPI alerts go to (always 1): the accountable person and the informed people or teams, comma-separated.", labels: []string{lRole, lSubject, "accountable", "informed"}}
 	raciFindings = &family{name: "steward_raci_findings", help: "Findings of the RACI matrix in force, by rule: violations (an activity with nobody Accountable) and warnings.", labels: []string{"rule", "severity"}}
 	// families lists every family in exposition order.
 	families []*family
@@ -94,7 +95,7 @@ func init() {
 		}
 		kpiFamilies[k] = f
 	}
-	families = append(families, score, status, objective, warning, ownerInfo, raciInfo, raciFindings)
+	families = append(families, score, status, objective, warning, ownerInfo, raciInfo, raciFindings, routeInfo)
 	for _, f := range families {
 		f.order = make([]int, len(f.labels))
 		for i := range f.order {

@@ -17,6 +17,7 @@ func TestRACIMetrics(t *testing.T) {
 	cfg := parse(t, tinyConfig+`
 teams: [{id: ops}]
 raci:
+  alert_activity: respond
   activities: [{id: respond, scope: system}]
   assignments:
     - {system: "*", activity: respond, responsible: [ops], informed: [bob]}
@@ -38,4 +39,14 @@ steward_raci_findings{rule="no_accountable",severity="violation"} 1
 steward_raci_findings{rule="no_responsible",severity="warning"} 0
 `
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), "steward_raci_assignment_info", "steward_raci_findings"))
+
+	// KPI alerts of pay go to its Accountable (its owner by default) and
+	// the Informed of the alert activity; global has nobody to route to.
+	route := `
+# HELP steward_alert_route_info Who a subject's KPI alerts go to (always 1): the accountable person and the informed people or teams, comma-separated.
+# TYPE steward_alert_route_info gauge
+steward_alert_route_info{accountable="alice",informed="bob",role="system",subject="pay"} 1
+`
+	snap = tinySnapshot(cfg, true)
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(route), "steward_alert_route_info"))
 }

@@ -45,6 +45,43 @@ func walk(s *scorecard.Snapshot, cfg *config.Config, emit emitFunc) {
 	if cfg != nil {
 		owners(cfg, s, buf, emit)
 		accountability(cfg, s, buf, emit)
+		routes(cfg, s, buf, emit)
+	}
+}
+
+// routes emits, once per exported subject, who its KPI alerts go to, so
+// alert rules can copy them into labels Alertmanager routes on: a system's
+// Accountable and Informed for raci.alert_activity (its owner without
+// one), a program's manager, and people in their own roles.
+func routes(cfg *config.Config, s *scorecard.Snapshot, buf []string, emit emitFunc) {
+	for _, w := range s.Windows {
+		if !cfg.Export.ExportsWindow(w.Name) {
+			continue
+		}
+		for i := range s.Cards[w.Name] {
+			c := &s.Cards[w.Name][i]
+			if !cfg.Export.ExportsRole(string(c.Role)) {
+				continue
+			}
+			var accountable string
+			var informed []string
+			switch c.Role {
+			case scorecard.RoleSystem:
+				if sys, ok := cfg.System(c.ID); ok {
+					accountable, informed = raci.AlertRoute(cfg, sys, s.At)
+				}
+			case scorecard.RoleProgram:
+				if p, ok := cfg.Program(c.ID); ok {
+					accountable = p.Manager
+				}
+			case scorecard.RoleSystemOwner, scorecard.RoleProgramManager, scorecard.RoleProcessOwner, scorecard.RoleProcessManager:
+				accountable = c.ID
+			}
+			if accountable != "" || len(informed) > 0 {
+				emit(routeInfo, append(buf[:0], string(c.Role), c.ID, accountable, strings.Join(informed, ",")), 1)
+			}
+		}
+		return // one window gives every subject once
 	}
 }
 

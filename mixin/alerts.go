@@ -14,7 +14,7 @@ func Alerts(c Config) RuleFile {
 	for _, r := range c.Regressions {
 		kpi.Rules = append(kpi.Rules, c.kpiRegression(r))
 	}
-	kpi.Rules = append(kpi.Rules, c.reviewsOverdue(), c.systemsUnowned())
+	kpi.Rules = append(kpi.Rules, c.reviewsOverdue(), c.systemsUnowned(), c.raciViolation())
 	health := RuleGroup{Name: "steward-health", Rules: []Rule{c.ingestStalled(), c.scorecardsStale(), c.configReloadFailed(), c.down(), c.noLeader()}}
 	return RuleFile{Groups: []RuleGroup{kpi, health}}
 }
@@ -42,10 +42,19 @@ func query(selector string, args []string, prefix, format, suffix string) string
 		strconv.Quote(selector), strings.Join(args, " "), prefix, format, suffix)
 }
 
+// routed gives the alerts of expr the labels accountable and informed of
+// their subject (steward_alert_route_info), for Alertmanager to route on;
+// subjects with no route keep their alerts without them.
+func (c Config) routed(expr string) string {
+	route := c.AcrossReplicas(c.Metric("alert_route_info"))
+	return "(" + expr + ")\n* on (role, subject) group_left (accountable, informed)\n" + route +
+		"\nor\n(" + expr + ")\nunless on (role, subject)\n" + route
+}
+
 func (c Config) kpiBreach() Rule {
 	objective := query(c.Metric("kpi_objective", "kpi=%q"), []string{"$labels.kpi"}, " (objective ", `printf "%g"`, ")")
 	return c.alert(AlertKPIBreach, "warning",
-		c.AcrossReplicas(c.Metric("kpi_status", "window="+quote(c.BreachWindow)))+" == 2",
+		c.routed(c.AcrossReplicas(c.Metric("kpi_status", "window="+quote(c.BreachWindow)))+" == 2"),
 		"A KPI is in breach of its objective.",
 		"{{ $labels.kpi }} of {{ $labels.role }} {{ $labels.subject }} over the last {{ $labels.window }} "+
 			"is in breach of its objective"+objective+".")
@@ -65,7 +74,7 @@ func (c Config) kpiRegression(r Regression) Rule {
 	expr := c.RegressionRecord(r) + " > " + strconv.FormatFloat(r.Threshold, 'g', -1, 64) +
 		"\nand ignoring (window)\n" + c.AcrossReplicas(c.Metric(r.Sample, "window="+quote(c.ShortWindow))) +
 		" >= " + strconv.FormatFloat(r.MinSamples, 'g', -1, 64)
-	rule := c.alert(AlertKPIRegression, "warning", expr,
+	rule := c.alert(AlertKPIRegression, "warning", c.routed(expr),
 		"A KPI is clearly worse than usual.",
 		fmt.Sprintf("The %s of {{ $labels.role }} {{ $labels.subject }} is %s over the last %s against %s over the last %s "+
 			"(at least %g %s in the last %s).",
@@ -77,7 +86,7 @@ func (c Config) kpiRegression(r Regression) Rule {
 
 func (c Config) reviewsOverdue() Rule {
 	return c.alert(AlertReviewsOverdue, "warning",
-		c.AcrossReplicas(c.Metric("reviews_overdue", "role=~"+quote(c.ReviewRoles)))+" > 0",
+		c.routed(c.AcrossReplicas(c.Metric("reviews_overdue", "role=~"+quote(c.ReviewRoles)))+" > 0"),
 		"Post-incident reviews are overdue.",
 		"{{ $labels.role }} {{ $labels.subject }} has {{ $value }} required post-incident reviews past their due time.")
 }
@@ -88,6 +97,13 @@ func (c Config) systemsUnowned() Rule {
 		"Systems have no owner.",
 		"{{ $value }} systems configured in Steward ({{ $labels.role }} {{ $labels.subject }}) have no owner: "+
 			"no one is accountable for their incidents and changes.")
+}
+
+func (c Config) raciViolation() Rule {
+	return c.alert(AlertRACIViolation, "warning",
+		c.AcrossReplicas(c.Metric("raci_findings", `severity="violation"`))+" > 0",
+		"The accountability matrix has activities with nobody accountable.",
+		"{{ $value }} activities break RACI rule {{ $labels.rule }}: run steward check-config or open /ui/raci to see which.")
 }
 
 func (c Config) ingestStalled() Rule {

@@ -100,11 +100,12 @@ const (
 	AlertConfigReload   = "StewardConfigReloadFailed"
 	AlertDown           = "StewardDown"
 	AlertNoLeader       = "StewardNoLeader"
+	AlertRACIViolation  = "StewardRACIViolation"
 )
 
 // AlertNames lists every alert the mixin defines, in file order.
 var AlertNames = []string{
-	AlertKPIBreach, AlertKPIRegression, AlertReviewsOverdue, AlertSystemsUnowned,
+	AlertKPIBreach, AlertKPIRegression, AlertReviewsOverdue, AlertSystemsUnowned, AlertRACIViolation,
 	AlertIngestStalled, AlertStale, AlertConfigReload, AlertDown, AlertNoLeader,
 }
 
@@ -131,6 +132,7 @@ func DefaultConfig() Config {
 			AlertKPIRegression:  time.Hour,
 			AlertReviewsOverdue: time.Hour,
 			AlertSystemsUnowned: time.Hour,
+			AlertRACIViolation:  time.Hour,
 			AlertIngestStalled:  15 * time.Minute,
 			AlertStale:          5 * time.Minute,
 			AlertConfigReload:   10 * time.Minute,

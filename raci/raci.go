@@ -165,3 +165,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// AlertRoute says who a KPI alert about a system goes to: the Accountable
+// and the Informed of raci.alert_activity in force at at, or the system's
+// owner when the config has no such activity.
+func AlertRoute(cfg *config.Config, s *config.System, at time.Time) (accountable string, informed []string) {
+	for _, act := range cfg.RACI.Activities {
+		if act.ID != cfg.RACI.AlertActivity || !act.Applies("system", s.ID) {
+			continue
+		}
+		row := Row{}
+		a := inForce(cfg, "system", s.ID, act.ID, at)
+		if a == nil {
+			a = inForce(cfg, "system", config.AllSystems, act.ID, at)
+		}
+		fill(&row, a, s.OwnerAt(at))
+		return row.Accountable, row.Informed
+	}
+	return s.OwnerAt(at), nil
+}
