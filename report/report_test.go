@@ -1,12 +1,10 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	golden "github.com/steward-sh/steward/internal/scenario"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
@@ -46,24 +45,11 @@ var generated = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 func scenario(t *testing.T) (*Builder, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load("../scorecard/testdata/scenario.yml")
-	require.NoError(t, err)
+	cfg := golden.Config(t)
 	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "steward.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	f, err := os.Open("../scorecard/testdata/scenario.ndjson")
-	require.NoError(t, err)
-	defer f.Close()
-	var b record.Batch
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		kind := "incident"
-		if strings.Contains(line, `"kind":"change"`) {
-			kind = "change"
-		}
-		addRecord(t, &b, kind, line)
-	}
+	b := golden.Batch(t)
 	require.NoError(t, db.Write(ctx, b))
 	eng := scorecard.New(scorecard.Options{Store: db, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	return &Builder{Engine: eng, Archive: archive{db}, Now: func() time.Time { return generated }}, db

@@ -16,7 +16,7 @@ import (
 // prepare would leave it, without a store.
 func scenarioEngine(t *testing.T) *Engine {
 	t.Helper()
-	cfg, x := loadScenario(t, "testdata/scenario.yml", "testdata/scenario.ndjson")
+	cfg, x := loadScenario(t)
 	return preparedEngine(cfg, x)
 }
 

@@ -1,8 +1,6 @@
 package scorecard
 
 import (
-	"bufio"
-	"encoding/json"
 	"math"
 	"os"
 	"strings"
@@ -13,45 +11,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/internal/scenario"
 )
 
-// loadScenario reads a config and an NDJSON file of records, each line with
-// a "kind" of incident or change, into an index.
-func loadScenario(t *testing.T, cfgPath, recordsPath string) (*config.Config, *index) {
+// loadScenario reads the golden scenario (internal/scenario) into an index.
+func loadScenario(t *testing.T) (*config.Config, *index) {
 	t.Helper()
-	cfg, err := config.Load(cfgPath)
-	require.NoError(t, err)
-	f, err := os.Open(recordsPath)
-	require.NoError(t, err)
-	defer f.Close()
+	b := scenario.Batch(t)
 	x := newIndex()
-	sc := bufio.NewScanner(f)
-	seq := int64(0)
-	for sc.Scan() {
-		var m map[string]json.RawMessage
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		var kind string
-		require.NoError(t, json.Unmarshal(m["kind"], &kind))
-		delete(m, "kind")
-		raw, _ := json.Marshal(m)
-		seq++
-		switch kind {
-		case "incident":
-			in, err := record.ParseIncident(raw, "api")
-			require.NoError(t, err, string(raw))
-			in.Seq = seq
-			x.putIncident(&in)
-		case "change":
-			c, err := record.ParseChange(raw, "api")
-			require.NoError(t, err, string(raw))
-			c.Seq = seq
-			x.putChange(&c)
-		}
+	for i := range b.Incidents {
+		x.putIncident(&b.Incidents[i])
 	}
-	require.NoError(t, sc.Err())
+	for i := range b.Changes {
+		x.putChange(&b.Changes[i])
+	}
 	x.gen++
-	return cfg, x
+	return scenario.Config(t), x
 }
 
 // snapshot computes every scorecard for cfg over x at `at`, as the engine does.
@@ -100,7 +75,7 @@ func assertKPIs(t *testing.T, c Card, want map[KPI]float64) {
 // 01-07, bob's), I4 (db sev2 outage from 01-10 20:00, still open: 4 h to at),
 // I5 (unknown system, sev4, 1 h), I6 (db, previous window), I7 (after at).
 func TestScenario(t *testing.T) {
-	cfg, x := loadScenario(t, "testdata/scenario.yml", "testdata/scenario.ndjson")
+	cfg, x := loadScenario(t)
 	at := time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC)
 	s := snapshot(cfg, x, at)
 	const w = "10d"
@@ -187,7 +162,7 @@ func TestScenario(t *testing.T) {
 
 // Adding an alias to the config attributes earlier records retroactively.
 func TestAliasFixAttributesHistory(t *testing.T) {
-	cfg, x := loadScenario(t, "testdata/scenario.yml", "testdata/scenario.ndjson")
+	cfg, x := loadScenario(t)
 	at := time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC)
 	before := card(t, snapshot(cfg, x, at), "10d", RoleGlobal, GlobalSubject)
 	assert.Equal(t, 1.0, before.Value[UnattributedIncidents])

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/internal/scenario"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
@@ -45,32 +43,11 @@ func (a archive) Versions(ctx context.Context, role, subject, period string) ([]
 func server(t *testing.T, grafana string) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load("../scorecard/testdata/scenario.yml")
-	require.NoError(t, err)
+	cfg := scenario.Config(t)
 	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	f, err := os.Open("../scorecard/testdata/scenario.ndjson")
-	require.NoError(t, err)
-	defer f.Close()
-	var b record.Batch
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		kind := m["kind"]
-		delete(m, "kind")
-		raw, _ := json.Marshal(m)
-		if kind == "change" {
-			c, err := record.ParseChange(raw, "api")
-			require.NoError(t, err)
-			b.Changes = append(b.Changes, c)
-		} else {
-			in, err := record.ParseIncident(raw, "api")
-			require.NoError(t, err)
-			b.Incidents = append(b.Incidents, in)
-		}
-	}
+	b := scenario.Batch(t)
 	require.NoError(t, db.Write(ctx, b))
 	eng := scorecard.New(scorecard.Options{Store: db, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	now := func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }

@@ -15,7 +15,6 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 const backfillSummary = "Evaluate the KPIs at every --step from --from to --to and write them as metrics with those timestamps: " +
@@ -87,11 +86,7 @@ func backfillTimes(from, to, step string, now time.Time) (time.Time, time.Time, 
 }
 
 func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) (err error) {
-	cfg, err := config.Load(o.configFile)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	cfg, st, err := openStore(ctx, o.configFile)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,9 +18,7 @@ import (
 
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/collector"
-	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // importBatchSize is how many records one store transaction writes: large
@@ -111,11 +108,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.kind != record.KindIncident && o.kind != record.KindChange {
 		return usage("import: --kind %q: want incident or change", *kind)
 	}
-	cfg, err := config.Load(o.configFile)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	_, st, err := openStore(ctx, o.configFile)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "steward report: --format %q: want one of %s\n", *format, strings.Join(report.Formats, ", "))
 		return errUsage
 	}
-	cfg, err := config.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	cfg, st, err := openStore(ctx, *file)
 	if err != nil {
 		return err
 	}

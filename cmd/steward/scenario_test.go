@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/internal/scenario"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -22,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // scorecard/scenario_test.go), on SQLite and PostgreSQL alike. The golden
 // JSON was written by -update and checked against those hand-computed values.
 func TestScenarioScorecardsAPI(t *testing.T) {
-	cfgText, err := os.ReadFile("../../scorecard/testdata/scenario.yml")
+	cfgText, err := os.ReadFile(scenario.ConfigFile())
 	require.NoError(t, err)
 	incidents, changes := scenarioRecords(t)
 	var golden []byte
@@ -62,27 +63,15 @@ func TestScenarioScorecardsAPI(t *testing.T) {
 	}
 }
 
-// scenarioRecords splits the scenario's NDJSON (each line tagged with its
-// kind) into an incidents body and a changes body.
+// scenarioRecords gives the scenario's records as NDJSON bodies.
 func scenarioRecords(t *testing.T) (incidents, changes string) {
-	f, err := os.Open("../../scorecard/testdata/scenario.ndjson")
-	require.NoError(t, err)
-	defer f.Close()
-	var inc, chg strings.Builder
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		kind := m["kind"]
-		delete(m, "kind")
-		line, err := json.Marshal(m)
-		require.NoError(t, err)
-		if kind == "incident" {
-			inc.Write(append(line, '\n'))
-		} else {
-			chg.Write(append(line, '\n'))
+	inc, chg := scenario.Lines(t)
+	join := func(lines []json.RawMessage) string {
+		var b strings.Builder
+		for _, l := range lines {
+			b.Write(append(l, '\n'))
 		}
+		return b.String()
 	}
-	require.NoError(t, sc.Err())
-	return inc.String(), chg.String()
+	return join(inc), join(chg)
 }

@@ -51,11 +51,7 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	_, st, err := openStore(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -111,4 +107,18 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote %d systems, %d incidents, %d changes to %s in %s\n", o.Systems, o.Incidents, o.Changes, *dir, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// openStore loads a config file and opens the store it names, for the
+// commands that work on stored records outside the daemon.
+func openStore(ctx context.Context, configFile string) (*config.Config, *store.DB, error) {
+	cfg, err := config.Load(configFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
 }
