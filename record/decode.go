@@ -339,6 +339,11 @@ func (v *validator) time(field string, s *string) *time.Time {
 		return nil
 	}
 	t = t.UTC().Truncate(time.Microsecond)
+	if t.Year() < 1 || t.Year() > 9999 {
+		// an offset can push year 0000 or 9999 outside what RFC 3339 writes
+		v.add(field, fmt.Sprintf("%q is outside years 0001 to 9999 in UTC", *s))
+		return nil
+	}
 	return &t
 }
 

@@ -28,6 +28,8 @@ func TestParseIncident(t *testing.T) {
 			[]string{`field "id": is required`, `field "system": is required`, `field "severity": is required`, `field "opened_at": is required`}},
 		{"bad timestamp", `{"id":"1","system":"s","severity":3,"opened_at":"2026-01-01 00:00"}`,
 			[]string{`field "opened_at": not an RFC 3339 time: "2026-01-01 00:00"`}},
+		{"year outside RFC 3339 once in UTC", `{"id":"1","system":"s","severity":3,"opened_at":"0000-01-01T00:00:00+01:00"}`,
+			[]string{`field "opened_at": "0000-01-01T00:00:00+01:00" is outside years 0001 to 9999 in UTC`}},
 		{"wrong type", `{"id":1,"system":"s","severity":3,"opened_at":"2026-01-01T00:00:00Z"}`,
 			[]string{`field "id": must be a string, got JSON number`}},
 		{"unknown field", `{"id":"1","system":"s","severity":3,"opened_at":"2026-01-01T00:00:00Z","resolvd_at":"x"}`,

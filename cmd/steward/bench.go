@@ -151,9 +151,10 @@ func parseSizes(s string) ([]int, error) {
 
 // benchSize measures one dataset size, printing each figure as it comes.
 func benchSize(ctx context.Context, o benchOptions, n int, pg *benchPostgres, out io.Writer) (*benchResult, error) {
-	r := &benchResult{records: n, out: out, fig: map[string]float64{}}
-	fmt.Fprintf(out, "\n== %s incidents and %s changes over two years; %d systems, %d owners, %d programs, %d teams; medians of %d runs ==\n",
-		fmtInt(n), fmtInt(n), o.systems, o.owners, o.programs, o.teams, o.runs)
+	r := &benchResult{records: n, out: out, fig: map[string]float64{}, loadBefore: loadAverage()}
+	defer func() { r.loadAfter = loadAverage() }()
+	fmt.Fprintf(out, "\n== %s incidents and %s changes over two years; %d systems, %d owners, %d programs, %d teams; medians of %d runs; load average %s ==\n",
+		fmtInt(n), fmtInt(n), o.systems, o.owners, o.programs, o.teams, o.runs, r.loadBefore)
 	start := time.Now()
 	gen := generate.DefaultOptions()
 	gen.Systems, gen.Owners, gen.Programs, gen.Teams = o.systems, o.owners, o.programs, o.teams

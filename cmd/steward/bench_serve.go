@@ -228,6 +228,10 @@ func (d *daemonBench) reads(ctx context.Context, r *benchResult, daemon *benchDa
 			r.stewardPerOwner = s
 		}
 	}
+	if rss, peak, err := daemon.memory(); err == nil {
+		r.fig["daemon rss serving"] = rss
+		r.add("daemon rss serving", fmtBytes(rss), "VmRSS after the scrapes and API requests above (rendering /metrics and JSON answers adds garbage the GC keeps); peak (VmHWM) "+fmtBytes(peak))
+	}
 	return ownersBody, nil
 }
 
