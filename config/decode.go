@@ -100,12 +100,8 @@ func (d *decoder) people(n *yaml.Node) []Person {
 			"name":  func(v *yaml.Node) { p.Name, _ = d.str(v, at(where, "name")) },
 			"email": func(v *yaml.Node) { p.Email, _ = d.str(v, at(where, "email")) },
 		})
-		switch {
-		case !ok:
-		case p.ID == "":
-			d.errorf(deref(it), where, "id is required")
-		default:
-			d.personDecls = append(d.personDecls, decl{p.ID, deref(it).Line})
+		if ok {
+			d.declare(&d.personDecls, it, where, p.ID)
 		}
 		out = append(out, p)
 	}
@@ -226,12 +222,8 @@ func (d *decoder) programs(n *yaml.Node) []Program {
 				}
 			},
 		})
-		switch {
-		case !ok:
-		case p.ID == "":
-			d.errorf(deref(it), where, "id is required")
-		default:
-			d.programDecls = append(d.programDecls, decl{p.ID, deref(it).Line})
+		if ok {
+			d.declare(&d.programDecls, it, where, p.ID)
 		}
 		out = append(out, p)
 	}

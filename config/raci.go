@@ -78,12 +78,8 @@ func (d *decoder) teams(n *yaml.Node) []Team {
 			"id":   func(v *yaml.Node) { t.ID, _ = d.str(v, at(where, "id")) },
 			"name": func(v *yaml.Node) { t.Name, _ = d.str(v, at(where, "name")) },
 		})
-		switch {
-		case !ok:
-		case t.ID == "":
-			d.errorf(deref(it), where, "id is required")
-		default:
-			d.teamDecls = append(d.teamDecls, decl{t.ID, deref(it).Line})
+		if ok {
+			d.declare(&d.teamDecls, it, where, t.ID)
 		}
 		out = append(out, t)
 	}

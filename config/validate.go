@@ -1,5 +1,7 @@
 package config
 
+import "go.yaml.in/yaml/v3"
+
 // crossCheck checks what no single entry can check alone: ids are unique,
 // aliases are unique across all system ids and aliases, and every reference
 // names something declared.
@@ -31,6 +33,16 @@ func (d *decoder) crossCheck() {
 			d.errs.add(r.line, "%s: %s %q is not declared under %s", r.ctx, r.what, r.name, r.under)
 		}
 	}
+}
+
+// declare records an entry's id for the cross-checks, or reports it
+// missing.
+func (d *decoder) declare(decls *[]decl, n *yaml.Node, where, id string) {
+	if id == "" {
+		d.errorf(deref(n), where, "id is required")
+		return
+	}
+	*decls = append(*decls, decl{id, deref(n).Line})
 }
 
 // unique reports ids declared twice and returns the set of declared ids.
