@@ -40,7 +40,7 @@ a user would write instead. For each dataset size it generates the records
     printed.
 The reference dataset is --records 1000000 (the default): 1M incidents and
 1M changes, 5,000 systems, 1,000 owners, 50 programs, 200 teams. It takes
-about 15 minutes on 2 cores; see BENCHMARKS.md.`
+about 8 minutes on 2 cores; see BENCHMARKS.md.`
 
 // benchOptions are the flags of `steward bench`.
 type benchOptions struct {
