@@ -95,3 +95,10 @@ func (sqliteDialect) reserveSeq(ctx context.Context, tx *sqlx.Tx, n int) ([]int6
 	}
 	return seqs, nil
 }
+
+// prepareUpsert leaves everything to the INSERT statements: SQLite runs in
+// this process, so there is no transfer to overlap with other writers, who
+// wait for the file's lock anyway.
+func (sqliteDialect) prepareUpsert(ctx context.Context, tx *sqlx.Tx, u upsert) (func(seqs []int64) error, error) {
+	return func(seqs []int64) error { return upsertRows(ctx, tx, u, seqs) }, nil
+}

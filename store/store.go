@@ -68,6 +68,10 @@ type dialect interface {
 	// Seq order commit order: a reader that has seen Seq s can never later
 	// find a committed record with a smaller one.
 	reserveSeq(ctx context.Context, tx *sqlx.Tx, n int) ([]int64, error)
+	// prepareUpsert does the part of upserting u's rows that needs no
+	// sequence numbers, before reserveSeq, and returns the function that
+	// finishes it once they are known (seqs[i] for row i). Both run in tx.
+	prepareUpsert(ctx context.Context, tx *sqlx.Tx, u upsert) (finish func(seqs []int64) error, err error)
 }
 
 // Open connects to a store and brings its schema up to date. driver is

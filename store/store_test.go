@@ -27,6 +27,7 @@ func testStore(t *testing.T, open func(t *testing.T) record.Store) {
 	t.Run("quarantine", func(t *testing.T) { t.Parallel(); testQuarantine(t, open(t)) })
 	t.Run("ping and close", func(t *testing.T) { t.Parallel(); testPing(t, open(t)) })
 	t.Run("concurrent writes all land", func(t *testing.T) { t.Parallel(); testConcurrent(t, open(t)) })
+	t.Run("large batch with repeated keys", func(t *testing.T) { t.Parallel(); testLargeBatch(t, open(t)) })
 }
 
 // t0 has microseconds, the precision stores keep.
@@ -589,6 +590,65 @@ func testConcurrent(t *testing.T, s record.Store) {
 			t.Errorf("follower saw %v %d times", k, n)
 		}
 	}
+}
+
+// testLargeBatch writes batches of the size the API receives, larger than
+// one INSERT statement, in which keys repeat (the last version wins) and
+// some records replace stored ones: every stored record is the batch's last
+// version, with a Seq above everything stored before, in batch order.
+func testLargeBatch(t *testing.T, s record.Store) {
+	const n = 5000
+	ctx := context.Background()
+	first := record.Batch{}
+	for i := range n {
+		first.Incidents = append(first.Incidents, fullIncident(fmt.Sprintf("i%d", i)))
+		first.Changes = append(first.Changes, fullChange(fmt.Sprintf("c%d", i)))
+	}
+	require.NoError(t, s.Write(ctx, first))
+	before := maxSeq(incidents(t, s, 0), changes(t, s, 0))
+
+	// The second batch: new records, interleaved with replacements of every
+	// tenth stored one, and every new record's key twice, the first time
+	// with a version that must lose.
+	var second record.Batch
+	var wantIncidents []record.Incident
+	var wantChanges []record.Change
+	for i := range n {
+		in, c := minimalIncident(fmt.Sprintf("new-i%d", i)), minimalChange(fmt.Sprintf("new-c%d", i))
+		in.Title, c.Team = fmt.Sprintf("final %d", i), fmt.Sprintf("final %d", i)
+		lostIn, lostC := fullIncident(in.ID), fullChange(c.ID)
+		second.Incidents = append(second.Incidents, lostIn)
+		second.Changes = append(second.Changes, lostC)
+		if i%10 == 0 {
+			replaced := minimalIncident(fmt.Sprintf("i%d", i))
+			replaced.Title = "replaced"
+			second.Incidents = append(second.Incidents, replaced)
+			wantIncidents = append(wantIncidents, replaced)
+			replacedC := minimalChange(fmt.Sprintf("c%d", i))
+			replacedC.Team = "replaced"
+			second.Changes = append(second.Changes, replacedC)
+			wantChanges = append(wantChanges, replacedC)
+		}
+		second.Incidents = append(second.Incidents, in)
+		second.Changes = append(second.Changes, c)
+		wantIncidents = append(wantIncidents, in)
+		wantChanges = append(wantChanges, c)
+	}
+	require.NoError(t, s.Write(ctx, second))
+
+	gotIncidents, gotChanges := incidents(t, s, before), changes(t, s, before)
+	assert.Equal(t, wantIncidents, withoutSeq(t, gotIncidents, incidentSeq), "what the second batch wrote, in Seq order")
+	assert.Equal(t, wantChanges, withoutSeq(t, gotChanges, changeSeq))
+	assert.Len(t, incidents(t, s, 0), 2*n, "replacements are no new records")
+	assert.Len(t, changes(t, s, 0), 2*n)
+	seqs := map[int64]bool{}
+	for _, in := range gotIncidents {
+		seqs[in.Seq] = true
+	}
+	for _, c := range gotChanges {
+		seqs[c.Seq] = true
+	}
+	assert.Len(t, seqs, len(gotIncidents)+len(gotChanges), "every write has a Seq of its own")
 }
 
 // testLogger writes the store's logs to the test's output.

@@ -70,6 +70,22 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 			_ = tx.Rollback()
 		}
 	}()
+	// Whatever needs no sequence numbers is done before writers are
+	// serialised, so that concurrent batches overlap there.
+	finishIncidents, err := db.d.prepareUpsert(ctx, tx, upsert{
+		table: "incidents", columns: incidentColumns, n: len(incidents),
+		args: func(args []any, i int, seq int64) ([]any, error) { return db.incidentArgs(args, &incidents[i], seq) },
+	})
+	if err != nil {
+		return fmt.Errorf("incidents: %w", err)
+	}
+	finishChanges, err := db.d.prepareUpsert(ctx, tx, upsert{
+		table: "changes", columns: changeColumns, n: len(changes),
+		args: func(args []any, i int, seq int64) ([]any, error) { return db.changeArgs(args, &changes[i], seq) },
+	})
+	if err != nil {
+		return fmt.Errorf("changes: %w", err)
+	}
 	var seqs []int64
 	if n := len(incidents) + len(changes); n > 0 {
 		if seqs, err = db.d.reserveSeq(ctx, tx, n); err != nil {
@@ -79,17 +95,10 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 			return err
 		}
 	}
-	err = insertRows(ctx, tx, upsertSQL("incidents", incidentColumns), len(incidents), func(args []any, i int) ([]any, error) {
-		return db.incidentArgs(args, &incidents[i], seqs[i])
-	})
-	if err != nil {
+	if err := finishIncidents(seqs[:len(incidents)]); err != nil {
 		return fmt.Errorf("incidents: %w", err)
 	}
-	seqs = seqs[len(incidents):]
-	err = insertRows(ctx, tx, upsertSQL("changes", changeColumns), len(changes), func(args []any, i int) ([]any, error) {
-		return db.changeArgs(args, &changes[i], seqs[i])
-	})
-	if err != nil {
+	if err := finishChanges(seqs[len(incidents):]); err != nil {
 		return fmt.Errorf("changes: %w", err)
 	}
 	err = insertRows(ctx, tx, insertSQL("quarantine", quarantineColumns, ""), len(b.Rejected), func(args []any, i int) ([]any, error) {
@@ -146,6 +155,23 @@ func upsertSQL(table string, columns []string) statement {
 		}
 	}
 	return insertSQL(table, columns, " ON CONFLICT (source, id) DO UPDATE SET "+strings.Join(set, ", "))
+}
+
+// upsert describes one table's rows of a batch: n rows of columns, the
+// values of row i appended by args with the row's sequence number seq.
+type upsert struct {
+	table   string
+	columns []string
+	n       int
+	args    func(args []any, i int, seq int64) ([]any, error)
+}
+
+// upsertRows writes u's rows with multi-row INSERT … ON CONFLICT statements,
+// rowsPerStatement rows at a time; seqs[i] is row i's sequence number.
+func upsertRows(ctx context.Context, tx *sqlx.Tx, u upsert, seqs []int64) error {
+	return insertRows(ctx, tx, upsertSQL(u.table, u.columns), u.n, func(args []any, i int) ([]any, error) {
+		return u.args(args, i, seqs[i])
+	})
 }
 
 // insertRows runs st for n rows, rowsPerStatement at a time; rowArgs appends
