@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"sort"
+	"strings"
+	"unsafe"
 
 	"github.com/steward-sh/steward/config"
 )
@@ -52,12 +54,54 @@ type model struct {
 	// per process kind: owner subject (-1 without a process) and managers
 	procOwner    [2]int32
 	procManagers [2][]scope
-	// per record: its system (-1 unattributed) and the subjects it counts for
+	// per record: its system (-1 unattributed) and the number of the list
+	// of subjects it counts for
 	incSys  []int32
 	chgSys  []int32
-	incAttr [][]int32
-	chgAttr [][]int32
+	incAttr []uint32
+	chgAttr []uint32
+	lists   attrLists
+	scratch []int32
 }
+
+// attrLists keeps each distinct list of subjects once: records share a few
+// thousand lists (a system, its owner at the time, a team), so a record
+// holds a list number instead of a slice of its own.
+type attrLists struct {
+	subjects []int32  // every list, back to back
+	ends     []uint32 // list n is subjects[ends[n-1]:ends[n]]
+	byKey    map[string]uint32
+}
+
+// get returns list n; callers must not modify it.
+func (l *attrLists) get(n uint32) []int32 {
+	start := uint32(0)
+	if n > 0 {
+		start = l.ends[n-1]
+	}
+	return l.subjects[start:l.ends[n]:l.ends[n]]
+}
+
+// number returns the number of a list, adding it if new.
+func (l *attrLists) number(list []int32) uint32 {
+	key := unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list))
+	if n, ok := l.byKey[key]; ok {
+		return n
+	}
+	if l.byKey == nil {
+		l.byKey = map[string]uint32{}
+	}
+	n := uint32(len(l.ends))
+	l.subjects = append(l.subjects, list...)
+	l.ends = append(l.ends, uint32(len(l.subjects)))
+	l.byKey[strings.Clone(key)] = n
+	return n
+}
+
+// incSubjects and chgSubjects return the subjects record i counts for.
+func (m *model) incSubjects(i int) []int32 { return m.lists.get(m.incAttr[i]) }
+
+func (m *model) chgSubjects(i int) []int32 { return m.lists.get(m.chgAttr[i]) }
 
 const (
 	procIncident = 0
@@ -125,9 +169,10 @@ func (m *model) system(name string) int32 {
 	return i
 }
 
-// attribute lists the subjects a record counts for (SPEC section 1).
-func (m *model) attribute(kind int, sysName, team string, at int64) (int32, []int32) {
-	out := make([]int32, 0, 8)
+// attribute lists the subjects a record counts for (SPEC section 1) and
+// returns the list's number.
+func (m *model) attribute(kind int, sysName, team string, at int64) (int32, uint32) {
+	out := m.scratch[:0]
 	add := func(s int32) {
 		if s < 0 {
 			return
@@ -160,15 +205,16 @@ func (m *model) attribute(kind int, sysName, team string, at int64) (int32, []in
 		add(m.subj.team(team))
 	}
 	add(m.global)
-	return si, out
+	m.scratch = out
+	return si, m.lists.number(out)
 }
 
 // update brings the attribution up to date with the index: all records for
 // a new model, only the touched ones otherwise.
 func (m *model) update(x *index, full bool) {
 	if full {
-		m.incSys, m.incAttr = make([]int32, len(x.incidents)), make([][]int32, len(x.incidents))
-		m.chgSys, m.chgAttr = make([]int32, len(x.changes)), make([][]int32, len(x.changes))
+		m.incSys, m.incAttr = make([]int32, len(x.incidents)), make([]uint32, len(x.incidents))
+		m.chgSys, m.chgAttr = make([]int32, len(x.changes)), make([]uint32, len(x.changes))
 		for i := range x.incidents {
 			m.attributeIncident(x, i)
 		}
@@ -179,13 +225,13 @@ func (m *model) update(x *index, full bool) {
 	}
 	for _, i := range x.touchedInc {
 		for len(m.incSys) <= i {
-			m.incSys, m.incAttr = append(m.incSys, -1), append(m.incAttr, nil)
+			m.incSys, m.incAttr = append(m.incSys, -1), append(m.incAttr, 0)
 		}
 		m.attributeIncident(x, i)
 	}
 	for _, i := range x.touchedChg {
 		for len(m.chgSys) <= i {
-			m.chgSys, m.chgAttr = append(m.chgSys, -1), append(m.chgAttr, nil)
+			m.chgSys, m.chgAttr = append(m.chgSys, -1), append(m.chgAttr, 0)
 		}
 		m.attributeChange(x, i)
 	}
@@ -193,10 +239,10 @@ func (m *model) update(x *index, full bool) {
 
 func (m *model) attributeIncident(x *index, i int) {
 	in := &x.incidents[i]
-	m.incSys[i], m.incAttr[i] = m.attribute(procIncident, in.system, in.team, in.opened)
+	m.incSys[i], m.incAttr[i] = m.attribute(procIncident, x.syms.name(in.system), x.syms.name(in.team), in.opened)
 }
 
 func (m *model) attributeChange(x *index, i int) {
 	c := &x.changes[i]
-	m.chgSys[i], m.chgAttr[i] = m.attribute(procChange, c.system, c.team, c.attrTime())
+	m.chgSys[i], m.chgAttr[i] = m.attribute(procChange, x.syms.name(c.system), x.syms.name(c.team), c.attrTime())
 }

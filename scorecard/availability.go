@@ -2,8 +2,6 @@ package scorecard
 
 import (
 	"slices"
-
-	"github.com/steward-sh/steward/record"
 )
 
 // interval is a half-open interval [from, to) in unix micros.
@@ -38,7 +36,7 @@ func newAvailability(m *model, x *index) *availability {
 }
 
 func hasImpact(in *incident) bool {
-	return in.impact == record.ImpactOutage || in.impact == record.ImpactDegraded
+	return in.impact == symOutage || in.impact == symDegraded
 }
 
 // update follows incidents that changed: before maps each touched slot to
@@ -74,7 +72,7 @@ func (av *availability) rebuild(x *index, si int) {
 		if iv.from >= iv.to {
 			continue
 		}
-		if in.impact == record.ImpactOutage {
+		if in.impact == symOutage {
 			out = append(out, iv)
 		} else {
 			deg = append(deg, iv)

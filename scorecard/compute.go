@@ -2,9 +2,8 @@ package scorecard
 
 import (
 	"math"
+	"slices"
 	"time"
-
-	"github.com/steward-sh/steward/record"
 )
 
 // acc accumulates one subject's populations over one window. Every field
@@ -32,7 +31,7 @@ type acc struct {
 
 // rules is the policy in the form the passes use.
 type rules struct {
-	countedEnv     map[string]bool
+	countedEnv     []sym
 	failFromCauses bool
 	reviewDue      int64
 	reviewMaxSev   int8
@@ -40,13 +39,13 @@ type rules struct {
 	degradedWeight float64
 }
 
-func newRules(m *model) *rules {
+func newRules(m *model, x *index) *rules {
 	pol := &m.cfg.Policy
-	r := &rules{countedEnv: map[string]bool{}, failFromCauses: pol.ChangeFailureFromIncidents,
+	r := &rules{failFromCauses: pol.ChangeFailureFromIncidents,
 		reviewDue: pol.Review.Due.Microseconds(), reviewMaxSev: int8(pol.Review.SeverityThreshold),
 		degradedWeight: pol.Availability.DegradedWeight}
 	for _, e := range pol.ChangeEnvironments {
-		r.countedEnv[e] = true
+		r.countedEnv = append(r.countedEnv, x.syms.id(e))
 	}
 	for sev, d := range pol.SLA {
 		if sev >= 1 && sev <= 5 {
@@ -92,17 +91,17 @@ func (f *frame) in(t int64) bool { return t != absent && t >= f.from && t < f.at
 
 // change adds (sign +1) or removes (sign -1) one change's contribution.
 func (f *frame) change(r *rules, c *change, sys int32, attr []int32, global int32, sign int) {
-	if !r.countedEnv[c.env] || !f.in(c.finished) {
+	if !slices.Contains(r.countedEnv, c.env) || !f.in(c.finished) {
 		return
 	}
 	if sys < 0 {
 		f.acc[global].unattributedChg += sign
 		f.touch(global)
 	}
-	if c.outcome != record.OutcomeSuccess && c.outcome != record.OutcomeFailed && c.outcome != record.OutcomeRolledBack {
+	if c.outcome != symSuccess && c.outcome != symFailed && c.outcome != symRolledBack {
 		return
 	}
-	failed := c.outcome != record.OutcomeSuccess || (r.failFromCauses && c.causeOpened != absent && c.causeOpened < f.at)
+	failed := c.outcome != symSuccess || (r.failFromCauses && c.causeOpened != absent && c.causeOpened < f.at)
 	for _, s := range attr {
 		f.touch(s)
 		a := &f.acc[s]
@@ -110,13 +109,13 @@ func (f *frame) change(r *rules, c *change, sys int32, attr []int32, global int3
 		if failed {
 			a.failed += sign
 		}
-		if c.typ == record.TypeEmergency {
+		if c.typ == symEmergency {
 			a.emergency += sign
 		}
 		if !c.authorized {
 			a.unauthorized += sign
 		}
-		if c.outcome == record.OutcomeSuccess {
+		if c.outcome == symSuccess {
 			a.succeeded += sign
 			if c.created != absent {
 				a.leadTimes.change(c.finished-c.created, sign)
@@ -190,10 +189,10 @@ func (f *frame) incident(r *rules, in *incident, sys int32, attr []int32, global
 // all adds every record, for a frame computed from scratch.
 func (f *frame) all(m *model, x *index, r *rules) {
 	for i := range x.changes {
-		f.change(r, &x.changes[i], m.chgSys[i], m.chgAttr[i], m.global, 1)
+		f.change(r, &x.changes[i], m.chgSys[i], m.chgSubjects(i), m.global, 1)
 	}
 	for i := range x.incidents {
-		f.incident(r, &x.incidents[i], m.incSys[i], m.incAttr[i], m.global, 1)
+		f.incident(r, &x.incidents[i], m.incSys[i], m.incSubjects(i), m.global, 1)
 	}
 }
 
@@ -306,7 +305,7 @@ func (f *frame) value(s, unowned int) Values {
 // compute evaluates every subject's KPIs over [at-length, at) from scratch.
 func (m *model) compute(x *index, av *availability, at time.Time, length time.Duration) []Values {
 	f := newFrame(at, length, len(m.subj.list))
-	f.all(m, x, newRules(m))
+	f.all(m, x, newRules(m, x))
 	f.availability(m, av)
 	return f.values(m)
 }

@@ -100,8 +100,7 @@ func (e *Engine) recompute(at time.Time) *Snapshot {
 	if e.live == nil || e.live.m != e.m || !e.live.advance(e.x, e.av, at, e.pendingInc, e.pendingChg) {
 		e.live = newLive(e.m, e.x, e.av, at)
 	}
-	clear(e.pendingInc)
-	clear(e.pendingChg)
+	e.pendingInc, e.pendingChg = reset(e.pendingInc), reset(e.pendingChg)
 	s := e.snapshot(at)
 	e.computedGen = e.x.gen
 	e.latest.Store(s)
@@ -171,12 +170,10 @@ func (e *Engine) absorb(cfg *config.Config) {
 		if _, noted := e.pendingChg[j]; !noted && j < len(e.m.chgSys) {
 			old := x.changes[j]
 			old.causeOpened = before
-			e.pendingChg[j] = &prior[change]{old, e.m.chgSys[j], e.m.chgAttr[j]}
+			e.pendingChg[j] = &prior[change]{old, e.m.chgSys[j], e.m.chgSubjects(j)}
 		}
 	}
-	x.touchedInc, x.touchedChg = x.touchedInc[:0], x.touchedChg[:0]
-	clear(x.replacedInc)
-	clear(x.replacedChg)
+	x.settled()
 }
 
 // notePriors records, before attribution moves on, what each touched record
@@ -188,7 +185,7 @@ func (e *Engine) notePriors() {
 			continue
 		}
 		if old, ok := x.replacedInc[i]; ok && i < len(m.incSys) {
-			e.pendingInc[i] = &prior[incident]{old, m.incSys[i], m.incAttr[i]}
+			e.pendingInc[i] = &prior[incident]{old, m.incSys[i], m.incSubjects(i)}
 		} else {
 			e.pendingInc[i] = nil
 		}
@@ -198,7 +195,7 @@ func (e *Engine) notePriors() {
 			continue
 		}
 		if old, ok := x.replacedChg[i]; ok && i < len(m.chgSys) {
-			e.pendingChg[i] = &prior[change]{old, m.chgSys[i], m.chgAttr[i]}
+			e.pendingChg[i] = &prior[change]{old, m.chgSys[i], m.chgSubjects(i)}
 		} else {
 			e.pendingChg[i] = nil
 		}

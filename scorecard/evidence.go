@@ -160,7 +160,7 @@ func (e *Engine) evidence(subjects []Subject, from, to time.Time) map[Subject]*E
 	for i := range x.incidents {
 		var item *IncidentEvidence
 		built := false
-		for _, si := range m.incAttr[i] {
+		for _, si := range m.incSubjects(i) {
 			ev, ok := bySubject[si]
 			if !ok {
 				continue
@@ -178,7 +178,7 @@ func (e *Engine) evidence(subjects []Subject, from, to time.Time) map[Subject]*E
 	for i := range x.changes {
 		var item *ChangeEvidence
 		built := false
-		for _, si := range m.chgAttr[i] {
+		for _, si := range m.chgSubjects(i) {
 			ev, ok := bySubject[si]
 			if !ok {
 				continue
@@ -209,9 +209,11 @@ func (p *pass) incidentEvidence(i int) *IncidentEvidence {
 	}
 	pol := &p.m.cfg.Policy
 	required := in.reviewRequired == 1 || (in.reviewRequired == -1 && int(in.severity) <= pol.Review.SeverityThreshold)
+	x := p.x
+	key := x.incKey(i)
 	it := IncidentEvidence{
-		Source: in.key.Source, ID: in.key.ID, System: in.system, Attributed: p.m.incSys[i] >= 0,
-		Team: in.team, Severity: int(in.severity), Impact: string(in.impact),
+		Source: key.Source, ID: key.ID, System: x.syms.name(in.system), Attributed: p.m.incSys[i] >= 0,
+		Team: x.syms.name(in.team), Severity: int(in.severity), Impact: x.syms.name(in.impact),
 		OpenedAt: fromMicros(in.opened), AcknowledgedAt: optTime(in.acked), ResolvedAt: optTime(in.resolved),
 		ReviewRequired: required, ReviewCompletedAt: optTime(in.reviewDone),
 		OpenedInPeriod: p.in(in.opened), ResolvedInPeriod: p.in(in.resolved), AcknowledgedInPeriod: p.in(in.acked),
@@ -220,8 +222,8 @@ func (p *pass) incidentEvidence(i int) *IncidentEvidence {
 	if si := p.m.incSys[i]; si >= 0 {
 		it.System = p.m.systems[si].cfg.ID
 	}
-	if in.cause.ID != "" {
-		c := in.cause
+	if in.cause >= 0 {
+		c := x.causeKey(in)
 		it.CausedByChange = &c
 	}
 	if target, ok := pol.SLA[int(in.severity)]; ok {
@@ -258,14 +260,14 @@ func (p *pass) incidentEvidence(i int) *IncidentEvidence {
 	return &it
 }
 
-// causes maps each change to the incidents opened before the period's end
-// that name it as their cause.
-func (p *pass) causes() map[record.Ref][]record.Ref {
-	out := map[record.Ref][]record.Ref{}
+// causes maps each change key (by number) to the incidents opened before
+// the period's end that name it as their cause.
+func (p *pass) causes() map[int32][]record.Ref {
+	out := map[int32][]record.Ref{}
 	for i := range p.x.incidents {
 		in := &p.x.incidents[i]
-		if in.cause.ID != "" && in.opened < p.at {
-			out[in.cause] = append(out[in.cause], in.key)
+		if in.cause >= 0 && in.opened < p.at {
+			out[in.cause] = append(out[in.cause], p.x.incKey(i))
 		}
 	}
 	return out
@@ -273,31 +275,33 @@ func (p *pass) causes() map[record.Ref][]record.Ref {
 
 // changeEvidence describes change i if it finished in the period in a
 // counted environment and is completed or unattributed.
-func (p *pass) changeEvidence(i int, causes map[record.Ref][]record.Ref) *ChangeEvidence {
-	c := &p.x.changes[i]
+func (p *pass) changeEvidence(i int, causes map[int32][]record.Ref) *ChangeEvidence {
+	x := p.x
+	c := &x.changes[i]
 	pol := &p.m.cfg.Policy
-	if !slices.Contains(pol.ChangeEnvironments, c.env) || !p.in(c.finished) {
+	if !slices.Contains(pol.ChangeEnvironments, x.syms.name(c.env)) || !p.in(c.finished) {
 		return nil
 	}
-	completed := c.outcome == record.OutcomeSuccess || c.outcome == record.OutcomeFailed || c.outcome == record.OutcomeRolledBack
+	completed := c.outcome == symSuccess || c.outcome == symFailed || c.outcome == symRolledBack
 	attributed := p.m.chgSys[i] >= 0
 	if !completed && attributed {
 		return nil
 	}
+	key := x.chgKey(i)
 	it := ChangeEvidence{
-		Source: c.key.Source, ID: c.key.ID, System: c.system, Attributed: attributed, Team: c.team,
-		Type: string(c.typ), Environment: c.env, Outcome: string(c.outcome), Authorized: c.authorized,
+		Source: key.Source, ID: key.ID, System: x.syms.name(c.system), Attributed: attributed, Team: x.syms.name(c.team),
+		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized,
 		CreatedAt: optTime(c.created), FinishedAt: fromMicros(c.finished), Completed: completed,
 		CausedIncidents: causes[c.key],
 	}
 	if attributed {
 		it.System = p.m.systems[p.m.chgSys[i]].cfg.ID
 	}
-	if c.outcome == record.OutcomeSuccess && c.created != absent {
+	if c.outcome == symSuccess && c.created != absent {
 		it.LeadTimeSeconds = ptrFloat(seconds(c.finished - c.created))
 	}
 	it.FailedByIncident = pol.ChangeFailureFromIncidents && c.causeOpened != absent && c.causeOpened < p.at
-	it.Failed = completed && (c.outcome != record.OutcomeSuccess || it.FailedByIncident)
+	it.Failed = completed && (c.outcome != symSuccess || it.FailedByIncident)
 	return &it
 }
 

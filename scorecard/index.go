@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/steward-sh/steward/record"
@@ -24,33 +23,33 @@ func optMicros(t *time.Time) int64 {
 }
 
 // incident is the part of a record.Incident the KPIs need, kept compact so
-// millions fit in memory.
+// millions fit in memory: strings are symbols, the key is the slot's number
+// in the index's incident keys, and nothing is a pointer.
 type incident struct {
-	key            record.Ref
-	system, team   string
-	severity       int8
-	impact         record.Impact
-	reviewRequired int8 // -1: by policy
 	opened         int64
 	acked          int64
 	resolved       int64
 	reviewDone     int64
-	cause          record.Ref // ID "" when none
+	system, team   sym
+	impact         sym
+	cause          int32 // the number of the change key it names, -1 none
+	severity       int8
+	reviewRequired int8 // -1: by policy
 }
 
 type change struct {
-	key          record.Ref
-	system, team string
-	env          string
-	typ          record.ChangeType
-	outcome      record.Outcome
-	authorized   bool
-	created      int64
-	started      int64
-	finished     int64
+	created  int64
+	started  int64
+	finished int64
 	// causeOpened is the earliest opened_at of the incidents naming this
 	// change in caused_by_change (absent when none).
-	causeOpened int64
+	causeOpened  int64
+	key          int32 // its number in the index's change keys
+	system, team sym
+	env          sym
+	typ          sym
+	outcome      sym
+	authorized   bool
 }
 
 // attrTime is when a change is attributed (SPEC section 4).
@@ -69,11 +68,17 @@ func (c *change) attrTime() int64 {
 type index struct {
 	incidents []incident
 	changes   []change
-	incByKey  map[record.Ref]int
-	chgByKey  map[record.Ref]int
-	incSeq    int64
-	chgSeq    int64
-	strings   map[string]string
+	syms      symbols
+	// incKeys numbers incident keys by slot; chgKeys numbers change keys,
+	// those of stored changes and those only named as a cause, and
+	// chgLinks holds, by change key number, the stored change's slot and
+	// the incidents naming it.
+	incKeys, chgKeys keys
+	chgLinks         []causeLinks
+	// nextCiting chains, by incident slot, the incidents naming the same
+	// change (-1 ends a chain).
+	nextCiting     []int32
+	incSeq, chgSeq int64
 	// gen counts syncs that changed something.
 	gen uint64
 	// touched lists record slots replaced or added since the attribution
@@ -82,25 +87,33 @@ type index struct {
 	touchedInc, touchedChg []int
 	replacedInc            map[int]incident
 	replacedChg            map[int]change
-	// citing lists, per change key, the incidents whose caused_by_change
-	// names it; dirtyCauses are the keys whose list changed.
-	citing      map[record.Ref][]int32
-	dirtyCauses map[record.Ref]bool
+	// dirtyCauses are the change keys whose citing incidents changed.
+	dirtyCauses map[int32]bool
+}
+
+// causeLinks ties a change key to its stored change and the incidents that
+// name it.
+type causeLinks struct {
+	slot   int32 // -1 while no change with the key is stored
+	citing int32 // first incident naming it, -1 none; chained by nextCiting
 }
 
 func newIndex() *index {
-	return &index{incByKey: map[record.Ref]int{}, chgByKey: map[record.Ref]int{}, strings: map[string]string{},
-		replacedInc: map[int]incident{}, replacedChg: map[int]change{},
-		citing: map[record.Ref][]int32{}, dirtyCauses: map[record.Ref]bool{}}
+	return &index{syms: newSymbols(), incKeys: newKeys(), chgKeys: newKeys(),
+		replacedInc: map[int]incident{}, replacedChg: map[int]change{}, dirtyCauses: map[int32]bool{}}
 }
 
-// intern shares one copy of repeated strings (system names, teams).
-func (x *index) intern(s string) string {
-	if v, ok := x.strings[s]; ok {
-		return v
-	}
-	x.strings[s] = s
-	return s
+// incKey and chgKey return the key of the incident or change in slot i.
+func (x *index) incKey(i int) record.Ref { return x.ref(&x.incKeys, i) }
+
+func (x *index) chgKey(i int) record.Ref { return x.ref(&x.chgKeys, int(x.changes[i].key)) }
+
+// causeKey returns the key of the change an incident names.
+func (x *index) causeKey(in *incident) record.Ref { return x.ref(&x.chgKeys, int(in.cause)) }
+
+func (x *index) ref(ks *keys, k int) record.Ref {
+	source, id := ks.key(k)
+	return record.Ref{Source: x.syms.name(source), ID: id}
 }
 
 const syncPage = 50000
@@ -142,11 +155,11 @@ func (x *index) sync(ctx context.Context, st record.Store) (int, error) {
 
 func (x *index) putIncident(r *record.Incident) {
 	in := incident{
-		key:            record.Ref{Source: x.intern(r.Source), ID: r.ID},
-		system:         x.intern(r.System),
-		team:           x.intern(r.Team),
+		system:         x.syms.id(r.System),
+		team:           x.syms.id(r.Team),
+		impact:         x.syms.id(string(r.Impact)),
+		cause:          -1,
 		severity:       int8(r.Severity),
-		impact:         r.Impact,
 		reviewRequired: -1,
 		opened:         micros(r.OpenedAt),
 		acked:          optMicros(r.AcknowledgedAt),
@@ -162,56 +175,64 @@ func (x *index) putIncident(r *record.Incident) {
 		}
 		in.reviewDone = optMicros(r.Review.CompletedAt)
 	}
-	if r.CausedByChange != nil {
-		in.cause = record.Ref{Source: x.intern(r.CausedByChange.Source), ID: r.CausedByChange.ID}
+	if r.CausedByChange != nil && r.CausedByChange.ID != "" {
+		in.cause = x.changeKey(x.syms.id(r.CausedByChange.Source), r.CausedByChange.ID)
 	}
 	if r.Seq > x.incSeq {
 		x.incSeq = r.Seq
 	}
-	i, ok := x.incByKey[in.key]
-	if ok {
+	i, added := x.incKeys.add(x.syms.id(r.Source), r.ID)
+	if added {
+		x.incidents = append(x.incidents, in)
+		x.nextCiting = append(x.nextCiting, -1)
+	} else {
 		old := x.incidents[i]
 		if _, seen := x.replacedInc[i]; !seen {
 			x.replacedInc[i] = old
 		}
 		x.uncite(old.cause, int32(i))
 		x.incidents[i] = in
-	} else {
-		i = len(x.incidents)
-		x.incByKey[in.key] = i
-		x.incidents = append(x.incidents, in)
 	}
 	x.touchedInc = append(x.touchedInc, i)
-	if in.cause.ID != "" {
-		x.citing[in.cause] = append(x.citing[in.cause], int32(i))
+	if in.cause >= 0 {
+		l := &x.chgLinks[in.cause]
+		x.nextCiting[i], l.citing = l.citing, int32(i)
 		x.dirtyCauses[in.cause] = true
 	}
 }
 
-func (x *index) uncite(cause record.Ref, i int32) {
-	if cause.ID == "" {
+// changeKey numbers a change key, adding it if new.
+func (x *index) changeKey(source sym, id string) int32 {
+	k, added := x.chgKeys.add(source, id)
+	if added {
+		x.chgLinks = append(x.chgLinks, causeLinks{slot: -1, citing: -1})
+	}
+	return int32(k)
+}
+
+// uncite takes incident i off the chain of the change it named.
+func (x *index) uncite(cause, i int32) {
+	if cause < 0 {
 		return
 	}
-	list := x.citing[cause]
-	if j := slices.Index(list, i); j >= 0 {
-		list = slices.Delete(list, j, j+1)
-	}
-	if len(list) == 0 {
-		delete(x.citing, cause)
-	} else {
-		x.citing[cause] = list
+	for p := &x.chgLinks[cause].citing; *p >= 0; p = &x.nextCiting[*p] {
+		if *p == i {
+			*p = x.nextCiting[i]
+			x.nextCiting[i] = -1
+			break
+		}
 	}
 	x.dirtyCauses[cause] = true
 }
 
 func (x *index) putChange(r *record.Change) {
 	c := change{
-		key:         record.Ref{Source: x.intern(r.Source), ID: r.ID},
-		system:      x.intern(r.System),
-		team:        x.intern(r.Team),
-		env:         x.intern(r.Environment),
-		typ:         r.Type,
-		outcome:     r.Outcome,
+		key:         x.changeKey(x.syms.id(r.Source), r.ID),
+		system:      x.syms.id(r.System),
+		team:        x.syms.id(r.Team),
+		env:         x.syms.id(r.Environment),
+		typ:         x.syms.id(string(r.Type)),
+		outcome:     x.syms.id(string(r.Outcome)),
 		authorized:  r.Authorized,
 		created:     optMicros(r.CreatedAt),
 		started:     optMicros(r.StartedAt),
@@ -221,8 +242,9 @@ func (x *index) putChange(r *record.Change) {
 	if r.Seq > x.chgSeq {
 		x.chgSeq = r.Seq
 	}
-	i, ok := x.chgByKey[c.key]
-	if ok {
+	l := &x.chgLinks[c.key]
+	i := int(l.slot)
+	if i >= 0 {
 		if _, seen := x.replacedChg[i]; !seen {
 			x.replacedChg[i] = x.changes[i]
 		}
@@ -230,9 +252,12 @@ func (x *index) putChange(r *record.Change) {
 		x.changes[i] = c
 	} else {
 		i = len(x.changes)
-		x.chgByKey[c.key] = i
+		l.slot = int32(i)
 		x.changes = append(x.changes, c)
-		x.dirtyCauses[c.key] = true
+		// only a change some incident already names needs its link set
+		if l.citing >= 0 {
+			x.dirtyCauses[c.key] = true
+		}
 	}
 	x.touchedChg = append(x.touchedChg, i)
 }
@@ -243,21 +268,49 @@ func (x *index) putChange(r *record.Change) {
 func (x *index) linkCauses() map[int]int64 {
 	changed := map[int]int64{}
 	for key := range x.dirtyCauses {
-		j, ok := x.chgByKey[key]
-		if !ok {
+		l := x.chgLinks[key]
+		if l.slot < 0 {
 			continue
 		}
 		first := int64(absent)
-		for _, i := range x.citing[key] {
+		for i := l.citing; i >= 0; i = x.nextCiting[i] {
 			if o := x.incidents[i].opened; first == absent || o < first {
 				first = o
 			}
 		}
-		if c := &x.changes[j]; c.causeOpened != first {
-			changed[j] = c.causeOpened
+		if c := &x.changes[l.slot]; c.causeOpened != first {
+			changed[int(l.slot)] = c.causeOpened
 			c.causeOpened = first
 		}
 	}
-	clear(x.dirtyCauses)
+	x.dirtyCauses = reset(x.dirtyCauses)
 	return changed
+}
+
+// settled forgets what was touched once attribution has taken it in.
+func (x *index) settled() {
+	x.touchedInc, x.touchedChg = resetSlice(x.touchedInc), resetSlice(x.touchedChg)
+	x.replacedInc, x.replacedChg = reset(x.replacedInc), reset(x.replacedChg)
+}
+
+// largeMap is the size above which a map is made anew rather than cleared:
+// Go maps never shrink, and one that took in a bulk load would keep its
+// buckets for good.
+const largeMap = 4096
+
+// reset empties a map, replacing it when it grew large.
+func reset[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) > largeMap {
+		return map[K]V{}
+	}
+	clear(m)
+	return m
+}
+
+// resetSlice empties a slice, letting a large backing array go.
+func resetSlice[T any](s []T) []T {
+	if cap(s) > largeMap {
+		return nil
+	}
+	return s[:0]
 }

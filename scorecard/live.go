@@ -17,9 +17,8 @@ type live struct {
 	// cards holds the last published card of each subject (by subject
 	// number) per window, reused while neither of its frames is dirty.
 	cards [][]Card
-	// mark dedupes the records of one recompute.
-	incMark, chgMark []uint32
-	tick             uint32
+	// marked dedupes the records of one recompute.
+	incMarked, chgMarked bits
 }
 
 // prior is what a changed record contributed to the frames before it
@@ -32,7 +31,7 @@ type prior[T any] struct {
 
 // newLive computes every frame from scratch.
 func newLive(m *model, x *index, av *availability, at time.Time) *live {
-	l := &live{m: m, rules: newRules(m)}
+	l := &live{m: m, rules: newRules(m, x)}
 	for _, w := range m.cfg.Windows {
 		for _, end := range []time.Time{at, at.Add(-w.Duration)} {
 			f := newFrame(end, w.Duration, len(m.subj.list))
@@ -51,19 +50,20 @@ func newLive(m *model, x *index, av *availability, at time.Time) *live {
 // scratch is cheaper.
 func (l *live) advance(x *index, av *availability, at time.Time, incs map[int]*prior[incident], chgs map[int]*prior[change]) bool {
 	m, now := l.m, micros(at)
-	l.tick++
-	l.incMark = grow(l.incMark, len(x.incidents))
-	l.chgMark = grow(l.chgMark, len(x.changes))
+	l.incMarked.fit(len(x.incidents))
+	l.chgMarked.fit(len(x.changes))
 	var incSet, chgSet []int
+	defer func() {
+		l.incMarked.unset(incSet)
+		l.chgMarked.unset(chgSet)
+	}()
 	markInc := func(i int) {
-		if l.incMark[i] != l.tick {
-			l.incMark[i] = l.tick
+		if !l.incMarked.set(i) {
 			incSet = append(incSet, i)
 		}
 	}
 	markChg := func(i int) {
-		if l.chgMark[i] != l.tick {
-			l.chgMark[i] = l.tick
+		if !l.chgMarked.set(i) {
 			chgSet = append(chgSet, i)
 		}
 	}
@@ -78,13 +78,7 @@ func (l *live) advance(x *index, av *availability, at time.Time, incs map[int]*p
 		cur := l.frames[2*wi]
 		// the boundaries of the current and previous windows: at, at-L, at-2L
 		for k := int64(0); k <= 2; k++ {
-			l.events.each(cur.at-k*length, now-k*length, func(kind int8, i int32) {
-				if kind == kindIncident {
-					markInc(int(i))
-				} else {
-					markChg(int(i))
-				}
-			})
+			l.events.each(x, l.rules, cur.at-k*length, now-k*length, markInc, markChg)
 		}
 	}
 	if len(incSet)+len(chgSet) > (len(x.incidents)+len(x.changes))/4 {
@@ -99,7 +93,7 @@ func (l *live) advance(x *index, av *availability, at time.Time, incs map[int]*p
 					f.incident(l.rules, &p.rec, p.sys, p.attr, g, -1)
 				}
 			} else {
-				f.incident(l.rules, &x.incidents[i], m.incSys[i], m.incAttr[i], g, -1)
+				f.incident(l.rules, &x.incidents[i], m.incSys[i], m.incSubjects(i), g, -1)
 			}
 		}
 		for _, i := range chgSet {
@@ -108,7 +102,7 @@ func (l *live) advance(x *index, av *availability, at time.Time, incs map[int]*p
 					f.change(l.rules, &p.rec, p.sys, p.attr, g, -1)
 				}
 			} else {
-				f.change(l.rules, &x.changes[i], m.chgSys[i], m.chgAttr[i], g, -1)
+				f.change(l.rules, &x.changes[i], m.chgSys[i], m.chgSubjects(i), g, -1)
 			}
 		}
 		length := f.at - f.from
@@ -118,51 +112,60 @@ func (l *live) advance(x *index, av *availability, at time.Time, incs map[int]*p
 		}
 		f.at, f.from = end, end-length
 		for _, i := range incSet {
-			f.incident(l.rules, &x.incidents[i], m.incSys[i], m.incAttr[i], g, 1)
+			f.incident(l.rules, &x.incidents[i], m.incSys[i], m.incSubjects(i), g, 1)
 		}
 		for _, i := range chgSet {
-			f.change(l.rules, &x.changes[i], m.chgSys[i], m.chgAttr[i], g, 1)
+			f.change(l.rules, &x.changes[i], m.chgSys[i], m.chgSubjects(i), g, 1)
 		}
 		f.availability(m, av)
 	}
 	for i := range incs {
-		l.events.addIncident(&x.incidents[i], int32(i), l.rules)
+		l.events.addIncident(&x.incidents[i], i, l.rules)
 	}
 	for i := range chgs {
-		l.events.addChange(&x.changes[i], int32(i))
+		l.events.addChange(&x.changes[i], i)
 	}
 	return true
 }
 
-func grow(s []uint32, n int) []uint32 {
-	for len(s) < n {
-		s = append(s, 0)
+// bits is a set of record slots.
+type bits []uint64
+
+func (b *bits) fit(n int) {
+	for len(*b)*64 < n {
+		*b = append(*b, 0)
 	}
-	return s
+}
+
+// set adds i and reports whether it was there already.
+func (b bits) set(i int) bool {
+	w, m := i/64, uint64(1)<<(i%64)
+	was := b[w]&m != 0
+	b[w] |= m
+	return was
+}
+
+// unset takes the slots out again, leaving the set empty for the next use.
+func (b bits) unset(slots []int) {
+	for _, i := range slots {
+		b[i/64] &^= uint64(1) << (i % 64)
+	}
+}
+
+// events indexes records by their times in hour-long buckets, so that
+// finding the records whose times a moving boundary crossed costs what
+// crossed, and building the index costs no sort. A bucket lists record
+// slots (the top bit marks a change) and the times are read from the
+// records, so an entry takes 4 bytes. A record stays listed in the buckets
+// of its earlier versions' times, which only costs a look at it.
+type events struct {
+	buckets map[int64][]uint32
 }
 
 const (
-	kindIncident int8 = iota
-	kindChange
+	bucketWidth = int64(time.Hour / time.Microsecond)
+	changeBit   = uint32(1) << 31
 )
-
-// event is a time at which a record's contribution can change as `at`
-// moves past it.
-type event struct {
-	t    int64
-	i    int32
-	kind int8
-}
-
-// events indexes every record's times in hour-long buckets, so that
-// finding the records whose times a moving boundary crossed costs what
-// crossed, and building the index costs no sort. Times of earlier versions
-// of a record stay listed; they only make a recompute revisit it.
-type events struct {
-	buckets map[int64][]event
-}
-
-const bucketWidth = int64(time.Hour / time.Microsecond)
 
 func bucketOf(t int64) int64 {
 	b := t / bucketWidth
@@ -172,51 +175,98 @@ func bucketOf(t int64) int64 {
 	return b
 }
 
+// incidentTimes and changeTimes list the times at which a record's
+// contribution can change as `at` moves past them (absent ones included).
+func incidentTimes(in *incident, r *rules) [5]int64 {
+	due := int64(absent)
+	if in.resolved != absent {
+		due = in.resolved + r.reviewDue
+	}
+	return [5]int64{in.opened, in.acked, in.resolved, in.reviewDone, due}
+}
+
+func changeTimes(c *change) [2]int64 { return [2]int64{c.finished, c.causeOpened} }
+
+// build indexes every record, sizing each bucket exactly.
 func (ev *events) build(x *index, r *rules) {
-	ev.buckets = map[int64][]event{}
+	counts := map[int64]int{}
+	total := 0
+	x.eachEventBucket(r, func(b int64, _ uint32) { counts[b]++; total++ })
+	ev.buckets = make(map[int64][]uint32, len(counts))
+	all := make([]uint32, total)
+	for b, n := range counts {
+		ev.buckets[b], all = all[:0:n], all[n:]
+	}
+	x.eachEventBucket(r, func(b int64, e uint32) { ev.buckets[b] = append(ev.buckets[b], e) })
+}
+
+// eachEventBucket calls fn for every record and bucket it is listed in.
+func (x *index) eachEventBucket(r *rules, fn func(b int64, e uint32)) {
 	for i := range x.incidents {
-		ev.addIncident(&x.incidents[i], int32(i), r)
+		ts := incidentTimes(&x.incidents[i], r)
+		eachBucket(ts[:], func(b int64) { fn(b, uint32(i)) })
 	}
 	for i := range x.changes {
-		ev.addChange(&x.changes[i], int32(i))
+		ts := changeTimes(&x.changes[i])
+		eachBucket(ts[:], func(b int64) { fn(b, uint32(i)|changeBit) })
 	}
 }
 
-func (ev *events) add(t int64, i int32, kind int8) {
-	if t != absent {
-		b := bucketOf(t)
-		ev.buckets[b] = append(ev.buckets[b], event{t, i, kind})
+// eachBucket calls fn once for each distinct bucket of the present times.
+func eachBucket(ts []int64, fn func(b int64)) {
+	for k, t := range ts {
+		if t == absent {
+			continue
+		}
+		b, seen := bucketOf(t), false
+		for _, u := range ts[:k] {
+			if u != absent && bucketOf(u) == b {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			fn(b)
+		}
 	}
 }
 
-func (ev *events) addIncident(in *incident, i int32, r *rules) {
-	ev.add(in.opened, i, kindIncident)
-	ev.add(in.acked, i, kindIncident)
-	ev.add(in.resolved, i, kindIncident)
-	ev.add(in.reviewDone, i, kindIncident)
-	if in.resolved != absent {
-		ev.add(in.resolved+r.reviewDue, i, kindIncident)
-	}
+func (ev *events) addIncident(in *incident, i int, r *rules) {
+	ts := incidentTimes(in, r)
+	eachBucket(ts[:], func(b int64) { ev.buckets[b] = append(ev.buckets[b], uint32(i)) })
 }
 
-func (ev *events) addChange(c *change, i int32) {
-	ev.add(c.finished, i, kindChange)
-	ev.add(c.causeOpened, i, kindChange)
+func (ev *events) addChange(c *change, i int) {
+	ts := changeTimes(c)
+	eachBucket(ts[:], func(b int64) { ev.buckets[b] = append(ev.buckets[b], uint32(i)|changeBit) })
 }
 
-// each calls fn for every event in [lo, hi) (or [hi, lo) when time went
-// backwards).
-func (ev *events) each(lo, hi int64, fn func(kind int8, i int32)) {
+// each calls inc or chg for every record with a time in [lo, hi) (or
+// [hi, lo) when time went backwards), once per bucket it is listed in.
+func (ev *events) each(x *index, r *rules, lo, hi int64, inc, chg func(i int)) {
 	if hi < lo {
 		lo, hi = hi, lo
 	}
 	if lo == hi {
 		return
 	}
+	in := func(ts []int64) bool {
+		for _, t := range ts {
+			if t != absent && t >= lo && t < hi {
+				return true
+			}
+		}
+		return false
+	}
 	for b := bucketOf(lo); b <= bucketOf(hi-1); b++ {
 		for _, e := range ev.buckets[b] {
-			if e.t >= lo && e.t < hi {
-				fn(e.kind, e.i)
+			if e&changeBit != 0 {
+				i := int(e &^ changeBit)
+				if ts := changeTimes(&x.changes[i]); in(ts[:]) {
+					chg(i)
+				}
+			} else if ts := incidentTimes(&x.incidents[e], r); in(ts[:]) {
+				inc(int(e))
 			}
 		}
 	}

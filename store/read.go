@@ -11,43 +11,56 @@ import (
 // Incidents returns up to limit incidents with Seq > after, in Seq order.
 // A reader that passes the last Seq it saw gets every later write.
 func (db *DB) Incidents(ctx context.Context, after int64, limit int) ([]record.Incident, error) {
-	var rows []incidentRow
-	if err := db.since(ctx, &rows, "incidents", incidentColumns, after, limit); err != nil {
+	var out []record.Incident
+	var row incidentRow
+	err := db.since(ctx, "incidents", incidentColumns, after, limit, &row, func() error {
+		in, err := row.incident()
+		out = append(out, in)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: incidents after %d: %w", after, err)
-	}
-	out := make([]record.Incident, len(rows))
-	for i := range rows {
-		var err error
-		if out[i], err = rows[i].incident(); err != nil {
-			return nil, fmt.Errorf("store: incidents after %d: %w", after, err)
-		}
 	}
 	return out, nil
 }
 
 // Changes returns up to limit changes with Seq > after, in Seq order.
 func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]record.Change, error) {
-	var rows []changeRow
-	if err := db.since(ctx, &rows, "changes", changeColumns, after, limit); err != nil {
+	var out []record.Change
+	var row changeRow
+	err := db.since(ctx, "changes", changeColumns, after, limit, &row, func() error {
+		c, err := row.change()
+		out = append(out, c)
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: changes after %d: %w", after, err)
-	}
-	out := make([]record.Change, len(rows))
-	for i := range rows {
-		var err error
-		if out[i], err = rows[i].change(); err != nil {
-			return nil, fmt.Errorf("store: changes after %d: %w", after, err)
-		}
 	}
 	return out, nil
 }
 
-// since selects up to limit rows of table with seq > after into dest.
-func (db *DB) since(ctx context.Context, dest any, table string, columns []string, after int64, limit int) error {
+// since selects up to limit rows of table with seq > after, scanning each
+// into row and calling took. Rows are taken one at a time, not collected
+// first: a cold start reads every record through here.
+func (db *DB) since(ctx context.Context, table string, columns []string, after int64, limit int, row any, took func() error) error {
 	if limit <= 0 {
 		return fmt.Errorf("limit %d is not positive", limit)
 	}
 	query := db.read.Rebind("SELECT " + strings.Join(columns, ", ") + " FROM " + table + " WHERE seq > ? ORDER BY seq LIMIT ?")
-	return db.read.SelectContext(ctx, dest, query, after, limit)
+	rows, err := db.read.QueryxContext(ctx, query, after, limit)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.StructScan(row); err != nil {
+			return err
+		}
+		if err := took(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Quarantined returns up to limit rejected records, most recently received
