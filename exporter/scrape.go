@@ -41,7 +41,7 @@ type Scraper struct {
 	mu       sync.Mutex
 	snap     *scorecard.Snapshot
 	cfg      *config.Config
-	rendered map[renderKey]rendering
+	rendered map[renderKey][]byte
 	asked    map[renderKey]bool // formats scraped since the last Warm
 	warm     []renderKey        // formats Warm renders when none was scraped since the last one
 	renders  int                // KPI renderings done, for tests
@@ -57,19 +57,6 @@ type renderKey struct {
 // prometheusDefault is what Prometheus asks for unless told otherwise:
 // its Accept header prefers OpenMetrics, and it accepts gzip.
 var prometheusDefault = renderKey{openMetrics: true, gzip: true}
-
-// rendering is the KPI part in one form, in pieces written one after the
-// other (a plain rendering is left in its per-family chunks rather than
-// copied into one 40 MiB slice).
-type rendering [][]byte
-
-func (r rendering) size() int {
-	n := 0
-	for _, b := range r {
-		n += len(b)
-	}
-	return n
-}
 
 // Warm renders the latest snapshot ahead of the next scrape, in the formats
 // scraped since the previous Warm (or, when nothing was, in those it last
@@ -138,12 +125,10 @@ func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
 	w.Header().Set("Content-Type", string(format))
-	w.Header().Set("Content-Length", strconv.Itoa(head.Len()+kpis.size()))
+	w.Header().Set("Content-Length", strconv.Itoa(head.Len()+len(kpis)))
 	// Two gzip members, one after the other, are one gzip stream (RFC 1952).
 	_, _ = w.Write(head.Bytes())
-	for _, b := range kpis {
-		_, _ = w.Write(b)
-	}
+	_, _ = w.Write(kpis)
 }
 
 func acceptsGzip(r *http.Request) bool {
@@ -159,31 +144,32 @@ func acceptsGzip(r *http.Request) bool {
 // snapshot (or the config) is asked for in that form. Only the forms asked
 // for are kept: a compressed rendering is written straight into gzip, its
 // plain text never held whole.
-func (s *Scraper) kpis(k renderKey) rendering {
+func (s *Scraper) kpis(k renderKey) []byte {
 	snap, cfg := s.latest(), s.config()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if snap != s.snap || cfg != s.cfg {
-		s.snap, s.cfg, s.rendered = snap, cfg, map[renderKey]rendering{}
+		s.snap, s.cfg, s.rendered = snap, cfg, map[renderKey][]byte{}
 	}
-	if r, ok := s.rendered[k]; ok {
-		return r
+	if b, ok := s.rendered[k]; ok {
+		return b
 	}
 	s.renders++
-	var r rendering
+	pieces := render(snap, cfg, k.openMetrics)
+	var b []byte
 	if k.gzip {
-		var b bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
-		for _, piece := range render(snap, cfg, k.openMetrics) {
-			_, _ = zw.Write(piece)
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		for _, p := range pieces {
+			_, _ = zw.Write(p)
 		}
 		_ = zw.Close()
-		r = rendering{b.Bytes()}
+		b = buf.Bytes()
 	} else {
-		r = render(snap, cfg, k.openMetrics)
+		b = bytes.Join(pieces, nil) // one allocation of the exact size
 	}
-	s.rendered[k] = r
-	return r
+	s.rendered[k] = b
+	return b
 }
 
 // Render writes a snapshot's metrics in the Prometheus text format, or in
@@ -198,8 +184,8 @@ func Render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) []by
 const renderChunk = 64 << 10
 
 // render is Render in pieces, in exposition order.
-func render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) rendering {
-	var out rendering
+func render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) [][]byte {
+	var out [][]byte
 	if snap != nil {
 		bodies := make(map[*family]*chunked, len(families))
 		var line []byte
