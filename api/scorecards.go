@@ -135,7 +135,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if keep {
-		s.answers.put(snap, key, body)
+		// Kept in a slice of its own size: the encoder's buffer may be
+		// up to twice as large.
+		s.answers.put(snap, key, bytes.Clone(body))
 	}
 	writeAnswer(w, format, body)
 }

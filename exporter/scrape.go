@@ -43,6 +43,7 @@ type Scraper struct {
 	cfg      *config.Config
 	rendered map[renderKey][]byte
 	asked    map[renderKey]bool // formats scraped since the last Warm
+	scraped  bool               // ever
 	warm     []renderKey        // formats Warm renders when none was scraped since the last one
 	renders  int                // KPI renderings done, for tests
 	warmed   atomic.Bool        // a snapshot was rendered ahead
@@ -58,15 +59,22 @@ type renderKey struct {
 // its Accept header prefers OpenMetrics, and it accepts gzip.
 var prometheusDefault = renderKey{openMetrics: true, gzip: true}
 
-// Warm renders the latest snapshot ahead of the next scrape, in the formats
-// scraped since the previous Warm (or, when nothing was, in those it last
+// Warm renders the latest snapshot ahead of the next scrape, in the forms
+// scraped since the previous Warm (or, when none was, in those it last
 // rendered; at first, in the form Prometheus asks for). Call it after every
 // recompute, the first included, so that no scrape waits for a rendering.
+// Until the first scrape it renders only the first snapshot: a daemon
+// nobody scrapes (pushing, or ingesting a backlog) does not render every
+// recompute.
 func (s *Scraper) Warm() {
 	if s == nil || s.latest() == nil {
 		return
 	}
 	s.mu.Lock()
+	if s.warmed.Load() && !s.scraped {
+		s.mu.Unlock()
+		return
+	}
 	if len(s.asked) > 0 {
 		s.warm = s.warm[:0]
 		for k := range s.asked {
@@ -100,6 +108,7 @@ func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.asked = map[renderKey]bool{}
 	}
 	s.asked[k] = true
+	s.scraped = true
 	s.mu.Unlock()
 	kpis := s.kpis(k)
 
@@ -164,7 +173,7 @@ func (s *Scraper) kpis(k renderKey) []byte {
 			_, _ = zw.Write(p)
 		}
 		_ = zw.Close()
-		b = buf.Bytes()
+		b = bytes.Clone(buf.Bytes()) // the buffer may be up to twice as large
 	} else {
 		b = bytes.Join(pieces, nil) // one allocation of the exact size
 	}

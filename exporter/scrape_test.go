@@ -119,10 +119,12 @@ func TestScrapeHandlerWarm(t *testing.T) {
 
 	h.Warm() // before the first snapshot: nothing to render
 	assert.Equal(t, 0, h.renders)
+	assert.False(t, h.Warmed())
 
 	snap = tinySnapshot(cfg, true)
 	h.Warm() // as the daemon does after each recompute
 	require.Equal(t, 1, h.renders)
+	assert.True(t, h.Warmed())
 	om, hdr := scrape(t, h, prometheusAccept, "gzip")
 	assert.Equal(t, 1, h.renders, "the first scrape is served from the rendering done ahead")
 	assert.Equal(t, "gzip", hdr.Get("Content-Encoding"))
@@ -148,5 +150,29 @@ func TestScrapeHandlerWarm(t *testing.T) {
 	h.Warm()
 	assert.Equal(t, 6, h.renders)
 	scrape(t, h, prometheusAccept, "gzip")
+	scrape(t, h, "text/plain", "")
 	assert.Equal(t, 6, h.renders)
+}
+
+// Until the first scrape only the first snapshot is rendered ahead: a
+// daemon nobody scrapes does not render after every recompute.
+func TestScrapeHandlerWarmUnscraped(t *testing.T) {
+	cfg := parse(t, tinyConfig)
+	snap := tinySnapshot(cfg, true)
+	latest := func() *sc.Snapshot { return snap }
+	c := NewCollector(latest, func() *config.Config { return cfg })
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
+	h.Warm()
+	require.Equal(t, 1, h.renders)
+	for range 3 {
+		snap = tinySnapshot(cfg, true)
+		h.Warm()
+	}
+	assert.Equal(t, 1, h.renders)
+	scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 2, h.renders, "a snapshot not rendered ahead is rendered by the scrape")
+	snap = tinySnapshot(cfg, true)
+	h.Warm()
+	scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 3, h.renders, "once scraped, each snapshot is rendered ahead")
 }
