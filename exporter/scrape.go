@@ -63,11 +63,18 @@ var prometheusDefault = renderKey{openMetrics: true, gzip: true}
 // scraped since the previous Warm (or, when none was, in those it last
 // rendered; at first, in the form Prometheus asks for). Call it after every
 // recompute, the first included, so that no scrape waits for a rendering.
-// Until the first scrape it renders only the first snapshot: a daemon
-// nobody scrapes (pushing, or ingesting a backlog) does not render every
-// recompute.
+//
+// Until the first scrape it stops once a rendering is still the latest
+// snapshot's when done: the recomputes that follow the start closely (on
+// PostgreSQL the listener asks for one as soon as it listens) are rendered,
+// but a daemon nobody scrapes (pushing, or ingesting a backlog with a
+// recompute after every batch) does not render every snapshot.
 func (s *Scraper) Warm() {
-	if s == nil || s.latest() == nil {
+	if s == nil {
+		return
+	}
+	snap, cfg := s.latest(), s.config()
+	if snap == nil {
 		return
 	}
 	s.mu.Lock()
@@ -85,13 +92,19 @@ func (s *Scraper) Warm() {
 	keys := slices.Clone(s.warm)
 	s.mu.Unlock()
 	for _, k := range keys {
-		s.kpis(k)
+		if s.latest() != snap {
+			return // superseded: the next Warm renders the newer one
+		}
+		s.renderAs(k, snap, cfg)
 	}
-	s.warmed.Store(true)
+	if s.latest() == snap {
+		s.warmed.Store(true)
+	}
 }
 
-// Warmed reports whether a snapshot was rendered ahead: from then on, a
-// scrape finds the KPIs ready unless it comes right after a recompute.
+// Warmed reports whether a snapshot that was still the latest when done
+// was rendered ahead: from then on, a scrape finds the KPIs ready unless
+// it comes right after a recompute.
 func (s *Scraper) Warmed() bool { return s.warmed.Load() }
 
 func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -153,8 +166,10 @@ func acceptsGzip(r *http.Request) bool {
 // snapshot (or the config) is asked for in that form. Only the forms asked
 // for are kept: a compressed rendering is written straight into gzip, its
 // plain text never held whole.
-func (s *Scraper) kpis(k renderKey) []byte {
-	snap, cfg := s.latest(), s.config()
+func (s *Scraper) kpis(k renderKey) []byte { return s.renderAs(k, s.latest(), s.config()) }
+
+// renderAs returns snap's KPI part in one form, rendered at most once.
+func (s *Scraper) renderAs(k renderKey, snap *scorecard.Snapshot, cfg *config.Config) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if snap != s.snap || cfg != s.cfg {

@@ -154,25 +154,37 @@ func TestScrapeHandlerWarm(t *testing.T) {
 	assert.Equal(t, 6, h.renders)
 }
 
-// Until the first scrape only the first snapshot is rendered ahead: a
-// daemon nobody scrapes does not render after every recompute.
+// Until the first scrape, Warm renders ahead until a rendering is still
+// the latest snapshot's when done: a daemon nobody scrapes does not render
+// after every recompute.
 func TestScrapeHandlerWarmUnscraped(t *testing.T) {
 	cfg := parse(t, tinyConfig)
 	snap := tinySnapshot(cfg, true)
-	latest := func() *sc.Snapshot { return snap }
+	calls, newer := 0, tinySnapshot(cfg, false)
+	latest := func() *sc.Snapshot {
+		calls++
+		if calls == 3 { // a recompute publishes a newer snapshot during the first rendering
+			snap = newer
+		}
+		return snap
+	}
 	c := NewCollector(latest, func() *config.Config { return cfg })
 	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
 	h.Warm()
 	require.Equal(t, 1, h.renders)
+	assert.False(t, h.Warmed(), "the rendering was superseded")
+	h.Warm() // the newer snapshot's
+	require.Equal(t, 2, h.renders)
+	assert.True(t, h.Warmed())
 	for range 3 {
 		snap = tinySnapshot(cfg, true)
 		h.Warm()
 	}
-	assert.Equal(t, 1, h.renders)
+	assert.Equal(t, 2, h.renders, "nothing scrapes: later snapshots are not rendered ahead")
 	scrape(t, h, prometheusAccept, "gzip")
-	assert.Equal(t, 2, h.renders, "a snapshot not rendered ahead is rendered by the scrape")
+	assert.Equal(t, 3, h.renders, "a snapshot not rendered ahead is rendered by the scrape")
 	snap = tinySnapshot(cfg, true)
 	h.Warm()
 	scrape(t, h, prometheusAccept, "gzip")
-	assert.Equal(t, 3, h.renders, "once scraped, each snapshot is rendered ahead")
+	assert.Equal(t, 4, h.renders, "once scraped, each snapshot is rendered ahead")
 }
