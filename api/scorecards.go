@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -87,13 +90,14 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	}
 	var snap *scorecard.Snapshot
 	var err error
-	if v := q.Get("at"); v != "" {
-		at, perr := time.Parse(time.RFC3339Nano, v)
+	at := q.Get("at")
+	if at != "" {
+		t, perr := time.Parse(time.RFC3339Nano, at)
 		if perr != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", v))
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", at))
 			return
 		}
-		snap, err = s.opts.Scorecards.At(r.Context(), at)
+		snap, err = s.opts.Scorecards.At(r.Context(), t)
 	} else {
 		snap, err = s.opts.Scorecards.Current(r.Context())
 	}
@@ -107,22 +111,70 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
-	subject := q.Get("subject")
+	subject, format := q.Get("subject"), q.Get("format")
+	if format == "" {
+		format = "json"
+	}
+	// Only the latest snapshot's answers are kept: a past one (at) is
+	// computed for the request and gone after it.
+	key, keep := answerKey{window: window, role: role, format: format}, at == "" && subject == ""
+	if keep {
+		if body, ok := s.answers.get(snap, key); ok {
+			writeAnswer(w, format, body)
+			return
+		}
+	}
 	cards := snap.Find(window, role, subject)
 	if subject != "" && len(cards) == 0 {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no subject %q with role %q", subject, role))
 		return
 	}
-	view := View(snap, window, cards)
-	switch q.Get("format") {
-	case "", "json":
-		writeJSON(w, http.StatusOK, view)
-	case "csv":
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		writeCSV(w, view)
-	default:
+	body, ok := encodeAnswer(View(snap, window, cards), format)
+	if !ok {
 		writeError(w, http.StatusBadRequest, "format must be json or csv")
+		return
 	}
+	if keep {
+		// Kept in a slice of its own size: the encoder's buffer may be
+		// up to twice as large.
+		s.answers.put(snap, key, bytes.Clone(body))
+	}
+	writeAnswer(w, format, body)
+}
+
+// SnapshotComputed drops the scorecard answers kept for an earlier
+// snapshot, so they do not outlive it; call it when the engine publishes
+// one.
+func (s *Server) SnapshotComputed(snap *scorecard.Snapshot) {
+	if s != nil {
+		s.answers.forget(snap)
+	}
+}
+
+// encodeAnswer encodes a view in format ("json" or "csv"); ok is false for
+// any other format.
+func encodeAnswer(v ScorecardsView, format string) (body []byte, ok bool) {
+	var b bytes.Buffer
+	switch format {
+	case "json":
+		_ = json.NewEncoder(&b).Encode(v)
+	case "csv":
+		writeCSV(&b, v)
+	default:
+		return nil, false
+	}
+	return b.Bytes(), true
+}
+
+func writeAnswer(w http.ResponseWriter, format string, body []byte) {
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // pickWindow defaults to 30d when configured, else the first window.
@@ -158,7 +210,7 @@ func windowNames(s *scorecard.Snapshot) string {
 }
 
 // writeCSV writes one row per subject and KPI, in API order.
-func writeCSV(w http.ResponseWriter, v ScorecardsView) {
+func writeCSV(w io.Writer, v ScorecardsView) {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"at", "window", "role", "subject", "score", "kpi", "value", "objective", "warning", "status", "previous", "delta"})
 	at := v.At.Format(time.RFC3339)

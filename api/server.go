@@ -40,8 +40,9 @@ type Options struct {
 
 // Server is Steward's HTTP API.
 type Server struct {
-	opts Options
-	mux  *routeMux
+	opts    Options
+	mux     *routeMux
+	answers *answers // encoded scorecard answers of the latest snapshot
 }
 
 // New builds a Server with its routes.
@@ -58,7 +59,7 @@ func New(opts Options) *Server {
 	if opts.MaxBatchRecords <= 0 {
 		opts.MaxBatchRecords = DefaultMaxBatchRecords
 	}
-	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}}
+	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}, answers: newAnswers(maxAnswerBytes)}
 	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))
 	s.mux.HandleFunc("POST /api/v1/changes", s.ingest(record.KindChange))
 	s.mux.HandleFunc("GET /api/v1/quarantine", s.quarantine)

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -19,12 +21,13 @@ import (
 
 // ScrapeHandler serves GET /metrics fast: the KPIs of a snapshot (hundreds
 // of thousands of samples for a large organisation) are rendered once per
-// snapshot, in each text format and gzip-compressed, and every scrape until
-// the next recompute writes those bytes; only the small rest (Go runtime,
-// process and self-metrics, from rest) is gathered per scrape. A scraper
-// asking for protobuf is served by the generic path over all.
+// snapshot, in the format asked for, and every scrape until the next
+// recompute writes those bytes; only the small rest (Go runtime, process and
+// self-metrics, from rest) is gathered per scrape. A scraper asking for
+// protobuf is served by the generic path over all.
 func ScrapeHandler(latest func() *scorecard.Snapshot, cfg func() *config.Config, rest, all prometheus.Gatherer, logger *slog.Logger) *Scraper {
-	return &Scraper{latest: latest, config: cfg, rest: rest, generic: Handler(all, logger), logger: logger}
+	return &Scraper{latest: latest, config: cfg, rest: rest, generic: Handler(all, logger), logger: logger,
+		warm: []renderKey{prometheusDefault}}
 }
 
 // Scraper is the handler ScrapeHandler returns.
@@ -39,27 +42,70 @@ type Scraper struct {
 	snap     *scorecard.Snapshot
 	cfg      *config.Config
 	rendered map[renderKey][]byte
-	last     *renderKey // the format of the last scrape
+	asked    map[renderKey]bool // formats scraped since the last Warm
+	scraped  bool               // ever
+	warm     []renderKey        // formats Warm renders when none was scraped since the last one
+	renders  int                // KPI renderings done, for tests
+	warmed   atomic.Bool        // a snapshot was rendered ahead
 }
 
-// Warm renders the latest snapshot in the format last scraped, so that the
-// next scrape after a recompute finds it ready. Call it after a recompute;
-// it does nothing before the first scrape.
+// renderKey is one form of the KPI part: text or OpenMetrics, plain or
+// gzip-compressed.
+type renderKey struct {
+	openMetrics, gzip bool
+}
+
+// prometheusDefault is what Prometheus asks for unless told otherwise:
+// its Accept header prefers OpenMetrics, and it accepts gzip.
+var prometheusDefault = renderKey{openMetrics: true, gzip: true}
+
+// Warm renders the latest snapshot ahead of the next scrape, in the forms
+// scraped since the previous Warm (or, when none was, in those it last
+// rendered; at first, in the form Prometheus asks for). Call it after every
+// recompute, the first included, so that no scrape waits for a rendering.
+//
+// Until the first scrape it stops once a rendering is still the latest
+// snapshot's when done: the recomputes that follow the start closely (on
+// PostgreSQL the listener asks for one as soon as it listens) are rendered,
+// but a daemon nobody scrapes (pushing, or ingesting a backlog with a
+// recompute after every batch) does not render every snapshot.
 func (s *Scraper) Warm() {
 	if s == nil {
 		return
 	}
+	snap, cfg := s.latest(), s.config()
+	if snap == nil {
+		return
+	}
 	s.mu.Lock()
-	last := s.last
+	if s.warmed.Load() && !s.scraped {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.asked) > 0 {
+		s.warm = s.warm[:0]
+		for k := range s.asked {
+			s.warm = append(s.warm, k)
+		}
+		clear(s.asked)
+	}
+	keys := slices.Clone(s.warm)
 	s.mu.Unlock()
-	if last != nil {
-		s.kpis(*last)
+	for _, k := range keys {
+		if s.latest() != snap {
+			return // superseded: the next Warm renders the newer one
+		}
+		s.renderAs(k, snap, cfg)
+	}
+	if s.latest() == snap {
+		s.warmed.Store(true)
 	}
 }
 
-type renderKey struct {
-	openMetrics, gzip bool
-}
+// Warmed reports whether a snapshot that was still the latest when done
+// was rendered ahead: from then on, a scrape finds the KPIs ready unless
+// it comes right after a recompute.
+func (s *Scraper) Warmed() bool { return s.warmed.Load() }
 
 func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
@@ -69,7 +115,15 @@ func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gz := acceptsGzip(r)
-	kpis := s.kpis(renderKey{om, gz})
+	k := renderKey{om, gz}
+	s.mu.Lock()
+	if s.asked == nil {
+		s.asked = map[renderKey]bool{}
+	}
+	s.asked[k] = true
+	s.scraped = true
+	s.mu.Unlock()
+	kpis := s.kpis(k)
 
 	var head bytes.Buffer
 	var out io.Writer = &head
@@ -108,62 +162,97 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-// kpis returns the KPI part in one format, rendering it the first time the
-// snapshot (or the config) is asked for.
-func (s *Scraper) kpis(k renderKey) []byte {
-	snap, cfg := s.latest(), s.config()
+// kpis returns the KPI part in one form, rendering it the first time the
+// snapshot (or the config) is asked for in that form. Only the forms asked
+// for are kept: a compressed rendering is written straight into gzip, its
+// plain text never held whole.
+func (s *Scraper) kpis(k renderKey) []byte { return s.renderAs(k, s.latest(), s.config()) }
+
+// renderAs returns snap's KPI part in one form, rendered at most once.
+func (s *Scraper) renderAs(k renderKey, snap *scorecard.Snapshot, cfg *config.Config) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if snap != s.snap || cfg != s.cfg {
 		s.snap, s.cfg, s.rendered = snap, cfg, map[renderKey][]byte{}
 	}
-	s.last = &k
 	if b, ok := s.rendered[k]; ok {
 		return b
 	}
-	plain, ok := s.rendered[renderKey{k.openMetrics, false}]
-	if !ok {
-		plain = Render(snap, cfg, k.openMetrics)
-		s.rendered[renderKey{k.openMetrics, false}] = plain
+	s.renders++
+	pieces := render(snap, cfg, k.openMetrics)
+	var b []byte
+	if k.gzip {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		for _, p := range pieces {
+			_, _ = zw.Write(p)
+		}
+		_ = zw.Close()
+		b = bytes.Clone(buf.Bytes()) // the buffer may be up to twice as large
+	} else {
+		b = bytes.Join(pieces, nil) // one allocation of the exact size
 	}
-	if !k.gzip {
-		return plain
-	}
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
-	_, _ = zw.Write(plain)
-	_ = zw.Close()
-	s.rendered[k] = b.Bytes()
-	return b.Bytes()
+	s.rendered[k] = b
+	return b
 }
 
 // Render writes a snapshot's metrics in the Prometheus text format, or in
 // OpenMetrics (ending with # EOF), each family's samples together.
 func Render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) []byte {
-	var out []byte
+	return bytes.Join(render(snap, cfg, openMetrics), nil)
+}
+
+// renderChunk is the size of the pieces a family's samples are written
+// into: large enough for few writes, small enough that the last, partly
+// filled piece of each family wastes little, and nothing is copied to grow.
+const renderChunk = 64 << 10
+
+// render is Render in pieces, in exposition order.
+func render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) [][]byte {
+	var out [][]byte
 	if snap != nil {
-		bodies := make(map[*family][]byte, len(families))
+		bodies := make(map[*family]*chunked, len(families))
+		var line []byte
 		walk(snap, cfg, func(f *family, labels []string, v float64) {
-			b := append(bodies[f], f.name...)
-			b = appendLabels(b, f, labels)
-			b = append(b, ' ')
-			b = strconv.AppendFloat(b, v, 'g', -1, 64)
-			bodies[f] = append(b, '\n')
+			line = append(line[:0], f.name...)
+			line = appendLabels(line, f, labels)
+			line = append(line, ' ')
+			line = strconv.AppendFloat(line, v, 'g', -1, 64)
+			line = append(line, '\n')
+			c := bodies[f]
+			if c == nil {
+				c = &chunked{}
+				bodies[f] = c
+			}
+			c.write(line)
 		})
 		at := strconv.FormatFloat(float64(snap.At.UnixMilli())/1000, 'g', -1, 64)
-		out = appendHeader(out, atName, atHelp)
-		out = append(append(append(out, atName...), ' '), at...)
-		out = append(out, '\n')
+		head := appendHeader(nil, atName, atHelp)
+		head = append(append(append(head, atName...), ' '), at...)
+		out = append(out, append(head, '\n'))
 		for _, f := range families {
-			if body := bodies[f]; len(body) > 0 {
-				out = append(appendHeader(out, f.name, f.help), body...)
+			if c := bodies[f]; c != nil {
+				out = append(out, appendHeader(nil, f.name, f.help))
+				out = append(out, c.pieces...)
 			}
 		}
 	}
 	if openMetrics {
-		out = append(out, "# EOF\n"...)
+		out = append(out, []byte("# EOF\n"))
 	}
 	return out
+}
+
+// chunked is a growing text kept in renderChunk pieces.
+type chunked struct{ pieces [][]byte }
+
+func (c *chunked) write(b []byte) {
+	n := len(c.pieces)
+	if n == 0 || len(c.pieces[n-1])+len(b) > cap(c.pieces[n-1]) {
+		c.pieces = append(c.pieces, make([]byte, 0, max(renderChunk, len(b))))
+		n++
+	}
+	c.pieces[n-1] = append(c.pieces[n-1], b...)
 }
 
 func appendHeader(b []byte, name, help string) []byte {

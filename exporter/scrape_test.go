@@ -101,3 +101,90 @@ func samples(mf *dto.MetricFamily) []string {
 	slices.Sort(out)
 	return out
 }
+
+// prometheusAccept is the Accept header Prometheus 3 sends by default.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6," +
+	"application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4," +
+	"text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+
+// Warm renders each new snapshot ahead of the scrape: the first one in the
+// form Prometheus asks for, later ones in the forms scraped meanwhile, so
+// that no scrape renders.
+func TestScrapeHandlerWarm(t *testing.T) {
+	cfg := parse(t, tinyConfig)
+	var snap *sc.Snapshot
+	latest := func() *sc.Snapshot { return snap }
+	c := NewCollector(latest, func() *config.Config { return cfg })
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
+
+	h.Warm() // before the first snapshot: nothing to render
+	assert.Equal(t, 0, h.renders)
+	assert.False(t, h.Warmed())
+
+	snap = tinySnapshot(cfg, true)
+	h.Warm() // as the daemon does after each recompute
+	require.Equal(t, 1, h.renders)
+	assert.True(t, h.Warmed())
+	om, hdr := scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 1, h.renders, "the first scrape is served from the rendering done ahead")
+	assert.Equal(t, "gzip", hdr.Get("Content-Encoding"))
+	assert.True(t, strings.HasPrefix(hdr.Get("Content-Type"), "application/openmetrics-text"))
+	assert.Equal(t, string(Render(snap, cfg, true)), om, "the cached rendering is the fresh one")
+
+	// a text scraper joins: its form is rendered on its first scrape, then
+	// ahead of it, with Prometheus's
+	text, _ := scrape(t, h, "text/plain", "")
+	assert.Equal(t, 2, h.renders)
+	assert.Equal(t, string(Render(snap, cfg, false)), text)
+	snap = tinySnapshot(cfg, false)
+	h.Warm()
+	assert.Equal(t, 4, h.renders)
+	text, _ = scrape(t, h, "text/plain", "")
+	om, _ = scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 4, h.renders)
+	assert.NotContains(t, text, `subject="pay"`)
+	assert.Equal(t, string(Render(snap, cfg, true)), om)
+
+	// nothing scraped since: the next snapshot is warmed in the same forms
+	snap = tinySnapshot(cfg, true)
+	h.Warm()
+	assert.Equal(t, 6, h.renders)
+	scrape(t, h, prometheusAccept, "gzip")
+	scrape(t, h, "text/plain", "")
+	assert.Equal(t, 6, h.renders)
+}
+
+// Until the first scrape, Warm renders ahead until a rendering is still
+// the latest snapshot's when done: a daemon nobody scrapes does not render
+// after every recompute.
+func TestScrapeHandlerWarmUnscraped(t *testing.T) {
+	cfg := parse(t, tinyConfig)
+	snap := tinySnapshot(cfg, true)
+	calls, newer := 0, tinySnapshot(cfg, false)
+	latest := func() *sc.Snapshot {
+		calls++
+		if calls == 3 { // a recompute publishes a newer snapshot during the first rendering
+			snap = newer
+		}
+		return snap
+	}
+	c := NewCollector(latest, func() *config.Config { return cfg })
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
+	h.Warm()
+	require.Equal(t, 1, h.renders)
+	assert.False(t, h.Warmed(), "the rendering was superseded")
+	h.Warm() // the newer snapshot's
+	require.Equal(t, 2, h.renders)
+	assert.True(t, h.Warmed())
+	for range 3 {
+		snap = tinySnapshot(cfg, true)
+		h.Warm()
+	}
+	assert.Equal(t, 2, h.renders, "nothing scrapes: later snapshots are not rendered ahead")
+	scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 3, h.renders, "a snapshot not rendered ahead is rendered by the scrape")
+	snap = tinySnapshot(cfg, true)
+	h.Warm()
+	scrape(t, h, prometheusAccept, "gzip")
+	assert.Equal(t, 4, h.renders, "once scraped, each snapshot is rendered ahead")
+}

@@ -80,16 +80,21 @@ func followWrites(ctx context.Context, st *store.DB, engine *scorecard.Engine, l
 	}
 }
 
-// readiness is /readyz's check beyond the store: a config is in force and
-// the first KPI snapshot is computed, so that /metrics and the scorecards
-// answer from data rather than empty.
-func readiness(cfg func() *config.Config, engine *scorecard.Engine) func() error {
+// readiness is /readyz's check beyond the store: a config is in force, the
+// first KPI snapshot is computed and its metrics are rendered, so that
+// /metrics and the scorecards answer from data rather than empty, and the
+// first scrape does not wait for a rendering (about 0.3 s for the
+// reference organisation).
+func readiness(cfg func() *config.Config, engine *scorecard.Engine, metrics interface{ Warmed() bool }) func() error {
 	return func() error {
 		if cfg() == nil {
 			return errors.New("no configuration loaded")
 		}
 		if engine.Latest() == nil {
 			return errors.New("the first KPI snapshot is not computed yet")
+		}
+		if !metrics.Warmed() {
+			return errors.New("the metrics of the first KPI snapshot are not rendered yet")
 		}
 		return nil
 	}

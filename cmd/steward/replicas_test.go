@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/internal/pgtest"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
@@ -238,7 +240,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// /readyz waits for a config and the first KPI snapshot: a replica that
+// /readyz waits for a config, the first KPI snapshot and its metrics: a replica that
 // joins the load balancer before its engine has read the store would
 // serve empty scorecards and metrics.
 func TestReadiness(t *testing.T) {
@@ -250,11 +252,15 @@ func TestReadiness(t *testing.T) {
 	defer st.Close()
 	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 
-	assert.EqualError(t, readiness(func() *config.Config { return nil }, engine)(), "no configuration loaded")
-	ready := readiness(func() *config.Config { return cfg }, engine)
+	cfgFn := func() *config.Config { return cfg }
+	scraper := exporter.ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	assert.EqualError(t, readiness(func() *config.Config { return nil }, engine, scraper)(), "no configuration loaded")
+	ready := readiness(cfgFn, engine, scraper)
 	assert.EqualError(t, ready(), "the first KPI snapshot is not computed yet")
 	_, err = engine.Refresh(context.Background())
 	require.NoError(t, err)
+	assert.EqualError(t, ready(), "the metrics of the first KPI snapshot are not rendered yet")
+	scraper.Warm() // as the daemon does after each recompute
 	assert.NoError(t, ready())
 }
 

@@ -176,9 +176,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	tel.ConfigReloaded(true)
 	counted := tel.Store(st)
 	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
+	var srv *api.Server           // keeps the latest snapshot's scorecard answers
 	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now,
-		Computed: func(_ *scorecard.Snapshot, took time.Duration) {
+		Computed: func(s *scorecard.Snapshot, took time.Duration) {
 			tel.Recomputed(took)
+			srv.SnapshotComputed(s)
 			go scraper.Warm()
 		}})
 	live.reloaded = func(ok bool) {
@@ -193,15 +195,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		return err
 	}
 	defer closeSpool()
-	srv := api.New(api.Options{
+	scraper = metricsHandler(engine, live.get, tel, logger)
+	srv = api.New(api.Options{
 		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody, MaxBatchRecords: o.maxBatchRecords,
 		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
-		Ready: readiness(live.get, engine),
+		Ready: readiness(live.get, engine, scraper),
 	})
 	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
 		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, turns: takeTurns(st, o.maxBody, logger)})
 	gatherer := metricsGatherer(engine, live.get, tel)
-	scraper = metricsHandler(engine, live.get, tel, logger)
 	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
 	var pusher *exporter.Pusher

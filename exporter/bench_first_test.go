@@ -1,0 +1,46 @@
+package exporter
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
+)
+
+// BenchmarkScrapeFirst measures the first scrape of a snapshot nothing
+// rendered ahead (a new handler per iteration), as Prometheus asks for it
+// and in plain text: the rendering's time and allocations.
+func BenchmarkScrapeFirst(b *testing.B) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
+	o.Incidents, o.Changes = 50_000, 50_000
+	cfg, engine := engineSnapshot(b, o)
+	cfgFn := func() *config.Config { return cfg }
+	for _, tt := range []struct{ name, accept, encoding string }{
+		{"openmetrics-gzip", "application/openmetrics-text;version=1.0.0", "gzip"},
+		{"text", "", ""},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				h := ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				if tt.accept != "" {
+					req.Header.Set("Accept", tt.accept)
+				}
+				if tt.encoding != "" {
+					req.Header.Set("Accept-Encoding", tt.encoding)
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
