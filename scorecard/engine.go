@@ -20,6 +20,13 @@ type Options struct {
 	// Computed, if set, is called after each recompute of the latest
 	// snapshot.
 	Computed func(s *Snapshot, took time.Duration)
+	// MinInterval is the least time from the start of one recompute in Run
+	// to the start of the next one that Notify asks for; Notify calls in
+	// between coalesce into that one. Under sustained ingest, recomputing
+	// after every batch would take the CPU that ingest needs. Readers through
+	// Current are not delayed by it; readers of Latest (/metrics) see new
+	// records up to MinInterval later. 0: recompute right after each Notify.
+	MinInterval time.Duration
 }
 
 // Engine keeps the stored records in memory and computes scorecards from
@@ -29,6 +36,7 @@ type Engine struct {
 	opts    Options
 	trigger chan struct{}
 	latest  atomic.Pointer[Snapshot]
+	after   func(time.Duration) <-chan time.Time // time.After; tests stand in for it
 
 	mu sync.Mutex // guards everything below
 	x  *index
@@ -47,7 +55,7 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{opts: opts, trigger: make(chan struct{}, 1), x: newIndex(),
+	return &Engine{opts: opts, trigger: make(chan struct{}, 1), after: time.After, x: newIndex(),
 		pendingInc: map[int]*prior[incident]{}, pendingChg: map[int]*prior[change]{}}
 }
 
@@ -63,19 +71,38 @@ func (e *Engine) Notify() {
 func (e *Engine) Latest() *Snapshot { return e.latest.Load() }
 
 // Run recomputes the latest snapshot every interval and when notified, until
-// ctx ends.
+// ctx ends. A notification less than Options.MinInterval after the last
+// recompute began waits out the rest of it (or the next tick), and the
+// notifications during the wait add nothing: the recompute reads every
+// record stored by then.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		began := time.Now()
 		if _, err := e.Refresh(ctx); err != nil && ctx.Err() == nil {
 			e.opts.Logger.Error("recompute failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.trigger:
+		var wait <-chan time.Time // set while a notification waits for the gap
+	idle:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				break idle
+			case <-wait:
+				break idle
+			case <-e.trigger:
+				if wait != nil {
+					continue
+				}
+				gap := e.opts.MinInterval - time.Since(began)
+				if gap <= 0 {
+					break idle
+				}
+				wait = e.after(gap)
+			}
 		}
 	}
 }

@@ -36,6 +36,7 @@ type serveOptions struct {
 	logLevel      string
 	logFormat     string
 	interval      time.Duration
+	minInterval   time.Duration
 	demo          bool
 	maxBody       int64
 	pushURL       string
@@ -69,6 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.logLevel, "log.level", "info", "Log level: debug, info, warn, error.")
 	fs.StringVar(&o.logFormat, "log.format", "logfmt", "Log format: logfmt or json.")
 	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed (also after every ingest).")
+	fs.DurationVar(&o.minInterval, "compute.min-interval", time.Second, "Least time between the starts of two recomputes asked for by ingest; batches arriving faster share one recompute, so that recomputing does not take the CPU ingest needs. The API and web UI always answer with every stored record; /metrics may show a batch up to this much later. 0: recompute after every batch.")
 	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
 	fs.Int64Var(&o.maxBody, "web.max-body-bytes", api.DefaultMaxBodyBytes, "Largest ingest request body accepted (413 past it).")
 	fs.StringVar(&o.webConfigFile, "web.config.file", "", "Web configuration file (Prometheus exporter-toolkit format) for TLS, basic auth users and response headers; re-read on every request and connection.")
@@ -177,7 +179,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	counted := tel.Store(st)
 	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
 	var srv *api.Server           // keeps the latest snapshot's scorecard answers
-	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now,
+	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now, MinInterval: o.minInterval,
 		Computed: func(s *scorecard.Snapshot, took time.Duration) {
 			tel.Recomputed(took)
 			srv.SnapshotComputed(s)

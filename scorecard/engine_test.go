@@ -1,0 +1,99 @@
+package scorecard
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/store"
+)
+
+// runningEngine starts Run on an engine over an empty store, with a clock
+// for the gaps the test controls: each wait Run asks for is sent on waits,
+// and ends when the test sends on fire. It returns the engine, the number
+// of recomputes so far, and a channel that receives one value per
+// recompute.
+func runningEngine(t *testing.T, minInterval time.Duration) (e *Engine, recomputes *atomic.Int32, computed <-chan struct{}, waits <-chan time.Duration, fire chan<- time.Time) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(edgeConfig))
+	require.NoError(t, err)
+	st, err := store.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	recomputes = &atomic.Int32{}
+	computedC := make(chan struct{}, 1000)
+	e = New(Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler),
+		MinInterval: minInterval,
+		Computed: func(*Snapshot, time.Duration) {
+			recomputes.Add(1)
+			computedC <- struct{}{}
+		}})
+	waitsC, fireC := make(chan time.Duration), make(chan time.Time)
+	e.after = func(d time.Duration) <-chan time.Time {
+		select {
+		case waitsC <- d:
+		case <-ctx.Done():
+		}
+		return fireC
+	}
+	done := make(chan struct{})
+	go func() {
+		e.Run(ctx, time.Hour) // no tick during the test
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	<-computedC // the recompute Run starts with
+	return e, recomputes, computedC, waitsC, fireC
+}
+
+func TestRunCoalescesNotifications(t *testing.T) {
+	e, recomputes, computed, waits, fire := runningEngine(t, time.Hour)
+
+	for range 100 {
+		e.Notify()
+	}
+	select {
+	case d := <-waits:
+		assert.Equal(t, int32(1), recomputes.Load(), "no recompute before the gap has passed")
+		assert.True(t, d > 0 && d <= time.Hour, "waits the rest of the gap, not %v", d)
+	case <-computed:
+		t.Fatal("recomputed right after the notifications instead of waiting for the gap")
+	}
+
+	for range 100 {
+		e.Notify() // while waiting: nothing more to do
+	}
+	fire <- time.Now() // the gap has passed
+	<-computed
+	e.Notify()
+	select {
+	case <-waits:
+		assert.Equal(t, int32(2), recomputes.Load(), "one recompute for every notification during the gap")
+	case <-computed:
+		t.Fatal("the notifications during the gap caused another recompute")
+	}
+}
+
+func TestRunWithoutMinIntervalRecomputesAfterEachNotification(t *testing.T) {
+	e, recomputes, computed, waits, _ := runningEngine(t, 0)
+	for i := range 3 {
+		e.Notify()
+		select {
+		case <-computed:
+			assert.Equal(t, int32(i+2), recomputes.Load())
+		case d := <-waits:
+			t.Fatalf("waited %v with no minimum interval", d)
+		}
+	}
+}
