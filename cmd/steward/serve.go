@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.listenAddress, "web.listen-address", ":9470", "Address to listen on for the API and metrics.")
 	fs.StringVar(&o.logLevel, "log.level", "info", "Log level: debug, info, warn, error.")
 	fs.StringVar(&o.logFormat, "log.format", "logfmt", "Log format: logfmt or json.")
-	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed (also after every ingest).")
+	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed when nothing is ingested (ingest also asks for a recompute, see --compute.min-interval).")
 	fs.DurationVar(&o.minInterval, "compute.min-interval", time.Second, "Least time between the starts of two recomputes asked for by ingest; batches arriving faster share one recompute, so that recomputing does not take the CPU ingest needs. The API and web UI always answer with every stored record; /metrics may show a batch up to this much later. 0: recompute after every batch.")
 	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
 	fs.Int64Var(&o.maxBody, "web.max-body-bytes", api.DefaultMaxBodyBytes, "Largest ingest request body accepted (413 past it).")
