@@ -26,7 +26,7 @@ dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rul
 	$(GO) run ./cmd/steward dashboards --output.dir dashboards --mixin.dir mixin
 
 # BENCH_RECORDS sizes `make bench`: incidents, and as many changes. The
-# reference dataset of BENCHMARKS.md is 1000000 (about 10 minutes on 2 cores).
+# reference dataset of BENCHMARKS.md is 1000000 (about 8 minutes on 2 cores).
 BENCH_RECORDS ?= 100000
 
 bench: ## Go benchmarks, then `steward bench` on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)

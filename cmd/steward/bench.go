@@ -27,7 +27,7 @@ a user would write instead. For each dataset size it generates the records
     the daemon running as a child process on a loopback port;
   - the daemon's cold start on the filled store (store read, attribution,
     first full recompute) and its resident memory (VmRSS) holding the data;
-  - GET /metrics: the first scrape after start (renders the snapshot) and
+  - GET /metrics: the first scrape after start (rendered ahead) and
     warm scrapes (the served path), time and size;
   - GET /api/v1/scorecards for one subject and for all subjects of a role
     (median and p90 of --requests requests);
@@ -40,7 +40,7 @@ a user would write instead. For each dataset size it generates the records
     printed.
 The reference dataset is --records 1000000 (the default): 1M incidents and
 1M changes, 5,000 systems, 1,000 owners, 50 programs, 200 teams. It takes
-about 8 minutes on 2 cores; see BENCHMARKS.md.`
+about 6 minutes on 2 cores; see BENCHMARKS.md.`
 
 // benchOptions are the flags of `steward bench`.
 type benchOptions struct {

@@ -157,7 +157,7 @@ func (d *daemonBench) run(ctx context.Context, r *benchResult, incidents []recor
 		}
 	}
 	r.fig["scrape first"] = first.median().Seconds()
-	r.add("scrape first", fmtDur(first.median()), "the first GET /metrics after start renders the snapshot (OpenMetrics, gzip); runs: "+first.list())
+	r.add("scrape first", fmtDur(first.median()), "the first GET /metrics after start (OpenMetrics, gzip; the daemon renders the first snapshot ahead, before /readyz answers 200); runs: "+first.list())
 	owners, err := d.reads(ctx, r, kept)
 	if err != nil {
 		return err
