@@ -1,21 +1,14 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
-	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/enginetest"
 )
 
 // BenchmarkScorecards measures GET /api/v1/scorecards for the reference
@@ -24,21 +17,7 @@ import (
 // changes): the answer kept for the latest snapshot against the same
 // answer computed afresh (a past at, answered from the same snapshot).
 func BenchmarkScorecards(b *testing.B) {
-	o := generate.DefaultOptions()
-	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
-	o.Incidents, o.Changes = 50_000, 50_000
-	cfg, err := config.Parse(generate.Config(o))
-	require.NoError(b, err)
-	inc, chg := generate.Records(cfg, o)
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite", filepath.Join(b.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
-	require.NoError(b, err)
-	b.Cleanup(func() { st.Close() })
-	require.NoError(b, st.Write(ctx, record.Batch{Incidents: inc, Changes: chg}))
-	e := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg },
-		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return o.To }})
-	snap, err := e.Refresh(ctx)
-	require.NoError(b, err)
+	snap := enginetest.Loaded(b, generate.Reference(50_000)).Engine.Latest()
 	sc := &fixedScorecards{}
 	sc.snap.Store(snap)
 	srv := New(Options{Logger: slog.New(slog.DiscardHandler), Scorecards: sc})

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -16,11 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/enginetest"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // fixedScorecards answers every query, at any time, from one snapshot the
@@ -42,23 +40,10 @@ func (f *fixedScorecards) At(context.Context, time.Time) (*scorecard.Snapshot, e
 // real engine, and a second one after more records arrived.
 func generatedSnapshots(t *testing.T) (first, second *scorecard.Snapshot) {
 	t.Helper()
-	o := generate.DefaultOptions()
-	cfg, err := config.Parse(generate.Config(o))
-	require.NoError(t, err)
-	inc, chg := generate.Records(cfg, o)
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	half := len(chg) / 2
-	require.NoError(t, st.Write(ctx, record.Batch{Incidents: inc, Changes: chg[:half]}))
-	e := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg },
-		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return o.To }})
-	first, err = e.Refresh(ctx)
-	require.NoError(t, err)
-	require.NoError(t, st.Write(ctx, record.Batch{Changes: chg[half:]}))
-	second, err = e.Refresh(ctx)
-	require.NoError(t, err)
+	org := enginetest.New(t, generate.DefaultOptions())
+	half := len(org.Changes) / 2
+	first = org.Add(t, record.Batch{Incidents: org.Incidents, Changes: org.Changes[:half]})
+	second = org.Add(t, record.Batch{Changes: org.Changes[half:]})
 	return first, second
 }
 

@@ -10,16 +10,15 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/enginetest"
 )
 
 // BenchmarkScrapeFirst measures the first scrape of a snapshot nothing
 // rendered ahead (a new handler per iteration), as Prometheus asks for it
 // and in plain text: the rendering's time and allocations.
 func BenchmarkScrapeFirst(b *testing.B) {
-	o := generate.DefaultOptions()
-	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
-	o.Incidents, o.Changes = 50_000, 50_000
-	cfg, engine := engineSnapshot(b, o)
+	org := enginetest.Loaded(b, generate.Reference(50_000))
+	cfg, engine := org.Config, org.Engine
 	cfgFn := func() *config.Config { return cfg }
 	for _, tt := range []struct{ name, accept, encoding string }{
 		{"openmetrics-gzip", "application/openmetrics-text;version=1.0.0", "gzip"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/enginetest"
 )
 
 // BenchmarkScrape measures GET /metrics for the reference organisation:
@@ -19,10 +20,8 @@ import (
 // and most KPIs to have a value). The snapshot is computed once, as the
 // daemon does; each iteration is one scrape.
 func BenchmarkScrape(b *testing.B) {
-	o := generate.DefaultOptions()
-	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
-	o.Incidents, o.Changes = 50_000, 50_000
-	cfg, engine := engineSnapshot(b, o)
+	org := enginetest.Loaded(b, generate.Reference(50_000))
+	cfg, engine := org.Config, org.Engine
 	snap := engine.Latest()
 	c := NewCollector(engine.Latest, func() *config.Config { return cfg })
 	reg := prometheus.NewRegistry()

@@ -46,6 +46,18 @@ func DefaultOptions() Options {
 	}
 }
 
+// Reference is the benchmarks' reference organisation: 5,000 systems, 1,000
+// owners, 50 programs and 200 teams, with n incidents and n changes over the
+// default span. The benchmarks of the engine spread a reference dataset over
+// two years (From two years before To); those of what serves its snapshots
+// need only the subjects, so fewer records over the default span.
+func Reference(n int) Options {
+	o := DefaultOptions()
+	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
+	o.Incidents, o.Changes = n, n
+	return o
+}
+
 // normalized fills what a caller may leave out: To defaults to reference,
 // From to 180 days before To; times are UTC, truncated to the microsecond
 // records keep; every count is at least the minimum a config needs.

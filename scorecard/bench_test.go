@@ -19,9 +19,7 @@ var benchRecords = flag.Int("bench.records", 1_000_000, "incidents (and as many 
 // with -bench.records) into an engine, holding back the last `hold`
 // incidents and changes for incremental benchmarks.
 func benchEngine(b *testing.B, hold int) (*Engine, generate.Options, []record.Incident, []record.Change) {
-	o := generate.DefaultOptions()
-	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
-	o.Incidents, o.Changes = *benchRecords, *benchRecords
+	o := generate.Reference(*benchRecords)
 	o.From = o.To.AddDate(-2, 0, 0)
 	cfg, err := config.Parse(generate.Config(o))
 	if err != nil {

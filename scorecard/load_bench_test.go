@@ -17,9 +17,7 @@ import (
 // engine sees them, as a store read gives it fresh ones, so the strings it
 // keeps are counted.
 func BenchmarkLoad(b *testing.B) {
-	o := generate.DefaultOptions()
-	o.Systems, o.Owners, o.Programs, o.Teams = 5000, 1000, 50, 200
-	o.Incidents, o.Changes = *benchRecords, *benchRecords
+	o := generate.Reference(*benchRecords)
 	o.From = o.To.AddDate(-2, 0, 0)
 	cfg, err := config.Parse(generate.Config(o))
 	if err != nil {

@@ -31,9 +31,7 @@ func BenchmarkDaemon(b *testing.B) {
 	if n == 0 {
 		b.Skip("set -bench.records to profile the daemon in process (steward bench measures it as a process)")
 	}
-	gen := generate.DefaultOptions()
-	gen.Systems, gen.Owners, gen.Programs, gen.Teams = 5000, 1000, 50, 200
-	gen.Incidents, gen.Changes = n, n
+	gen := generate.Reference(n)
 	gen.To = time.Now().UTC().Truncate(time.Hour)
 	gen.From = gen.To.AddDate(-2, 0, 0)
 	yaml := generate.Config(gen)
