@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqliteBusyTimeout is how long a connection waits for another process's lock
@@ -34,7 +35,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	write.SetMaxOpenConns(1)
 	// Connect now, so the file is in WAL mode before any reader opens it.
-	if err := write.PingContext(ctx); err != nil {
+	if err := connectSQLite(ctx, write); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -44,6 +45,27 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return &DB{write: write, read: read, d: sqliteDialect{}}, nil
+}
+
+// connectSQLite opens db's first connection. Switching a new file to WAL
+// needs an exclusive lock, and when several processes open the same new
+// file at once SQLite may refuse it with SQLITE_BUSY at once, without
+// waiting out the busy timeout; the connection is tried again until the
+// timeout has passed.
+func connectSQLite(ctx context.Context, db *sqlx.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // checkSQLitePath refuses DSNs that are not a plain file path: Steward adds
