@@ -81,7 +81,15 @@ func newHookEnv(t *testing.T, src Source) *hookEnv {
 // post sends body with headers (name, value pairs) and decodes the answer.
 func (e *hookEnv) post(t *testing.T, path string, body []byte, headers ...string) (int, Answer) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
+	code, a, _ := postJSON(t, e.srv.URL+path, body, headers...)
+	return code, a
+}
+
+// postJSON posts a JSON body to url with headers (name, value pairs) and
+// returns the status, the decoded answer and the response headers.
+func postJSON(t *testing.T, url string, body []byte, headers ...string) (int, Answer, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -94,7 +102,7 @@ func (e *hookEnv) post(t *testing.T, path string, body []byte, headers ...string
 	require.NoError(t, err)
 	var a Answer
 	require.NoError(t, json.Unmarshal(raw, &a), "answer %s", raw)
-	return resp.StatusCode, a
+	return resp.StatusCode, a, resp.Header
 }
 
 func (e *hookEnv) incidents(t *testing.T) map[string]record.Incident {

@@ -1,10 +1,7 @@
 package collector
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -85,24 +82,12 @@ func openSQLite(t *testing.T, path string) *store.DB {
 	return st
 }
 
-// postRaw sends body with headers (name, value pairs): status, answer and
+// post sends body with headers (name, value pairs): status, answer and
 // the Retry-After header.
 func (e *spoolEnv) post(t *testing.T, path string, body []byte, headers ...string) (int, Answer, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	var a Answer
-	require.NoError(t, json.Unmarshal(raw, &a), "answer %s", raw)
-	return resp.StatusCode, a, resp.Header.Get("Retry-After")
+	code, a, hdr := postJSON(t, e.srv.URL+path, body, headers...)
+	return code, a, hdr.Get("Retry-After")
 }
 
 // github posts a signed GitHub delivery.

@@ -14,11 +14,10 @@ import (
 
 var benchRecords = flag.Int("bench.records", 1_000_000, "incidents (and as many changes) in the recompute benchmarks")
 
-// benchEngine loads the reference dataset (1M incidents and 1M changes over
-// two years, 5,000 systems, 1,000 owners, 50 programs, 200 teams; scale
-// with -bench.records) into an engine, holding back the last `hold`
-// incidents and changes for incremental benchmarks.
-func benchEngine(b *testing.B, hold int) (*Engine, generate.Options, []record.Incident, []record.Change) {
+// benchDataset generates the reference dataset: 1M incidents and 1M
+// changes over two years, 5,000 systems, 1,000 owners, 50 programs, 200
+// teams (scale with -bench.records).
+func benchDataset(b *testing.B) (generate.Options, *config.Config, []record.Incident, []record.Change) {
 	o := generate.Reference(*benchRecords)
 	o.From = o.To.AddDate(-2, 0, 0)
 	cfg, err := config.Parse(generate.Config(o))
@@ -26,6 +25,13 @@ func benchEngine(b *testing.B, hold int) (*Engine, generate.Options, []record.In
 		b.Fatal(err)
 	}
 	incidents, changes := generate.Records(cfg, o)
+	return o, cfg, incidents, changes
+}
+
+// benchEngine loads the reference dataset into an engine, holding back the
+// last `hold` incidents and changes for incremental benchmarks.
+func benchEngine(b *testing.B, hold int) (*Engine, generate.Options, []record.Incident, []record.Change) {
+	o, cfg, incidents, changes := benchDataset(b)
 	e := New(Options{Config: func() *config.Config { return cfg }})
 	for i := range incidents[:len(incidents)-hold] {
 		e.x.putIncident(&incidents[i])

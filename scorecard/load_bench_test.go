@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -17,13 +16,7 @@ import (
 // engine sees them, as a store read gives it fresh ones, so the strings it
 // keeps are counted.
 func BenchmarkLoad(b *testing.B) {
-	o := generate.Reference(*benchRecords)
-	o.From = o.To.AddDate(-2, 0, 0)
-	cfg, err := config.Parse(generate.Config(o))
-	if err != nil {
-		b.Fatal(err)
-	}
-	incidents, changes := generate.Records(cfg, o)
+	o, cfg, incidents, changes := benchDataset(b)
 	var held float64
 	for b.Loop() {
 		b.StopTimer()

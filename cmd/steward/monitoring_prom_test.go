@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/dashboards/dashboardtest"
 	"github.com/steward-sh/steward/mixin"
 )
@@ -70,22 +71,10 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 
 	queries := panelQueries(dashboards)
 	values := map[string]string{"role": "system_owner", "window": reviewWindow, "__rate_interval": "1m"}
-	var owners, systems, programs []string
-	for _, s := range ds.cfg.Systems {
-		if o := s.OwnerAt(now); o != "" {
-			owners = append(owners, o)
-			systems = append(systems, s.ID)
-		}
-	}
-	for _, p := range ds.cfg.Programs {
-		programs = append(programs, p.ID)
-	}
 	// Generated data leaves some subjects without some KPIs (no change
 	// in the window, say): each variable takes the value that gives the
 	// most panels data, and then every panel must have data.
-	values["subject"] = bestValue(t, prom, queries, values, "subject", owners)
-	values["system"] = bestValue(t, prom, queries, values, "system", systems)
-	values["program"] = bestValue(t, prom, queries, values, "program", programs)
+	chooseVariables(t, prom, queries, values, ds.cfg, now)
 	t.Logf("variables: %v", values)
 
 	var empty []string
@@ -131,6 +120,26 @@ func panelQueries(ds []dashboardtest.Dashboard) []panelQuery {
 		}
 	}
 	return out
+}
+
+// chooseVariables sets the dashboards' subject, system and program
+// variables to the owner, owned system and program of cfg (as of now) that
+// give data to the most queries.
+func chooseVariables(t *testing.T, prom string, queries []panelQuery, values map[string]string, cfg *config.Config, now time.Time) {
+	t.Helper()
+	var owners, systems, programs []string
+	for _, s := range cfg.Systems {
+		if o := s.OwnerAt(now); o != "" {
+			owners = append(owners, o)
+			systems = append(systems, s.ID)
+		}
+	}
+	for _, p := range cfg.Programs {
+		programs = append(programs, p.ID)
+	}
+	values["subject"] = bestValue(t, prom, queries, values, "subject", owners)
+	values["system"] = bestValue(t, prom, queries, values, "system", systems)
+	values["program"] = bestValue(t, prom, queries, values, "program", programs)
 }
 
 // bestValue returns the candidate for a variable that gives data to the

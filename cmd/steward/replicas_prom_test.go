@@ -83,19 +83,7 @@ func TestReplicasCountOnceInDashboardsAndAlerts(t *testing.T) {
 
 	values := map[string]string{"role": "system_owner", "window": reviewWindow, "__rate_interval": "1m", "__interval": "1m", "__range": "30d"}
 	queries := panelQueries(dashboards)
-	var owners, systems, programs []string
-	for _, s := range ds.cfg.Systems {
-		if o := s.OwnerAt(now); o != "" {
-			owners = append(owners, o)
-			systems = append(systems, s.ID)
-		}
-	}
-	for _, p := range ds.cfg.Programs {
-		programs = append(programs, p.ID)
-	}
-	values["subject"] = bestValue(t, one, queries, values, "subject", owners)
-	values["system"] = bestValue(t, one, queries, values, "system", systems)
-	values["program"] = bestValue(t, one, queries, values, "program", programs)
+	chooseVariables(t, one, queries, values, ds.cfg, now)
 
 	at := time.Now()
 	compared, perReplica := 0, 0

@@ -194,11 +194,11 @@ func TestReplicasMigrateOnce(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	cfg := fmt.Sprintf(replicaConfig, dsn)
 	start := make(chan struct{})
-	logs := make([]*lockedBuffer, 3)
+	logs := make([]*syncBuffer, 3)
 	rs := make([]*daemon, 3)
 	var wg sync.WaitGroup
 	for i := range rs {
-		logs[i] = &lockedBuffer{}
+		logs[i] = &syncBuffer{}
 		wg.Go(func() { rs[i] = startReplicaWhen(t, cfg, time.Now(), logs[i], start) })
 	}
 	close(start)
@@ -221,23 +221,6 @@ func TestReplicasMigrateOnce(t *testing.T) {
 		total += strings.Count(l.String(), "applied schema migration")
 	}
 	assert.Equal(t, versions, total, "each migration was applied by one replica")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // /readyz waits for a config, the first KPI snapshot and its metrics: a replica that
