@@ -31,6 +31,7 @@ type Config struct {
 	Collectors    Collectors     `yaml:"collectors"`
 	Pollers       Pollers        `yaml:"pollers"`
 	Auth          Auth           `yaml:"auth"`
+	Measurements  *Measurements  `yaml:"measurements"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

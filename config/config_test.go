@@ -129,6 +129,14 @@ func TestParseBad(t *testing.T) {
 		"two_documents": {
 			`line 3: a second YAML document: the file must hold one`,
 		},
+		"bad_measurements": {
+			`line 3: measurements.source: url: "ftp://prometheus:9090" is not an http(s) base URL (scheme and host, no query or credentials)`,
+			`line 3: measurements.source: at most one of bearer_token & bearer_token_file must be configured`,
+			`line 6: measurements: step 500ms is shorter than a second`,
+			`line 9: measurements: uptime: by "9system" is not a label name`,
+			`line 11: measurements: response_time: query is required`,
+			`line 11: measurements: response_time: objective is required (the response time a sample must not exceed, e.g. 300ms)`,
+		},
 		// Every problem in the file at once, sorted by line.
 		"many": {
 			`line 2: windows: bad duration "30x": unknown unit "x" in duration "30x"`,

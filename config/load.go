@@ -37,7 +37,7 @@ func parse(data []byte, dir string) (*Config, error) {
 		return nil, err
 	}
 	c := defaults()
-	d := &decoder{}
+	d := &decoder{dir: dir}
 	if root != nil {
 		d.root(root, &c)
 	}
