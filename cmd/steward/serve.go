@@ -244,7 +244,13 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	wg.Go(func() { followWrites(ctx, st, engine, logger) })
 	wg.Go(func() { spooler.Run(ctx) }) // drains what a previous run left first
 	wg.Go(func() { reloadOnHUP(ctx, live, auditLog) })
-	startPollers(ctx, &wg, pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger})
+	pollers := pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger}
+	startPollers(ctx, &wg, pollers)
+	if err := startMeasurements(ctx, &wg, pollers); err != nil {
+		cancel()
+		wg.Wait()
+		return err
+	}
 	if pusher != nil {
 		wg.Go(func() { pusher.Run(ctx, o.pushInterval) })
 	}

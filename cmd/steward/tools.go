@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/promql"
 	"github.com/steward-sh/steward/store"
 )
 
@@ -20,6 +21,9 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	cfg, err := config.Load(*file)
+	if err == nil {
+		err = checkQueries(cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("%s is invalid:\n%w", *file, err)
 	}
@@ -36,6 +40,31 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	printFindings(stdout, cfg, time.Now().UTC())
+	return nil
+}
+
+// checkQueries checks the measurement queries' PromQL, which config.Load
+// leaves to the query API (the daemon does not carry Prometheus's parser).
+func checkQueries(cfg *config.Config) error {
+	m := cfg.Measurements
+	if m == nil {
+		return nil
+	}
+	var errs config.Errors
+	for _, q := range []struct {
+		name string
+		q    *config.MeasurementQuery
+	}{{"uptime", m.Uptime}, {"response_time", m.ResponseTime}} {
+		if q.q == nil {
+			continue
+		}
+		if err := promql.CheckGrouping(q.q.Query, q.q.By); err != nil {
+			errs = append(errs, config.Error{Line: q.q.Line, Msg: fmt.Sprintf("measurements: %s: query: %v", q.name, err)})
+		}
+	}
+	if len(errs) > 0 {
+		return &errs
+	}
 	return nil
 }
 
