@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,9 +43,6 @@ func parse(data []byte, dir string) (*Config, error) {
 	d.crossCheck()
 	d.checkRACI(&c)
 	if err := d.errs.err(); err != nil {
-		return nil, err
-	}
-	if err := c.importCatalog(context.Background(), dir); err != nil {
 		return nil, err
 	}
 	c.index()

@@ -74,40 +74,17 @@ func (d *decoder) measurements(n *yaml.Node) *Measurements {
 }
 
 // measurementSource decodes url itself and hands every other key to
-// Prometheus's HTTP client configuration, strictly, so that the settings
-// and their validation are exactly Prometheus's own.
+// Prometheus's HTTP client configuration.
 func (d *decoder) measurementSource(n *yaml.Node, s *MeasurementSource) bool {
 	const where = "measurements.source"
-	entries, ok := d.mapping(n, where)
-	if !ok {
-		return false
-	}
-	rest := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for _, p := range entries {
-		if p.key.Value == "url" {
-			s.URL = d.baseURL(p.value, at(where, "url"))
-			continue
-		}
-		rest.Content = append(rest.Content, p.key, p.value)
-	}
-	if s.URL == "" && missing(n, "url") {
+	var ok bool
+	s.HTTP, ok = d.fieldsWithHTTP(n, where, map[string]func(*yaml.Node){
+		"url": func(v *yaml.Node) { s.URL = d.baseURL(v, at(where, "url")) },
+	})
+	if ok && s.URL == "" && missing(n, "url") {
 		d.errs.add(deref(n).Line, "%s: url is required", where)
 	}
-	s.HTTP = promconfig.DefaultHTTPClientConfig
-	if len(rest.Content) > 0 {
-		b, err := yaml.Marshal(rest)
-		if err == nil {
-			var c *promconfig.HTTPClientConfig
-			if c, err = promconfig.LoadHTTPConfig(string(b)); err == nil {
-				s.HTTP = *c
-			}
-		}
-		if err != nil {
-			d.errorf(deref(n), where, "%v", err)
-		}
-	}
-	s.HTTP.SetDirectory(d.dir)
-	return true
+	return ok
 }
 
 func (d *decoder) measurementQuery(n *yaml.Node, where string, objective bool) *MeasurementQuery {

@@ -20,7 +20,7 @@ func (s *strList) Set(v string) error { *s = append(*s, v); return nil }
 
 var _ flag.Value = (*strList)(nil)
 
-func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("raci", "Print the accountability matrix (who is Responsible, Accountable, Consulted, Informed\nfor each activity of each system and process) as of a date, and what breaks its rules.", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
 	atFlag := fs.String("at", "", "Date of the matrix, RFC 3339 or YYYY-MM-DD (default: now).")
@@ -32,7 +32,7 @@ func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(ctx, *file)
 	if err != nil {
 		return err
 	}

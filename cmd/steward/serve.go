@@ -131,7 +131,7 @@ func (l *liveConfig) reload() (err error) {
 			l.reloaded(err == nil)
 		}
 	}()
-	cfg, err := config.Load(l.path)
+	cfg, err := loadConfig(context.Background(), l.path)
 	if err != nil {
 		l.logger.Error("config reload failed; the previous config stays in force", "file", l.path, "err", err)
 		return err
@@ -147,7 +147,7 @@ func (l *liveConfig) reload() (err error) {
 }
 
 func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
-	cfg, err := config.Load(o.configFile)
+	cfg, err := loadConfig(ctx, o.configFile)
 	if err != nil {
 		return err
 	}

@@ -14,13 +14,13 @@ import (
 	"github.com/steward-sh/steward/store"
 )
 
-func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check-config", "Validate a config file; print every problem with its line and exit non-zero if any.", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(ctx, *file)
 	if err == nil {
 		err = checkQueries(cfg)
 	}
@@ -141,7 +141,7 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 // openStore loads a config file and opens the store it names, for the
 // commands that work on stored records outside the daemon.
 func openStore(ctx context.Context, configFile string) (*config.Config, *store.DB, error) {
-	cfg, err := config.Load(configFile)
+	cfg, err := loadConfig(ctx, configFile)
 	if err != nil {
 		return nil, nil, err
 	}
