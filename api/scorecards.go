@@ -125,6 +125,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cards := snap.Find(window, role, subject)
+	if id := s.systemID(role, subject); len(cards) == 0 && id != subject {
+		cards = snap.Find(window, role, id)
+	}
 	if subject != "" && len(cards) == 0 {
 		fault.Write(w, fault.Errorf(fault.NotFound, "no subject %q with role %q", subject, role))
 		return
@@ -236,4 +239,16 @@ func fmtNum(v *float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+// systemID is the id of the system an alias names, for a subject of role
+// system (or of any role); name itself otherwise.
+func (s *Server) systemID(role scorecard.Role, name string) string {
+	if name == "" || s.opts.Config == nil || (role != "" && role != scorecard.RoleSystem) {
+		return name
+	}
+	if sys, ok := s.opts.Config().System(name); ok {
+		return sys.ID
+	}
+	return name
 }

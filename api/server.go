@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	Reload func() error
 	// Scorecards answers GET /api/v1/scorecards; nil leaves it out.
 	Scorecards Scorecards
+	// Config, if set, is the config in force: a system's alias then names
+	// the system as a subject of GET /api/v1/scorecards.
+	Config func() *config.Config
 	// Ingested is called after records were stored, so KPIs can be
 	// recomputed soon. It must not block.
 	Ingested func()

@@ -16,7 +16,7 @@ import (
 // report serves a period review as a page (or, with ?format=, a download).
 func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req, err := reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
+	req, err := u.reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
 	if err == nil {
 		var rep *report.Report
 		if rep, err = u.opts.Reports.Build(r.Context(), req); err == nil {
@@ -48,10 +48,15 @@ func (u *UI) writeReport(w http.ResponseWriter, r *http.Request, rep *report.Rep
 	}
 }
 
-// reviewRequest reads a review's parameters; its errors are Invalid.
-func reviewRequest(role, subject, period, from, to string) (report.Request, error) {
+// reviewRequest reads a review's parameters; its errors are Invalid. A
+// system may be named by an alias.
+func (u *UI) reviewRequest(role, subject, period, from, to string) (report.Request, error) {
 	req, err := parseReviewRequest(role, subject, period, from, to)
-	return req, fault.Wrap(fault.Invalid, err)
+	if err != nil {
+		return req, fault.Wrap(fault.Invalid, err)
+	}
+	req.Subject = u.subjectID(req.Role, req.Subject)
+	return req, nil
 }
 
 func parseReviewRequest(role, subject, period, from, to string) (report.Request, error) {
@@ -117,7 +122,7 @@ func (u *UI) freeze(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Invalid, "body: %w", err))
 		return
 	}
-	req, err := reviewRequest(body.Role, body.Subject, body.Period, body.From, body.To)
+	req, err := u.reviewRequest(body.Role, body.Subject, body.Period, body.From, body.To)
 	var rep *report.Report
 	if err == nil {
 		rep, err = u.opts.Reports.Build(r.Context(), req)

@@ -243,3 +243,25 @@ func TestReviewsAPIUnfinishedPeriods(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `"provisional": true`)
 }
+
+// A system's alias works wherever a system is a subject: the subject page
+// redirects to the system's id, reviews name the system.
+func TestSystemAliasAsSubject(t *testing.T) {
+	s := server(t, "")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL + "/ui/subject/system/api-alias?window=10d&" + at)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, "/ui/subject/system/api?window=10d&"+at, resp.Header.Get("Location"))
+	code, body := get(t, s.URL+"/ui/subject/system/api-alias?window=10d&"+at)
+	require.Equal(t, http.StatusOK, code)
+	_, want := get(t, s.URL+"/ui/subject/system/api?window=10d&"+at)
+	assert.Equal(t, want, body)
+
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api-alias&period=2026-Q1&format=json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"subject": "api"`)
+	code, _ = get(t, s.URL+"/ui/subject/system_owner/api-alias")
+	assert.Equal(t, http.StatusNotFound, code)
+}
