@@ -238,7 +238,7 @@ func fmtNum(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
 }
 
 // systemID is the id of the system an alias names, for a subject of role

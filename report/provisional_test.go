@@ -117,3 +117,16 @@ func TestFreezeProvisional(t *testing.T) {
 	require.NoError(t, b.Freeze(ctx, rep, false))
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version, "and is not frozen again")
 }
+
+// CSV numbers are plain decimals, never 1e+06, whatever their size.
+func TestCSVNumbersArePlain(t *testing.T) {
+	p, err := ParsePeriod("2026-Q1")
+	require.NoError(t, err)
+	rep := &Report{Period: p, Subjects: []Subject{{Review: Review{Role: scorecard.RoleGlobal, Subject: "global", Period: p, Score: f(1e-7),
+		KPIs: []KPI{{Name: "downtime_seconds", Value: f(7776000), Previous: f(1.2e7), Delta: f(7776000 - 1.2e7)}}}}}}
+	var out bytes.Buffer
+	require.NoError(t, Write(&out, rep, "csv"))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 2)
+	assert.Equal(t, "2026-Q1,2026-01-01T00:00:00Z,2026-04-01T00:00:00Z,global,global,0.0000001,,downtime_seconds,7776000,,,,12000000,-4224000,,,,false", lines[1])
+}

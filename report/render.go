@@ -132,7 +132,7 @@ func numText(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
 }
 
 func durPtr(v *float64) string {
