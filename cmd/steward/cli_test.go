@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +74,25 @@ func TestRACIUnknownPerson(t *testing.T) {
 	out, _, err := runCLI(t, "raci", "--config.file", "../../examples/steward.yml", "--person", "bob")
 	require.NoError(t, err)
 	assert.Contains(t, out, "| bob |")
+}
+
+// make run starts a daemon with authentication off: it listens on this
+// machine only, whatever the daemon's own default.
+func TestMakeRunListensOnLoopback(t *testing.T) {
+	out, err := exec.Command("make", "-s", "-n", "-C", "../..", "run").CombinedOutput()
+	require.NoError(t, err, string(out))
+	var serve string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "./cmd/steward serve") {
+			serve = line
+		}
+	}
+	require.NotEmpty(t, serve, string(out))
+	fs := newFlags("serve", "", &strings.Builder{})
+	listen := fs.String("web.listen-address", ":9470", "")
+	fs.String("config.file", "", "")
+	fs.Bool("demo", false, "")
+	args := strings.Fields(serve[strings.Index(serve, " serve ")+len(" serve "):])
+	require.NoError(t, fs.Parse(args), serve)
+	assert.Equal(t, "127.0.0.1:9470", *listen)
 }
