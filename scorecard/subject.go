@@ -114,11 +114,11 @@ func newSubjects(cfg *config.Config) *subjects {
 		ss.add(Subject{RoleProgramManager, p.Manager}, definedFor(RoleProgramManager, ""))
 	}
 	for _, pk := range processKinds(cfg) {
-		ss.add(Subject{RoleProcessOwner, pk.proc.Owner}, definedFor(RoleProcessOwner, pk.kind))
+		ss.add(Subject{RoleProcessOwner, pk.proc.Owner}, pk.kpis)
 	}
 	for _, pk := range processKinds(cfg) {
 		for _, m := range pk.proc.Managers {
-			ss.add(Subject{RoleProcessManager, m.Manager}, definedFor(RoleProcessManager, pk.kind))
+			ss.add(Subject{RoleProcessManager, m.Manager}, pk.kpis)
 		}
 	}
 	ss.add(Subject{RoleGlobal, GlobalSubject}, definedFor(RoleGlobal, ""))
@@ -131,16 +131,16 @@ func (ss *subjects) team(name string) int32 {
 
 type processKind struct {
 	proc *config.Process
-	kind string // kpi.ProcessIncident or kpi.ProcessChange
+	kpis set // the process roles' KPIs for this kind of process
 }
 
 func processKinds(cfg *config.Config) []processKind {
 	var out []processKind
 	if cfg.Processes.Incident != nil {
-		out = append(out, processKind{cfg.Processes.Incident, kpi.ProcessIncident})
+		out = append(out, processKind{cfg.Processes.Incident, definedFor(RoleProcessOwner, kpi.ProcessIncident)})
 	}
 	if cfg.Processes.Change != nil {
-		out = append(out, processKind{cfg.Processes.Change, kpi.ProcessChange})
+		out = append(out, processKind{cfg.Processes.Change, definedFor(RoleProcessOwner, kpi.ProcessChange)})
 	}
 	return out
 }
