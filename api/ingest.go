@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -55,20 +56,20 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
+				fault.Write(w, fault.Errorf(fault.TooLarge, "body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
 				return
 			}
-			writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+			fault.Write(w, fault.Errorf(fault.Invalid, "reading body: %w", err))
 			return
 		}
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		raws, err := record.Split(body, mediaType == "application/x-ndjson")
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			fault.Write(w, fault.Wrap(fault.Invalid, err))
 			return
 		}
 		if len(raws) > s.opts.MaxBatchRecords {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch has %d records, more than the limit of %d (--web.max-batch-records); split it", len(raws), s.opts.MaxBatchRecords))
+			fault.Write(w, fault.Errorf(fault.TooLarge, "batch has %d records, more than the limit of %d (--web.max-batch-records); split it", len(raws), s.opts.MaxBatchRecords))
 			return
 		}
 		batch, res := Decode(kind, record.DefaultSource, raws, time.Now().UTC())
@@ -78,13 +79,13 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 				ev.StoreErr = err
 				s.opts.Logger.Error("ingest: store unavailable", "kind", kind, "records", len(raws), "err", err)
 				w.Header().Set("Retry-After", "5")
-				writeError(w, http.StatusServiceUnavailable, "records could not be stored durably; nothing was accepted, retry later")
+				fault.Write(w, fault.Errorf(fault.Unavailable, "records could not be stored durably; nothing was accepted, retry later"))
 				return
 			}
 			s.opts.Ingested()
 		}
 		s.opts.Logger.Debug("ingest", "kind", kind, "accepted", res.Accepted, "rejected", len(res.Rejected))
-		writeJSON(w, http.StatusOK, res)
+		fault.WriteJSON(w, http.StatusOK, res)
 	}
 }
 

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
 
@@ -84,7 +84,7 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("role"); v != "" {
 		var err error
 		if role, err = scorecard.ParseRole(v); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			fault.Write(w, fault.Wrap(fault.Invalid, err))
 			return
 		}
 	}
@@ -94,7 +94,7 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	if at != "" {
 		t, perr := time.Parse(time.RFC3339Nano, at)
 		if perr != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", at))
+			fault.Write(w, fault.Errorf(fault.Invalid, "at: not an RFC 3339 time: %q", at))
 			return
 		}
 		snap, err = s.opts.Scorecards.At(r.Context(), t)
@@ -103,12 +103,12 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.opts.Logger.Error("scorecards", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "scorecards unavailable: "+err.Error())
+		fault.Write(w, fault.Errorf(fault.Unavailable, "scorecards unavailable: %w", err))
 		return
 	}
 	window, ok := pickWindow(snap, q.Get("window"))
 	if !ok {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
 	subject, format := q.Get("subject"), q.Get("format")
@@ -125,13 +125,16 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cards := snap.Find(window, role, subject)
+	if id := s.systemID(role, subject); len(cards) == 0 && id != subject {
+		cards = snap.Find(window, role, id)
+	}
 	if subject != "" && len(cards) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no subject %q with role %q", subject, role))
+		fault.Write(w, fault.Errorf(fault.NotFound, "no subject %q with role %q", subject, role))
 		return
 	}
 	body, ok := encodeAnswer(View(snap, window, cards), format)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "format must be json or csv")
+		fault.Write(w, fault.Errorf(fault.Invalid, "format must be json or csv"))
 		return
 	}
 	if keep {
@@ -235,5 +238,17 @@ func fmtNum(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
+}
+
+// systemID is the id of the system an alias names, for a subject of role
+// system (or of any role); name itself otherwise.
+func (s *Server) systemID(role scorecard.Role, name string) string {
+	if name == "" || s.opts.Config == nil || (role != "" && role != scorecard.RoleSystem) {
+		return name
+	}
+	if sys, ok := s.opts.Config().System(name); ok {
+		return sys.ID
+	}
+	return name
 }

@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/fault"
 )
 
 // Options configure a Guard. Config, Pattern, Audit and Logger are
@@ -102,7 +102,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		}
 		users, err := g.opts.Users()
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, "the server's web config file is invalid; see its log")
+			fault.Write(w, fault.Errorf(fault.Internal, "the server's web config file is invalid; see its log"))
 			return
 		}
 		// With no credential configured everything is open (SPEC section 6):
@@ -128,7 +128,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				rec.why = why
 			}
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="steward", error="insufficient_scope", scope=%q`, rl.Scope))
-			writeJSON(w, http.StatusForbidden, why)
+			fault.Write(w, fault.Errorf(fault.Forbidden, "%s", why))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -261,13 +261,7 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, users map[s
 		w.Header().Add("WWW-Authenticate", `Basic realm="steward", charset="UTF-8"`)
 	}
 	g.opts.Logger.Debug("request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "reason", why)
-	writeJSON(w, http.StatusUnauthorized, why)
-}
-
-func writeJSON(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	fault.Write(w, fault.Errorf(fault.Unauthorized, "%s", why))
 }
 
 // audit writes the audit line of a call to an admin route.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -413,25 +412,6 @@ func TestLiteralConfigLookups(t *testing.T) {
 	assert.True(t, ok)
 	_, ok = c.Person("b")
 	assert.False(t, ok)
-}
-
-func TestKPIs(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	for _, k := range KPINames {
-		assert.False(t, seen[k], "%s listed twice", k)
-		seen[k] = true
-	}
-	assert.Len(t, KPINames, 28)
-	for _, k := range []string{"incidents_opened_sev1", "incidents_opened_sev5", "unattributed_records_change"} {
-		assert.True(t, seen[k], k)
-	}
-
-	higher := []string{"change_success_ratio", "availability_ratio", "review_compliance_ratio", "deployments_per_day"}
-	for _, k := range KPINames {
-		assert.Equal(t, slices.Contains(higher, k), HigherIsBetter(k), k)
-	}
-	assert.False(t, HigherIsBetter("not_a_kpi"))
 }
 
 func TestErrorsFormat(t *testing.T) {

@@ -11,10 +11,11 @@
 package limit
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/steward-sh/steward/fault"
 )
 
 // DefaultMaxConcurrent is the default bound on expensive requests in
@@ -73,9 +74,7 @@ func (c *Concurrency) Wrap(next http.Handler) http.Handler {
 				http.Error(w, msg, http.StatusServiceUnavailable)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+			fault.Write(w, fault.Errorf(fault.Unavailable, "%s", msg))
 			return
 		}
 		defer func() { <-c.slots }()

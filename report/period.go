@@ -19,6 +19,14 @@ type Period struct {
 // Length is the period's duration, the window its KPIs are computed over.
 func (p Period) Length() time.Duration { return p.To.Sub(p.From) }
 
+// Started reports whether the period has begun at now: a review of a
+// period that has not is refused.
+func (p Period) Started(now time.Time) bool { return p.From.Before(now) }
+
+// Ended reports whether the period is over at now; a review of one that
+// has started but not ended is provisional.
+func (p Period) Ended(now time.Time) bool { return !now.Before(p.To) }
+
 // Previous is the period of the same length just before p, which its
 // KPIs are compared with (as every window is with the one before it).
 func (p Period) Previous() Period {

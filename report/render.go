@@ -95,11 +95,11 @@ func EvidenceHTML(r *Review) (htmltemplate.HTML, error) {
 }
 
 // writeCSV writes one row per subject and KPI, with the frozen value where
-// a frozen version was restated.
+// a frozen version was restated, and whether the period is provisional.
 func writeCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"period", "from", "to", "role", "subject", "score", "previous_score", "kpi", "value", "objective", "warning",
-		"status", "previous", "delta", "frozen_version", "frozen_value", "restated"})
+		"status", "previous", "delta", "frozen_version", "frozen_value", "restated", "provisional"})
 	for _, s := range rep.Subjects {
 		restated := map[string]KPIChange{}
 		version := ""
@@ -121,7 +121,7 @@ func writeCSV(w io.Writer, rep *Report) error {
 			}
 			_ = cw.Write([]string{rep.Period.Name, rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339),
 				string(s.Role), s.Subject, numText(s.Score), numText(s.PreviousScore), k.Name, numText(k.Value), numText(k.Objective),
-				numText(k.Warning), k.Status, numText(k.Previous), numText(k.Delta), version, frozen, flag})
+				numText(k.Warning), k.Status, numText(k.Previous), numText(k.Delta), version, frozen, flag, strconv.FormatBool(rep.Provisional)})
 		}
 	}
 	cw.Flush()
@@ -132,7 +132,7 @@ func numText(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
 }
 
 func durPtr(v *float64) string {

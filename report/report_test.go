@@ -258,8 +258,8 @@ func TestRenderScenario(t *testing.T) {
 
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
-	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated\n")
-	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,\n")
+	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated,provisional\n")
+	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,,false\n")
 
 	assert.ErrorContains(t, Write(&csvOut, rep, "pdf"), `unknown format "pdf"`)
 }
@@ -278,14 +278,14 @@ func TestFreezeAndRestate(t *testing.T) {
 	require.NoError(t, err)
 	assertValues(t, &rep.Subjects[0].Review, map[string]*float64{"incidents_opened": f(4), "incidents_resolved": f(3),
 		"mttr_seconds": f(16800), "changes_failed": f(1), "sla_breach_ratio": f(0)})
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	require.NotNil(t, rep.Subjects[0].Frozen)
 	assert.Equal(t, 1, rep.Subjects[0].Frozen.Version)
 
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)
 	assert.Nil(t, rep.Subjects[0].Restatement, "nothing changed yet")
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	versions, err := db.Snapshots(ctx, "system", "api", "2026-Q1")
 	require.NoError(t, err)
 	assert.Len(t, versions, 1, "freezing an unchanged review adds no version")
@@ -349,9 +349,9 @@ func TestFreezeAndRestate(t *testing.T) {
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
 	assert.Contains(t, csvOut.String(), ",system,api,")
-	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true\n")
+	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true,false\n")
 
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/kpi"
 )
 
 // Role is what a subject is accountable as (SPEC section 1).
@@ -98,20 +99,19 @@ func (ss *subjects) lookup(s Subject) int32 {
 // KPIs defined for each. Teams are added as records name them.
 func newSubjects(cfg *config.Config) *subjects {
 	ss := &subjects{index: map[Subject]int32{}}
-	both := changeKPIs | incidentKPIs
 	for i := range cfg.Systems {
-		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, both|availabilityKPIs)
+		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, definedFor(RoleSystem, ""))
 	}
 	for i := range cfg.Systems {
 		for _, o := range cfg.Systems[i].Owners {
-			ss.add(Subject{RoleSystemOwner, o.Owner}, both|availabilityKPIs)
+			ss.add(Subject{RoleSystemOwner, o.Owner}, definedFor(RoleSystemOwner, ""))
 		}
 	}
 	for _, p := range cfg.Programs {
-		ss.add(Subject{RoleProgram, p.ID}, both|availabilityKPIs)
+		ss.add(Subject{RoleProgram, p.ID}, definedFor(RoleProgram, ""))
 	}
 	for _, p := range cfg.Programs {
-		ss.add(Subject{RoleProgramManager, p.Manager}, both|availabilityKPIs)
+		ss.add(Subject{RoleProgramManager, p.Manager}, definedFor(RoleProgramManager, ""))
 	}
 	for _, pk := range processKinds(cfg) {
 		ss.add(Subject{RoleProcessOwner, pk.proc.Owner}, pk.kpis)
@@ -121,26 +121,26 @@ func newSubjects(cfg *config.Config) *subjects {
 			ss.add(Subject{RoleProcessManager, m.Manager}, pk.kpis)
 		}
 	}
-	ss.add(Subject{RoleGlobal, GlobalSubject}, both|availabilityKPIs|accountabilityKPIs)
+	ss.add(Subject{RoleGlobal, GlobalSubject}, definedFor(RoleGlobal, ""))
 	return ss
 }
 
 func (ss *subjects) team(name string) int32 {
-	return ss.add(Subject{RoleTeam, name}, changeKPIs|incidentKPIs)
+	return ss.add(Subject{RoleTeam, name}, definedFor(RoleTeam, ""))
 }
 
 type processKind struct {
 	proc *config.Process
-	kpis set
+	kpis set // the process roles' KPIs for this kind of process
 }
 
 func processKinds(cfg *config.Config) []processKind {
 	var out []processKind
 	if cfg.Processes.Incident != nil {
-		out = append(out, processKind{cfg.Processes.Incident, incidentKPIs})
+		out = append(out, processKind{cfg.Processes.Incident, definedFor(RoleProcessOwner, kpi.ProcessIncident)})
 	}
 	if cfg.Processes.Change != nil {
-		out = append(out, processKind{cfg.Processes.Change, changeKPIs})
+		out = append(out, processKind{cfg.Processes.Change, definedFor(RoleProcessOwner, kpi.ProcessChange)})
 	}
 	return out
 }

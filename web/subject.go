@@ -41,6 +41,14 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if canon := u.subjectID(role, id); canon != id { // a system's alias: one page per system
+		target := "/ui/subject/" + string(role) + "/" + url.PathEscape(canon)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
 	snap := u.snapshotOrFail(w, r)
 	if snap == nil {
 		return
@@ -136,4 +144,16 @@ func recentPeriods(at time.Time) []string {
 		q, qy = 4, qy-1
 	}
 	return []string{month.Format("2006-01"), fmt.Sprintf("%d-Q%d", qy, q), strconv.Itoa(at.Year() - 1)}
+}
+
+// subjectID is the id of a subject named by id: a system's alias names the
+// system, as it does in records; every other name is the id itself.
+func (u *UI) subjectID(role scorecard.Role, id string) string {
+	if role != scorecard.RoleSystem {
+		return id
+	}
+	if s, ok := u.opts.Config().System(id); ok {
+		return s.ID
+	}
+	return id
 }

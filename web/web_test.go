@@ -203,3 +203,65 @@ func TestReviewsAPI(t *testing.T) {
 	code, _ = get(t, s.URL+"/ui/report?role=system_owner&period=someday")
 	assert.Equal(t, http.StatusBadRequest, code)
 }
+
+// SPEC 8 through the API and the UI: a period that has not started is a
+// 400 naming it; one that has not ended is provisional and a 409 to freeze
+// unless the request says force.
+func TestReviewsAPIUnfinishedPeriods(t *testing.T) {
+	s := server(t, "") // now is 2026-11-25
+	post := func(body string) (int, map[string]any) {
+		resp, err := http.Post(s.URL+"/api/v1/reviews", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	code, out := post(`{"role":"system","subject":"api","period":"2027-Q2"}`)
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, out["error"], "period 2027-Q2 has not started")
+	code, body := get(t, s.URL+"/ui/report?role=system&subject=api&period=2027-Q2")
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, body, "period 2027-Q2 has not started")
+
+	code, out = post(`{"role":"system","subject":"api","period":"2026-Q4"}`)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, out["error"], "period 2026-Q4 has not ended")
+	code, body = get(t, s.URL+"/api/v1/reviews?role=system&subject=api&period=2026-Q4")
+	require.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"versions":[]}`, body, "nothing was frozen")
+
+	code, out = post(`{"role":"system","subject":"api","period":"2026-Q4","force":true}`)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, true, out["provisional"])
+	assert.EqualValues(t, 1, out["reviews"].([]any)[0].(map[string]any)["version"])
+
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-Q4")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `<p class="provisional" role="note"><strong>Provisional:</strong>`)
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-Q4&format=json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"provisional": true`)
+}
+
+// A system's alias works wherever a system is a subject: the subject page
+// redirects to the system's id, reviews name the system.
+func TestSystemAliasAsSubject(t *testing.T) {
+	s := server(t, "")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL + "/ui/subject/system/api-alias?window=10d&" + at)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, "/ui/subject/system/api?window=10d&"+at, resp.Header.Get("Location"))
+	code, body := get(t, s.URL+"/ui/subject/system/api-alias?window=10d&"+at)
+	require.Equal(t, http.StatusOK, code)
+	_, want := get(t, s.URL+"/ui/subject/system/api?window=10d&"+at)
+	assert.Equal(t, want, body)
+
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api-alias&period=2026-Q1&format=json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"subject": "api"`)
+	code, _ = get(t, s.URL+"/ui/subject/system_owner/api-alias")
+	assert.Equal(t, http.StatusNotFound, code)
+}

@@ -200,7 +200,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	scraper = metricsHandler(engine, live.get, tel, logger)
 	srv = api.New(api.Options{
 		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody, MaxBatchRecords: o.maxBatchRecords,
-		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
+		Scorecards: engine, Config: live.get, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
 		Ready: readiness(live.get, engine, scraper),
 	})
 	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,

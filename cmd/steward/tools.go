@@ -15,7 +15,7 @@ import (
 )
 
 func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check-config", "Validate a config file; print every problem with its line and exit non-zero if any.", stderr)
+	fs := newFlags("check-config", "Validate a config file (and its measurement queries, with Prometheus's PromQL parser); print every problem\nwith its line, then the RACI findings; exit non-zero if the config has a problem or the RACI matrix a\nviolation (warnings alone exit 0).", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -39,7 +39,11 @@ func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 			fmt.Fprintf(stdout, "conflict: %s\n", c)
 		}
 	}
-	printFindings(stdout, cfg, time.Now().UTC())
+	// A violation (an activity nobody is Accountable for) fails the check
+	// as a config error would; warnings alone do not.
+	if n := printFindings(stdout, cfg, time.Now().UTC()); n > 0 {
+		return fmt.Errorf("%s: the RACI matrix has %d violation%s", *file, n, map[bool]string{true: "s"}[n > 1])
+	}
 	return nil
 }
 
