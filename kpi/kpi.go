@@ -160,6 +160,14 @@ func Title(name string) string {
 	return name
 }
 
+// Help is what the KPI counts, or "" for an unknown name.
+func Help(name string) string {
+	if k, ok := ByName(name); ok {
+		return k.Help
+	}
+	return ""
+}
+
 var byName = func() map[string]ID {
 	m := make(map[string]ID, Count)
 	for i := range catalogue {

@@ -12,6 +12,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/steward-sh/steward/kpi"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -42,6 +43,7 @@ func Funcs() map[string]any {
 		"dur":      func(v *float64) string { return durPtr(v) },
 		"seconds":  Duration,
 		"kpiTitle": KPITitle,
+		"kpiHelp":  kpi.Help,
 		"spark":    Sparkline,
 		"num":      func(v *float64) string { return numText(v) },
 		"failure":  Failure,

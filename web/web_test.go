@@ -116,6 +116,8 @@ func TestSubjectPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `<a href="https://grafana.example.com/d/steward-system?var-role=system&amp;var-subject=api&amp;var-window=10d">`)
 	assert.Contains(t, body, `data-kpi="mttr_seconds" data-value="16800">4h 40m</p>`)
+	assert.Contains(t, body, "<h3>MTTR</h3>\n"+`<p class="tile-help muted">Mean time to restore of the incidents resolved in the window.</p>`,
+		"each tile says what its KPI counts")
 	assert.Contains(t, body, `<span class="status st-breach">breach</span>`, "status as text, not colour alone")
 	assert.Contains(t, body, `<th scope="row">api/C2</th><td>api</td><td>success</td><td>2026-01-01 23:00</td><td>caused api/I1</td>`)
 	assert.Contains(t, body, `<a href="/ui/system/api">`)
