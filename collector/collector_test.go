@@ -244,7 +244,7 @@ func TestHandler(t *testing.T) {
 		code, a := e.post(t, "/", good, "X-Token", "right")
 		require.Equal(t, http.StatusOK, code)
 		assert.Equal(t, 1, a.Accepted)
-		assert.Equal(t, record.Incident{ID: "1", Source: "test", System: "payments", Severity: 2, Impact: record.ImpactNone,
+		assert.Equal(t, record.Incident{ID: "1", Source: "test", System: "payments", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2026-01-02T02:04:05Z")}, e.incidents(t)["1"])
 		assert.EqualValues(t, 1, e.notified.Load())
 		ev := <-e.events
