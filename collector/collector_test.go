@@ -27,8 +27,9 @@ import (
 )
 
 // hookFixtures is where the real vendor payloads are, relative to this
-// package.
-const hookFixtures = "../../shared/fixtures/webhooks"
+// package: copies of the shared fixtures, with their licences and
+// provenance (testdata/fixtures/PROVENANCE.md).
+const hookFixtures = "testdata/fixtures/webhooks"
 
 // hookFixture reads a vendor payload, skipping the test when the shared
 // fixtures are not checked out next to the module.
