@@ -342,7 +342,7 @@ func TestBatchLimit(t *testing.T) {
 	}
 	got := d.do(t, "POST", "/api/v1/incidents", batch(4))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, got.status)
-	assert.JSONEq(t, `{"error": "batch has 4 records, more than the limit of 3 (--web.max-batch-records); split it"}`, got.body)
+	assert.JSONEq(t, `{"error": "batch has more than the limit of 3 records (--web.max-batch-records); split it"}`, got.body)
 	assert.Equal(t, http.StatusOK, d.do(t, "POST", "/api/v1/incidents", batch(3)).status)
 }
 
