@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"time"
 
+	"github.com/steward-sh/steward/limit"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -51,7 +51,7 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		// connection after a too large body.
 		limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		w = &statusWriter{ResponseWriter: w, status: &ev.Status}
-		body, err := io.ReadAll(limited)
+		body, err := limit.ReadAll(limited, r.ContentLength)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {

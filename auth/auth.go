@@ -279,6 +279,9 @@ func (g *Guard) audit(r *http.Request, pattern string, rl Rule, rec *recorder) {
 	switch status := rec.status(); {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Outcome = audit.Denied
+		if e.Reason == "" { // refused behind the guard: a cross-site request
+			e.Reason = rec.reason()
+		}
 	case status >= 400:
 		e.Outcome, e.Reason = audit.Failure, rec.reason()
 	default:

@@ -40,7 +40,7 @@ func AlertmanagerSource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "alertmanager",
 		Kind: record.KindIncident,
-		Verify: func(r *http.Request, _ []byte) error {
+		Admit: func(r *http.Request) error {
 			if t, ok := bearer(r); ok && token != "" && equal(t, token) {
 				return nil
 			}

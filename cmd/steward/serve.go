@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,6 +52,8 @@ type serveOptions struct {
 	idleTimeout        time.Duration
 	maxBatchRecords    int
 	maxConcurrentReads int
+	maxBodyInFlight    int64
+	trustedOrigins     []string
 	auditFile          string
 	spool              spoolOptions // --spool.*
 
@@ -80,6 +83,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.idleTimeout, "web.idle-timeout", 2*time.Minute, "Longest time a keep-alive connection waits for its next request; 0 disables.")
 	fs.IntVar(&o.maxBatchRecords, "web.max-batch-records", api.DefaultMaxBatchRecords, "Most records one ingest request may hold (413 past it).")
 	fs.IntVar(&o.maxConcurrentReads, "web.max-concurrent-reads", limit.DefaultMaxConcurrent, "Most expensive requests (scorecards with at=, reviews, UI report and subject pages) in progress at once (503 with Retry-After past it).")
+	fs.Int64Var(&o.maxBodyInFlight, "web.max-body-bytes-in-flight", limit.DefaultMaxBodyBytesInFlight, "Most bytes of ingest and webhook request bodies read into memory at once (503 with Retry-After past it, before the body is read); a body of unknown length counts as --web.max-body-bytes.")
+	fs.Func("web.trusted-origins", "Comma-separated origins (scheme://host[:port]) whose pages may send state-changing requests (POST, PUT, DELETE) from a browser; browsers' cross-origin requests from any other page are refused (403). Requests without browser headers (curl, collectors) are not affected.", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				o.trustedOrigins = append(o.trustedOrigins, s)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&o.auditFile, "log.audit-file", "", "Write the audit log of admin actions to this file as JSON lines; default: the daemon's log, with audit=true.")
 	fs.StringVar(&o.grafanaURL, "web.grafana-url", "", "Grafana base URL; the UI's subject pages then link to Steward's dashboards there (e.g. https://grafana.example.com).")
 	fs.StringVar(&o.pushURL, "push.url", "", "Also push the metrics of /metrics here (PUT, text format), for sites that do not scrape: a Pushgateway's http://host:9091/metrics/job/steward or VictoriaMetrics' http://host:8428/api/v1/import/prometheus.")
@@ -203,8 +215,9 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
 		Ready: readiness(live.get, engine, scraper),
 	})
+	bodies := limit.NewBodies(o.maxBodyInFlight, o.maxBody, "--web.max-body-bytes-in-flight")
 	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
-		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, turns: takeTurns(st, o.maxBody, logger)})
+		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, bodies: bodies, turns: takeTurns(st)})
 	gatherer := metricsGatherer(engine, live.get, tel)
 	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
@@ -215,7 +228,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		}
 	}
 
-	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, logger)
+	crossOrigin, err := crossOriginProtection(o.trustedOrigins)
+	if err != nil {
+		return err
+	}
+	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, bodies, crossOrigin, logger)
 	if o.routes != nil {
 		o.routes(srv.Routes())
 	}
