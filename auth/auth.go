@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -44,16 +43,15 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the clock tokens expire by; nil is time.Now.
 	Now func() time.Time
+	// MaxBcrypt bounds the bcrypt comparisons run at once; 0 is half the
+	// CPUs, at least one.
+	MaxBcrypt int
 }
 
 // Guard is the authentication and authorization middleware.
 type Guard struct {
-	opts Options
-	// bcryptMu runs one bcrypt comparison at a time: each costs tens of
-	// milliseconds of CPU, and a flood of wrong passwords must not take
-	// every core.
-	bcryptMu sync.Mutex
-	verdicts verdictCache
+	opts      Options
+	passwords *passwords
 }
 
 // New builds a Guard.
@@ -64,7 +62,7 @@ func New(opts Options) *Guard {
 	if opts.Users == nil {
 		opts.Users = func() (map[string]string, error) { return nil, nil }
 	}
-	return &Guard{opts: opts, verdicts: verdictCache{m: map[[32]byte]bool{}}}
+	return &Guard{opts: opts, passwords: newPasswords(opts.MaxBcrypt, bcrypt.CompareHashAndPassword)}
 }
 
 // principal is who a request comes from.
@@ -163,7 +161,7 @@ func (g *Guard) authenticate(r *http.Request, cfg *config.Config, users map[stri
 			return anonymous, "basic auth is not enabled (no basic_auth_users in the web config file); send Authorization: Bearer <token>", true
 		}
 		name, pass, ok := r.BasicAuth()
-		if !ok || !g.checkPassword(users, name, pass) {
+		if !ok || !g.passwords.check(r.Context(), users, name, pass) {
 			return anonymous, "invalid user name or password", true
 		}
 		return principal{Name: name, Kind: audit.KindUser, Scopes: userScopes(cfg, name)}, "", false
@@ -200,53 +198,6 @@ func userScopes(cfg *config.Config, name string) []config.Scope {
 		}
 	}
 	return []config.Scope{config.ScopeAdmin}
-}
-
-// fakeHash is compared against when the user is unknown, so that the
-// answer takes as long as for a known user (no user enumeration by timing).
-// It is the toolkit's bcrypt hash of "fakepassword".
-const fakeHash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
-
-func (g *Guard) checkPassword(users map[string]string, name, pass string) bool {
-	hash, known := users[name]
-	if !known {
-		hash = fakeHash
-	}
-	key := sha256.Sum256([]byte(name + "\x00" + hash + "\x00" + pass))
-	ok, cached := g.verdicts.get(key)
-	if !cached {
-		g.bcryptMu.Lock()
-		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil
-		g.bcryptMu.Unlock()
-		g.verdicts.set(key, ok)
-	}
-	return ok && known
-}
-
-// verdictCache remembers bcrypt verdicts by a hash of user, stored hash and
-// password, so a client sending its password on every request pays bcrypt
-// once. A changed hash in the web config is a different key.
-type verdictCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]bool
-}
-
-const maxVerdicts = 1024
-
-func (c *verdictCache) get(k [32]byte) (bool, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *verdictCache) set(k [32]byte, v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxVerdicts {
-		clear(c.m) // a flood of wrong passwords must not grow it without bound
-	}
-	c.m[k] = v
 }
 
 // unauthorized answers 401 with the challenges a client can meet: Bearer
