@@ -63,6 +63,34 @@ func crossOriginProtection(trusted []string) (*http.CrossOriginProtection, error
 	return c, nil
 }
 
+// keepCredentials refuses a change of the config or of the web config
+// file that would remove the last credential in force (a config truncated
+// after storage:, a web config emptied by mistake) unless the new config
+// says auth: {allow_none: true}: switching authentication off must be
+// meant, not a side effect of a bad edit.
+func keepCredentials(live *liveConfig, web *webconfig.File) {
+	users := func() int {
+		u, _ := web.Users()
+		return len(u)
+	}
+	live.check = func(old, new *config.Config) error {
+		n := users()
+		if len(old.Auth.Tokens)+n > 0 && len(new.Auth.Tokens)+n == 0 && !new.Auth.AllowNone {
+			return fmt.Errorf("the new config removes every credential (%d tokens in force, no basic auth users), "+
+				"which would open every endpoint to anyone; to mean that, say auth: {allow_none: true}", len(old.Auth.Tokens))
+		}
+		return nil
+	}
+	web.SetCheck(func(old, new *webconfig.Config) error {
+		cfg := live.get()
+		if len(old.Users) > 0 && len(new.Users) == 0 && len(cfg.Auth.Tokens) == 0 && !cfg.Auth.AllowNone {
+			return fmt.Errorf("the change removes every basic auth user while the config has no auth.tokens, "+
+				"which would open every endpoint to anyone; to mean that, say auth: {allow_none: true} in %s and reload first", live.path)
+		}
+		return nil
+	})
+}
+
 // ingestRoute reports whether a route reads a batch of records into memory.
 func ingestRoute(pattern string) bool {
 	return pattern == "POST /api/v1/incidents" || pattern == "POST /api/v1/changes"

@@ -131,6 +131,9 @@ type liveConfig struct {
 	current atomic.Pointer[config.Config]
 	// reloaded, if set, is told each reload's outcome.
 	reloaded func(ok bool)
+	// check, if set, is a last check of a valid new config against the
+	// one in force; a reload it refuses keeps the old config.
+	check func(old, new *config.Config) error
 }
 
 func (l *liveConfig) get() *config.Config { return l.current.Load() }
@@ -148,10 +151,17 @@ func (l *liveConfig) reload() (err error) {
 		l.logger.Error("config reload failed; the previous config stays in force", "file", l.path, "err", err)
 		return err
 	}
-	if old := l.get(); old != nil && old.Storage != cfg.Storage {
+	old := l.get()
+	if old != nil && old.Storage != cfg.Storage {
 		err := errors.New("storage settings changed: restart Steward to use them")
 		l.logger.Error("config reload refused; the previous config stays in force", "file", l.path, "err", err)
 		return err
+	}
+	if old != nil && l.check != nil {
+		if err := l.check(old, cfg); err != nil {
+			l.logger.Error("config reload refused; the previous config stays in force", "file", l.path, "err", err)
+			return err
+		}
 	}
 	l.current.Store(cfg)
 	l.logger.Info("config reloaded", "file", l.path)
@@ -233,6 +243,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		return err
 	}
 	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, bodies, crossOrigin, logger)
+	keepCredentials(live, webCfg)
 	if o.routes != nil {
 		o.routes(srv.Routes())
 	}
