@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +167,22 @@ func (g *Guard) authenticate(r *http.Request, cfg *config.Config, users map[stri
 		}
 		return principal{Name: name, Kind: audit.KindUser, Scopes: userScopes(cfg, name)}, "", false
 	}
-	return anonymous, fmt.Sprintf("unsupported authorization scheme %q: send Authorization: Bearer <token>", scheme), true
+	return anonymous, fmt.Sprintf("unsupported authorization scheme %s: send Authorization: Bearer <token>", schemeName(scheme)), true
+}
+
+// schemeName quotes an unsupported scheme when it looks like one (Token,
+// Digest); anything else may be a credential sent without a scheme, which
+// must not reach the answer, the log or the audit log.
+func schemeName(s string) string {
+	if len(s) == 0 || len(s) > 16 {
+		return "(not shown)"
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return "(not shown)"
+		}
+	}
+	return strconv.Quote(s)
 }
 
 // match finds the token whose hash is the hash of cred, comparing with
@@ -243,7 +259,7 @@ func (g *Guard) audit(r *http.Request, pattern string, rl Rule, rec *recorder) {
 		slog.String("remote", r.RemoteAddr), slog.Int("status", rec.status()),
 	}
 	if q := r.URL.RawQuery; q != "" {
-		e.Attrs = append(e.Attrs, slog.String("query", q))
+		e.Attrs = append(e.Attrs, slog.String("query", redactQuery(q, g.opts.Config().Auth.Tokens)))
 	}
 	if b := rec.body.String(); b != "" {
 		e.Attrs = append(e.Attrs, slog.String("request", b))

@@ -67,3 +67,39 @@ func TestReloadWebConfigKeepsTheLastGood(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, d.do(t, "GET", "/api/v1/quarantine", "", root...).status, "the new users apply")
 	assert.Equal(t, http.StatusOK, d.do(t, "GET", "/api/v1/quarantine", "", basicHeader("other", "pw")...).status)
 }
+
+// TestAuditNeverHoldsTokens calls an admin route with credentials where
+// they do not belong (the query, an Authorization header without a scheme
+// or with another one): none of them reaches the audit log, the log or the
+// answer.
+func TestAuditNeverHoldsTokens(t *testing.T) {
+	dir := t.TempDir()
+	c := newCredentials(t, dir)
+	auditFile := filepath.Join(dir, "audit.log")
+	d := startSecure(t, c.authText, serveOptions{auditFile: auditFile, logLevel: "debug"})
+	var bodies []string
+	for _, call := range []struct {
+		path   string
+		header []string
+	}{
+		{"/api/v1/quarantine?access_token=" + c.admin, nil},
+		{"/api/v1/quarantine?limit=5&x=" + c.admin, nil},
+		{"/api/v1/quarantine?limit=5&x=" + c.read, bearerHeader(c.read)},
+		{"/api/v1/quarantine", []string{"Authorization", c.admin}},
+		{"/api/v1/quarantine", []string{"Authorization", c.admin + " trailing"}},
+		{"/api/v1/quarantine", []string{"Authorization", "Token " + c.admin}},
+	} {
+		got := d.do(t, "GET", call.path, "", call.header...)
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, got.status, call.path)
+		bodies = append(bodies, got.body)
+	}
+	lines := auditLines(t, auditFile)
+	assert.Len(t, lines, 6)
+	for _, text := range append(bodies, string(mustRead(t, auditFile)), d.log.String()) {
+		for _, tok := range []string{c.admin, c.read} {
+			assert.NotContains(t, text, tok)
+		}
+	}
+	assert.Equal(t, "access_token=REDACTED", lines[0]["query"])
+	assert.Equal(t, "limit=5&x=REDACTED", lines[1]["query"])
+}
