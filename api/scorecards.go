@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/steward-sh/steward/csvsafe"
 	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -227,7 +228,7 @@ func writeCSV(w io.Writer, v ScorecardsView) {
 			if kv.Status != nil {
 				status = *kv.Status
 			}
-			_ = cw.Write([]string{at, v.Window, string(c.Role), c.Subject, fmtNum(c.Score), k.Name(),
+			_ = cw.Write([]string{at, csvsafe.Text(v.Window), string(c.Role), csvsafe.Text(c.Subject), fmtNum(c.Score), k.Name(),
 				fmtNum(kv.Value), fmtNum(kv.Objective), fmtNum(kv.Warning), status, fmtNum(kv.Previous), fmtNum(kv.Delta)})
 		}
 	}

@@ -67,6 +67,7 @@ func New(opts Options) *UI {
 	funcs := report.Funcs()
 	funcs["roleTitle"] = roleTitle
 	funcs["query"] = query
+	funcs["segment"] = segment
 	for _, page := range []string{"overview", "subject", "system", "raci", "error"} {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
@@ -176,6 +177,18 @@ func roleTitle(r scorecard.Role) string {
 		scorecard.RoleProgramManager: "Program managers", scorecard.RoleProcessOwner: "Process owners",
 		scorecard.RoleProcessManager: "Process managers", scorecard.RoleTeam: "Teams", scorecard.RoleGlobal: "Global",
 	}[r]
+}
+
+// segment escapes a name or id as one segment of a link's path: a team
+// called "a/b", "x?y" or "#1" must link to its own page, not to another
+// path, a query or a fragment. "." and ".." are escaped too, though a
+// browser may still resolve them.
+func segment(s string) string {
+	switch s {
+	case ".", "..":
+		return strings.ReplaceAll(s, ".", "%2E")
+	}
+	return url.PathEscape(s)
 }
 
 // query builds a query string from key, value pairs, leaving out empty values.

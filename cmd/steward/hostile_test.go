@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hostileConfig is an open daemon (ingest needs no token) with two
+// webhooks: Alertmanager's bearer token, checked before a body is read, and
+// GitHub's HMAC signature, which covers the body.
+const hostileConfig = `
+storage: {driver: sqlite, dsn: %q}
+windows: [30d]
+people: [{id: alice}, {id: erin}]
+systems:
+  - {id: payments-api, owners: [{owner: alice, since: 2025-01-01T00:00:00Z}]}
+processes:
+  incident: {owner: erin}
+  change: {owner: erin}
+collectors:
+  alertmanager: {token: am-secret}
+  github: {secret: gh-secret}
+`
+
+// memoryCeiling is the documented bound (README, Limits) on the daemon's
+// peak resident memory under the body flood below, with the default
+// limits: 32 MiB bodies, 128 MiB of bodies in flight.
+const memoryCeiling = 768 << 20
+
+// procStatus reads a "Vm..." line of /proc/<pid>/status, in bytes.
+func procStatus(t *testing.T, pid int, key string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			require.NoError(t, err)
+			return kb << 10
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", key, pid)
+	return 0
+}
+
+// TestSecureBoundedMemoryUnderBodyFlood runs the built daemon and sends it
+// 32 concurrent unsigned 32 MiB webhook posts, 32 more with a forged
+// signature (whose bodies must be read to check it), and 16 concurrent
+// 32 MiB ingest bodies, while a client posts small batches and another
+// polls /readyz. The daemon's peak resident memory (VmHWM) stays under the
+// documented ceiling, /readyz answers throughout, no hostile request is
+// acknowledged, and no acknowledged record is lost.
+func TestSecureBoundedMemoryUnderBodyFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the daemon and sends 2.5 GiB of bodies")
+	}
+	bin := buildSteward(t)
+	dir := t.TempDir()
+	p := startSteward(t, bin, fmt.Sprintf(hostileConfig, filepath.Join(dir, "steward.db")))
+	base := procStatus(t, p.pid(), "VmRSS")
+
+	const size = 32<<20 - 64
+	junk := bytes.Repeat([]byte("0,"), size/2)
+	junk[0], junk[len(junk)-1] = '[', ']'
+	bigTitle := append(append([]byte(`[{"id":"big","title":"`), bytes.Repeat([]byte("A"), size-40)...), []byte(`"}]`)...)
+
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 100}}
+	type answer struct {
+		what   string
+		status int // 0: the connection failed before an answer
+	}
+	var mu sync.Mutex
+	var answers []answer
+	post := func(what, path string, body []byte, header ...string) {
+		req, err := http.NewRequest(http.MethodPost, p.url+path, bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		a := answer{what: what}
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			a.status = resp.StatusCode
+		}
+		mu.Lock()
+		answers = append(answers, a)
+		mu.Unlock()
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ready := make(chan []time.Duration, 1)
+	var notReady []string
+	go func() { // /readyz throughout, each answer within seconds
+		var waits []time.Duration
+		c := &http.Client{Timeout: 10 * time.Second}
+		for ctx.Err() == nil {
+			start := time.Now()
+			resp, err := c.Get(p.url + "/readyz")
+			switch {
+			case err != nil:
+				notReady = append(notReady, err.Error())
+			case resp.StatusCode != http.StatusOK:
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				notReady = append(notReady, string(b))
+			default:
+				resp.Body.Close()
+				waits = append(waits, time.Since(start))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		ready <- waits
+	}()
+	small := newLoad(p.url, "hostile")
+	loadDone := make(chan struct{})
+	go func() { small.run(ctx, 2); close(loadDone) }()
+
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() { post("unsigned alertmanager", "/hooks/alertmanager", junk) })
+		wg.Go(func() { post("unsigned github", "/hooks/github", junk, "X-GitHub-Event", "deployment") })
+		wg.Go(func() {
+			post("forged github", "/hooks/github", junk, "X-GitHub-Event", "deployment",
+				"X-Hub-Signature-256", "sha256="+strings.Repeat("ab", 32))
+		})
+		if i < 16 {
+			wg.Go(func() { post("ingest", "/api/v1/incidents", bigTitle) })
+		}
+	}
+	wg.Wait()
+	stop()
+	<-loadDone
+	waits := <-ready
+	peak := procStatus(t, p.pid(), "VmHWM")
+	t.Logf("resident memory: %d MiB at start, %d MiB at peak (ceiling %d MiB)", base>>20, peak>>20, memoryCeiling>>20)
+
+	byWhat := map[string]map[int]int{}
+	for _, a := range answers {
+		if byWhat[a.what] == nil {
+			byWhat[a.what] = map[int]int{}
+		}
+		byWhat[a.what][a.status]++
+	}
+	t.Logf("answers: %v", byWhat)
+	for _, what := range []string{"unsigned alertmanager", "unsigned github"} {
+		assert.Equal(t, map[int]int{http.StatusUnauthorized: 32}, byWhat[what], "%s: refused before the body is read", what)
+	}
+	for status := range byWhat["forged github"] {
+		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusServiceUnavailable}, status, "forged github")
+	}
+	for status := range byWhat["ingest"] {
+		assert.Contains(t, []int{http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable}, status, "ingest")
+	}
+	assert.Less(t, peak, int64(memoryCeiling), "peak resident memory")
+
+	require.NotEmpty(t, waits)
+	assert.Empty(t, notReady, "/readyz failed during the flood")
+	var slowest time.Duration
+	for _, w := range waits {
+		slowest = max(slowest, w)
+	}
+	t.Logf("/readyz: %d answers, slowest %v", len(waits), slowest)
+	assert.Less(t, slowest, 5*time.Second, "/readyz answers throughout")
+
+	acked, codes, _ := small.summary()
+	t.Logf("small batches: %v", codes)
+	require.NotEmpty(t, acked)
+	p.kill()
+	stored, _, _ := storedKeys(t, "sqlite", filepath.Join(dir, "steward.db"))
+	for _, id := range acked {
+		require.True(t, stored[id], "acknowledged incident %s lost", id)
+	}
+}
