@@ -22,11 +22,16 @@ import (
 const DefaultMaxConcurrent = 8
 
 // Expensive reports whether a request to the route pattern computes
-// scorecards beyond the latest snapshot.
+// scorecards beyond the latest snapshot, or answers every subject at once
+// (the scorecards of every team of a large organisation are hundreds of
+// megabytes to encode and send).
 func Expensive(pattern string, r *http.Request) bool {
-	at := r.URL.Query().Has("at")
+	q := r.URL.Query()
+	at := q.Has("at")
 	switch pattern {
-	case "GET /api/v1/scorecards", "GET /{$}":
+	case "GET /api/v1/scorecards":
+		return at || q.Get("subject") == ""
+	case "GET /{$}":
 		return at // without at=, the latest snapshot answers
 	case "POST /api/v1/reviews":
 		return true // builds every review it freezes
@@ -66,7 +71,7 @@ func (c *Concurrency) Wrap(next http.Handler) http.Handler {
 		select {
 		case c.slots <- struct{}{}:
 		default:
-			msg := fmt.Sprintf("%d expensive requests (scorecards at a past time, reviews, report pages) are in progress, "+
+			msg := fmt.Sprintf("%d expensive requests (scorecards of every subject or at a past time, reviews, report pages) are in progress, "+
 				"the limit set by %s; retry later", cap(c.slots), c.flag)
 			w.Header().Set("Retry-After", "5")
 			if !strings.HasPrefix(r.URL.Path, "/api/") {
