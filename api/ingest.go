@@ -51,7 +51,7 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		// connection after a too large body.
 		limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		w = &statusWriter{ResponseWriter: w, status: &ev.Status}
-		body, err := limit.ReadAll(limited, r.ContentLength)
+		body, err := limit.ReadAll(limited, r.ContentLength, s.opts.MaxBodyBytes)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
