@@ -506,7 +506,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		return
 	}
 	defer release()
-	body, err := limit.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes), r.ContentLength)
+	body, err := limit.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes), r.ContentLength, h.o.MaxBodyBytes)
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {

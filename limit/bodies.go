@@ -1,7 +1,6 @@
 package limit
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -124,19 +123,26 @@ func (b *Bodies) Wrap(next http.Handler, pattern func(*http.Request) string, hol
 }
 
 // ReadAll reads body whole. size is what the request announced
-// (Content-Length, -1 when unknown): the buffer is allocated once at that
-// size, rather than grown by doubling, which would allocate about twice
-// the body before the last copy. body should be an http.MaxBytesReader, so
-// that a length announced too small or too large cannot read past the
-// limit.
-func ReadAll(body io.Reader, size int64) ([]byte, error) {
-	if size <= 0 || size > maxPrealloc {
+// (Content-Length, -1 when unknown): when it is at most max, the buffer is
+// allocated once at that size, rather than grown by doubling, which would
+// allocate about twice the body before the last copy; a larger announced
+// size allocates nothing on the client's word. body should be an
+// http.MaxBytesReader of max, so that no length announced reads past it.
+func ReadAll(body io.Reader, size, max int64) ([]byte, error) {
+	if size <= 0 || size > max {
 		return io.ReadAll(body)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1)) // +1: EOF needs room to be seen
-	_, err := buf.ReadFrom(body)
-	return buf.Bytes(), err
+	buf := make([]byte, 0, size+1) // +1: room to see EOF
+	for {
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		case len(buf) == cap(buf): // longer than announced
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
-
-// maxPrealloc bounds what ReadAll allocates on a client's word.
-const maxPrealloc = 1 << 30

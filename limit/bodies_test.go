@@ -115,12 +115,15 @@ func TestBodiesWrap(t *testing.T) {
 
 func TestReadAll(t *testing.T) {
 	data := bytes.Repeat([]byte("x"), 1000)
-	for _, size := range []int64{-1, 0, 10, 1000, 5000} {
-		got, err := ReadAll(bytes.NewReader(data), size)
+	for _, size := range []int64{-1, 0, 10, 1000, 5000, 1 << 40} {
+		got, err := ReadAll(bytes.NewReader(data), size, 5000)
 		require.NoError(t, err)
 		assert.Equal(t, data, got, "announced %d", size)
+		if size <= 5000 && size >= 1000 {
+			assert.Equal(t, int(size)+1, cap(got), "allocated once, at the announced size")
+		}
 	}
-	_, err := ReadAll(http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(bytes.NewReader(data)), 10), 1000)
+	_, err := ReadAll(http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(bytes.NewReader(data)), 10), 1000, 10)
 	var tooBig *http.MaxBytesError
 	assert.ErrorAs(t, err, &tooBig)
 }

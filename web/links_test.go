@@ -61,3 +61,13 @@ func TestLinksEscapeIDs(t *testing.T) {
 		assert.Contains(t, body, html.EscapeString(team), "team %q's own page", team)
 	}
 }
+
+// TestReportOutsideTheWritableYears asks for a JSON review of 0001, whose
+// comparison period has no RFC 3339 form: a clear 400, not a 200 cut short.
+func TestReportOutsideTheWritableYears(t *testing.T) {
+	s := server(t, "")
+	system := scenario.Config(t).Systems[0].ID
+	code, body := get(t, s.URL+"/ui/report?role=system&subject="+system+"&period=0001&format=json")
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, body, "within the years 0001 to 9999")
+}
