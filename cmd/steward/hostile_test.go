@@ -109,6 +109,9 @@ func TestSecureBoundedMemoryUnderBodyFlood(t *testing.T) {
 	const size = 32<<20 - 64
 	junk := bytes.Repeat([]byte("0,"), size/2)
 	junk[0], junk[len(junk)-1] = '[', ']'
+	// zeros is a valid JSON array of 16,777,215 numbers, [0,0,…,0]: each a
+	// record to reject, far past the record limit.
+	zeros := append(append([]byte("["), bytes.Repeat([]byte("0,"), size/2-1)...), '0', ']')
 	bigTitle := append(append([]byte(`[{"id":"big","title":"`), bytes.Repeat([]byte("A"), size-40)...), []byte(`"}]`)...)
 
 	// Hostile senders mostly send their bodies regardless; those that ask
@@ -200,9 +203,16 @@ func TestSecureBoundedMemoryUnderBodyFlood(t *testing.T) {
 		})
 		if i < 16 {
 			wg.Go(func() { post("ingest", "/api/v1/incidents", bigTitle) })
+			// 16,777,215 records: decoding stops at the record limit.
+			wg.Go(func() { post("ingest, too many records", "/api/v1/incidents", zeros) })
 		}
 	}
 	wg.Wait()
+	// Once the flood is over the bound admits them: a body of 16,777,215
+	// records is decoded as a stream and refused at the record limit.
+	for range 2 {
+		post("ingest, too many records, alone", "/api/v1/incidents", zeros)
+	}
 	stop()
 	<-loadDone
 	waits := <-ready
@@ -224,10 +234,12 @@ func TestSecureBoundedMemoryUnderBodyFlood(t *testing.T) {
 	// closed connection (0); nothing hostile is ever accepted.
 	assert.Equal(t, map[int]int{http.StatusUnauthorized: 8}, byWhat["unsigned, asking first"], "refused before the body is read")
 	for what, want := range map[string][]int{
-		"unsigned alertmanager": {0, http.StatusUnauthorized},
-		"unsigned github":       {0, http.StatusUnauthorized},
-		"forged github":         {0, http.StatusUnauthorized, http.StatusServiceUnavailable},
-		"ingest":                {0, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable},
+		"unsigned alertmanager":           {0, http.StatusUnauthorized},
+		"unsigned github":                 {0, http.StatusUnauthorized},
+		"forged github":                   {0, http.StatusUnauthorized, http.StatusServiceUnavailable},
+		"ingest":                          {0, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable},
+		"ingest, too many records":        {0, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable},
+		"ingest, too many records, alone": {http.StatusRequestEntityTooLarge},
 	} {
 		for status := range byWhat[what] {
 			assert.Contains(t, want, status, what)
