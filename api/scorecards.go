@@ -21,6 +21,9 @@ type Scorecards interface {
 	Current(ctx context.Context) (*scorecard.Snapshot, error)
 	// At computes the snapshot as of any evaluation time.
 	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+	// Evaluate computes only the scorecards a query selects (at any time;
+	// zero: now); the answer may hold more.
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 }
 
 // KPIView is one KPI of a scorecard as the API shows it.
@@ -90,15 +93,22 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	}
 	var snap *scorecard.Snapshot
 	var err error
-	at := q.Get("at")
+	var t time.Time
+	at, subject := q.Get("at"), q.Get("subject")
 	if at != "" {
-		t, perr := time.Parse(time.RFC3339Nano, at)
-		if perr != nil {
+		var perr error
+		if t, perr = time.Parse(time.RFC3339Nano, at); perr != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", at))
 			return
 		}
+	}
+	switch {
+	case subject != "" || (role != "" && at != ""):
+		// only what is asked for is evaluated
+		snap, err = s.opts.Scorecards.Evaluate(r.Context(), scorecard.Query{At: t, Window: q.Get("window"), Role: role, Subject: subject})
+	case at != "":
 		snap, err = s.opts.Scorecards.At(r.Context(), t)
-	} else {
+	default:
 		snap, err = s.opts.Scorecards.Current(r.Context())
 	}
 	if err != nil {
@@ -111,7 +121,7 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
-	subject, format := q.Get("subject"), q.Get("format")
+	format := q.Get("format")
 	if format == "" {
 		format = "json"
 	}

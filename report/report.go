@@ -16,12 +16,13 @@ import (
 	"math"
 	"time"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/scorecard"
 )
 
 // Engine is what a review needs from the KPI engine (*scorecard.Engine).
 type Engine interface {
-	Period(ctx context.Context, name string, from, to time.Time) (*scorecard.Snapshot, error)
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
@@ -105,7 +106,12 @@ type Builder struct {
 // Build computes the review a request asks for.
 func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 	p := req.Period
-	snap, err := b.Engine.Period(ctx, p.Name, p.From, p.To)
+	if !p.From.Before(p.To) {
+		return nil, fmt.Errorf("report: period %s: start %s is not before end %s", p.Name, p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
+	}
+	// only the subjects the review is about are evaluated
+	snap, err := b.Engine.Evaluate(ctx, scorecard.Query{At: p.To, Windows: []config.Window{{Name: p.Name, Duration: p.To.Sub(p.From)}},
+		Role: req.Role, Subject: req.Subject})
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}

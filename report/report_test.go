@@ -294,6 +294,7 @@ func TestFreezeAndRestate(t *testing.T) {
 	addRecord(t, &late, "incident", `{"id":"I7","system":"api","severity":3,"opened_at":"2026-01-12T00:00:00Z","resolved_at":"2026-01-12T05:00:00Z"}`)
 	addRecord(t, &late, "incident", `{"id":"I9","system":"api","severity":2,"opened_at":"2026-02-01T00:00:00Z","resolved_at":"2026-02-01T10:00:00Z","caused_by_change":{"id":"C4"},"title":"Checkout <b>down</b> | again","review":{"completed_at":"2026-02-01T12:00:00Z"}}`)
 	require.NoError(t, db.Write(ctx, late))
+	require.NoError(t, b.Engine.(*scorecard.Engine).Sync(ctx), "the writer tells the engine, as the ingest path does")
 
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)

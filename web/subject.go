@@ -41,7 +41,7 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	snap := u.snapshotOrFail(w, r)
+	snap := u.snapshotOfOrFail(w, r, role, id)
 	if snap == nil {
 		return
 	}
