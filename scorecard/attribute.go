@@ -247,8 +247,12 @@ func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
 	for int(system) >= len(*by) {
 		*by = append(*by, nil)
 	}
-	for _, n := range (*by)[system] {
+	list := (*by)[system]
+	for i, n := range list {
 		if en := &m.entries[n]; en.team == team && en.tenure == tenure {
+			// most records of a system share a team and tenure: keep
+			// the last one found first
+			list[0], list[i] = list[i], list[0]
 			return n
 		}
 	}

@@ -350,24 +350,32 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 	for _, w := range windows {
 		s.Cards[w.Name] = make([]Card, len(subjects))
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(subjects)/64))
+	e.parallel(len(subjects), func(ev *evaluator, j int) {
+		si := subjects[j]
+		for _, w := range windows {
+			length := w.Duration.Microseconds()
+			cur := ev.values(si, now, length)
+			prev := ev.values(si, now-length, length)
+			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev)
+		}
+	}, st)
+	return s
+}
+
+// parallel calls fn for 0..n-1 on every CPU, each worker with its own
+// evaluator; a few items are done in the calling goroutine.
+func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/16))
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
 			ev := &evaluator{st: st, x: e.x}
-			for j := k; j < len(subjects); j += workers {
-				si := subjects[j]
-				for _, w := range windows {
-					length := w.Duration.Microseconds()
-					cur := ev.values(si, now, length)
-					prev := ev.values(si, now-length, length)
-					s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev)
-				}
+			for j := k; j < n; j += workers {
+				fn(ev, j)
 			}
 		})
 	}
 	wg.Wait()
-	return s
 }
 
 func (st *state) card(si int32, window string, cur, prev Values) Card {

@@ -40,13 +40,25 @@ func (k kinds) has(p pop) bool {
 
 // addPool adds pool q's members of the window [from, at).
 func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, k kinds, global bool) {
+	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	switch bd := ti.bounds[q]; {
+	case bd.first >= at: // every member comes later
+		return
+	case bd.last < from: // every member came before the window
+		for p := range numPop {
+			if k.has(p) && (global || !pops[p].globalOnly) {
+				t.below[p] += int(spans[p].hi - spans[p].lo)
+			}
+		}
+		return
+	}
 	for p := range numPop {
-		info := &pops[p]
-		if (info.globalOnly && !global) || !k.has(p) {
+		lo, hi := spans[p].lo, spans[p].hi
+		if lo == hi {
 			continue
 		}
-		lo, hi := ti.off[p][q], ti.off[p][q+1]
-		if lo == hi {
+		info := &pops[p]
+		if (info.globalOnly && !global) || !k.has(p) {
 			continue
 		}
 		keys := ti.keys[p][lo:hi]

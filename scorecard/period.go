@@ -35,18 +35,23 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 		return nil, err
 	}
 	defer done()
-	ev := &evaluator{st: st, x: e.x}
-	out := make(map[Subject][]Values, len(subjects))
+	var known []Subject
+	var nums []int32
 	for _, s := range subjects {
-		si := st.m.subj.lookup(s)
-		if si < 0 {
-			continue
+		if si := st.m.subj.lookup(s); si >= 0 {
+			known, nums = append(known, s), append(nums, si)
 		}
-		points := make([]Values, len(ats))
-		for j, at := range ats {
-			points[j] = ev.values(si, micros(at.UTC()), length.Microseconds())
+	}
+	points := make([][]Values, len(known))
+	e.parallel(len(known), func(ev *evaluator, j int) {
+		points[j] = make([]Values, len(ats))
+		for k, at := range ats {
+			points[j][k] = ev.values(nums[j], micros(at.UTC()), length.Microseconds())
 		}
-		out[s] = points
+	}, st)
+	out := make(map[Subject][]Values, len(known))
+	for j, s := range known {
+		out[s] = points[j]
 	}
 	return out, nil
 }

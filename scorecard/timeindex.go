@@ -1,7 +1,10 @@
 package scorecard
 
 import (
+	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // timeIndex holds every population's members sorted by time, per pool, with
@@ -11,20 +14,24 @@ import (
 // A pool is a set of records evaluated together. Every attributed record
 // is in the base pool of its system and its owner's tenure (or of the part
 // of the system's life without an owner), so a system is the sum of its
-// base pools, an owner the sum of those of their tenures, a program those
-// of its systems. The global subject (and the process owners through it),
-// every team and every process manager also have a pool of their own: they
-// cut across systems or span all of them.
+// base pools and an owner the sum of those of their tenures. Every
+// program, team and process manager and the global subject (and the
+// process owners through it) also have a pool of their own: they span many
+// systems or cut across them. A program manager sums their programs'.
 //
 // Per population, the members of every pool sit in one array, pool after
 // pool, each pool's part sorted by key: the members of pool q for
-// population p are keys[p][off[p][q]:off[p][q+1]], and a valued
+// population p are keys[p][lo:hi] with {lo, hi} = spans[q*numPop+p] (a
+// pool's spans side by side, as an evaluation reads them), and a valued
 // population's pre[p][i] is the sum of the values of members before i (so
 // member i's value is pre[p][i+1]-pre[p][i]).
 type timeIndex struct {
-	keys [numPop][]int64
-	pre  [numPop][]int64
-	off  [numPop][]int32
+	keys  [numPop][]int64
+	pre   [numPop][]int64
+	spans []part
+	// bounds holds each pool's earliest and latest key: a window after
+	// all of a pool's members reads only their counts
+	bounds []bounds
 	// sysPool is each configured system's first base pool: the part of its
 	// life without an owner, then one pool per tenure.
 	sysPool []int32
@@ -37,6 +44,11 @@ type timeIndex struct {
 	// records covered, for the delta to tell new slots from built ones
 	incidents, changes int
 }
+
+type bounds struct{ first, last int64 }
+
+// part is where one pool's members of one population lie.
+type part struct{ lo, hi int32 }
 
 // tenureAt returns the index of the tenure holding t, or -1.
 func (s *sysInfo) tenureAt(t int64) int {
@@ -55,8 +67,11 @@ func (s *sysInfo) tenureAt(t int64) int {
 	return -1
 }
 
-// hasOwnPool reports whether a subject's records are pooled apart.
-func hasOwnPool(r Role) bool { return r == RoleTeam || r == RoleProcessManager || r == RoleGlobal }
+// hasOwnPool reports whether a subject's records are pooled apart: those
+// that span many systems (a program holds a hundred) or cut across them.
+func hasOwnPool(r Role) bool {
+	return r == RoleProgram || r == RoleTeam || r == RoleProcessManager || r == RoleGlobal
+}
 
 // entryPools lists the pools of the records of each attribution entry:
 // its base pool and the own pools of the subjects it counts for.
@@ -95,33 +110,71 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 		}
 	}
 	ti.pools = int(n)
-	ti.subjPools = subjectPools(m, ti)
+	ti.spans = make([]part, ti.pools*int(numPop))
 	pools := entryPools(m, ti)
 	global := ti.ownPool[m.global]
 
-	var ms []member
-	var b builder
-	for _, group := range [][]pop{
+	// the groups of populations sharing a time field are built apart, on
+	// two CPUs: each writes its own populations' arrays and parts
+	groups := [][]pop{
 		{popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popUnattributedInc},
 		{popResolved, popUntargeted, popBreach},
 		{popAcked, popAckedEarly},
 		{popReviewDue, popReviewOnTime},
 		{popReviewSettled},
-	} {
-		b.reset(group)
-		for i := range x.incidents {
-			ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
-			b.take(ms, m.incAttr[i])
+		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg},
+	}
+	next := make(chan []pop, len(groups))
+	for _, g := range groups {
+		next <- g
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(2, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			var ms []member
+			var b builder
+			for group := range next {
+				b.reset(group)
+				if pops[group[0]].change {
+					for i := range x.changes {
+						ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
+						b.take(ms, m.chgAttr[i])
+					}
+				} else {
+					for i := range x.incidents {
+						ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
+						b.take(ms, m.incAttr[i])
+					}
+				}
+				b.place(ti, pools, global)
+			}
+		})
+	}
+	wg.Wait()
+	ti.bounds = make([]bounds, ti.pools)
+	for q := range ti.pools {
+		bd := bounds{first: math64Max, last: math.MinInt64}
+		for p, sp := range ti.spans[q*int(numPop):][:numPop] {
+			if sp.lo < sp.hi {
+				bd.first = min(bd.first, ti.keys[p][sp.lo])
+				bd.last = max(bd.last, ti.keys[p][sp.hi-1])
+			}
 		}
-		b.place(ti, pools, global)
+		ti.bounds[q] = bd
 	}
-	b.reset([]pop{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg})
-	for i := range x.changes {
-		ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
-		b.take(ms, m.chgAttr[i])
-	}
-	b.place(ti, pools, global)
+	ti.subjPools = subjectPools(m, ti)
 	return ti
+}
+
+// empty reports whether pool q has no members.
+func (ti *timeIndex) empty(q int32) bool {
+	for _, sp := range ti.spans[int(q)*int(numPop):][:numPop] {
+		if sp.lo != sp.hi {
+			return false
+		}
+	}
+	return true
 }
 
 // subjectPools lists, per subject, the pools whose sum is its population.
@@ -131,11 +184,11 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 		sys := &m.systems[si]
 		base := func(j int) int32 { return ti.sysPool[si] + int32(j+1) }
 		for j := -1; j < len(sys.tenures); j++ {
-			for _, s := range [...]int32{sys.subject, sys.program, sys.manager} {
-				if s >= 0 {
-					out[s] = append(out[s], base(j))
-				}
-			}
+			out[sys.subject] = append(out[sys.subject], base(j))
+		}
+		// a program manager sums the pools of their programs
+		if sys.manager >= 0 && !slices.Contains(out[sys.manager], ti.ownPool[sys.program]) {
+			out[sys.manager] = append(out[sys.manager], ti.ownPool[sys.program])
 		}
 		for j, t := range sys.tenures {
 			if t.owner >= 0 {
@@ -147,6 +200,7 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 		if p := ti.ownPool[si]; p >= 0 {
 			out[si] = []int32{p}
 		}
+		out[si] = slices.DeleteFunc(out[si], ti.empty)
 	}
 	for _, s := range m.procOwner {
 		if s >= 0 {
@@ -213,7 +267,9 @@ func (b *builder) place(ti *timeIndex, pools [][]int32, global int32) {
 			c[q] += c[q-1]
 		}
 		total := c[len(c)-1]
-		ti.off[p] = slices.Clone(c)
+		for q := range ti.pools {
+			ti.spans[q*int(numPop)+int(p)] = part{c[q], c[q+1]}
+		}
 		ti.keys[p] = make([]int64, total)
 		if pops[p].valued {
 			ti.pre[p] = make([]int64, total+1)
