@@ -350,7 +350,15 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 	for _, w := range windows {
 		s.Cards[w.Name] = make([]Card, len(subjects))
 	}
+	var downs []*downtimes
+	if len(subjects) > 32 { // worth computing every system's once
+		for _, w := range windows {
+			length := w.Duration.Microseconds()
+			downs = append(downs, st.downtimes(now-length, now), st.downtimes(now-2*length, now-length))
+		}
+	}
 	e.parallel(len(subjects), func(ev *evaluator, j int) {
+		ev.downs = downs
 		si := subjects[j]
 		for _, w := range windows {
 			length := w.Duration.Microseconds()

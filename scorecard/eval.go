@@ -62,6 +62,13 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, k kinds, global 
 			continue
 		}
 		keys := ti.keys[p][lo:hi]
+		if keys[0] >= at {
+			continue
+		}
+		if keys[len(keys)-1] < from {
+			t.below[p] += len(keys)
+			continue
+		}
 		b := lowerBound(keys, at)
 		a := lowerBound(keys[:b], from)
 		t.below[p] += b
@@ -175,9 +182,30 @@ func (t *tally) values(length int64) Values {
 }
 
 // quantiles returns the 0.5 and 0.9 percentiles of durations (micros) in
-// seconds; it reorders vs.
+// seconds; it reorders vs. The 0.9 one is taken first: the selection
+// leaves the values below its rank in front, where the 0.5 one then only
+// looks.
 func quantiles(vs []int64) (p50, p90 float64) {
-	return quantile(vs, 0.5), quantile(vs, 0.9)
+	p90 = quantile(vs, 0.9)
+	if len(vs) > 0 {
+		if k := int(math.Floor(0.9 * float64(len(vs)-1))); k+1 < len(vs) {
+			// vs[:k+1] holds the k+1 smallest values, so the 0.5 ranks
+			// (at most k) are found among them: rank k+1 is read from the
+			// whole slice only when the 0.5 rank is k itself
+			lo := int(math.Floor(0.5 * float64(len(vs)-1)))
+			if lo+1 <= k {
+				x := selectRank(vs[:k+1], lo)
+				y := vs[lo+1]
+				for _, v := range vs[lo+2 : k+1] {
+					y = min(y, v)
+				}
+				pos := 0.5 * float64(len(vs)-1)
+				a, b := seconds(x), seconds(y)
+				return a + (pos-float64(lo))*(b-a), p90
+			}
+		}
+	}
+	return quantile(vs, 0.5), p90
 }
 
 // quantile interpolates linearly between closest ranks, as PostgreSQL's

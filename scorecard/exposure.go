@@ -33,9 +33,26 @@ func exposures(m *model) [][]sysSpan {
 	return out
 }
 
+// downtimes holds every system's downtime over one window, for evaluations
+// of many subjects: a system counts for itself, its program, its program
+// manager and the global subject.
+type downtimes struct {
+	from, at int64
+	down     []float64
+}
+
+func (st *state) downtimes(from, at int64) *downtimes {
+	d := &downtimes{from: from, at: at, down: make([]float64, len(st.m.systems))}
+	for si := range d.down {
+		d.down[si] = st.av.downtime(si, from, at)
+	}
+	return d
+}
+
 // exposure returns a subject's exposure (micros) and downtime (micros,
-// weighted) over [from, at).
-func (st *state) exposure(si int32, from, at int64) (int64, float64) {
+// weighted) over [from, at); cached, if not nil, holds the systems'
+// downtimes over that window.
+func (st *state) exposure(si int32, from, at int64, cached *downtimes) (int64, float64) {
 	if int(si) >= len(st.spans) {
 		return 0, 0
 	}
@@ -44,7 +61,11 @@ func (st *state) exposure(si int32, from, at int64) (int64, float64) {
 	for _, sp := range st.spans[si] {
 		if sp.tenure < 0 {
 			exposure += at - from
-			downtime += st.av.downtime(int(sp.sys), from, at)
+			if cached != nil {
+				downtime += cached.down[sp.sys]
+			} else {
+				downtime += st.av.downtime(int(sp.sys), from, at)
+			}
 			continue
 		}
 		t := st.m.systems[sp.sys].tenures[sp.tenure]

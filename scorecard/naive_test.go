@@ -480,6 +480,24 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 			}
 			compared++
 		}
+		if step%10 == 9 {
+			// every subject at once (the path of snapshots and backfills),
+			// at a time with microseconds (the engine's clock)
+			at := o.From.Add(time.Duration(rng.Int64N(int64(span)))).Truncate(time.Microsecond)
+			s, err := e.At(ctx, at)
+			require.NoError(t, err)
+			for _, w := range cfg.Windows {
+				for _, c := range s.Cards[w.Name] {
+					want := n.values(c.Subject, at, w.Duration)
+					for _, k := range c.Defined {
+						if !(math.IsNaN(want[k]) && math.IsNaN(c.Value[k])) {
+							require.Equal(t, want[k], c.Value[k], "step %d %s at %s over %s: %s", step, c.Subject, at, w.Name, k.Name())
+						}
+					}
+					compared++
+				}
+			}
+		}
 	}
 	require.Greater(t, compared, 500)
 }

@@ -169,6 +169,9 @@ type evaluator struct {
 	x  *index
 	t  tally
 	ms []member
+	// downs holds the systems' downtimes of the windows evaluated for many
+	// subjects (nil: computed per subject)
+	downs []*downtimes
 }
 
 // values evaluates subject si over [at-length, at).
@@ -191,7 +194,13 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 		ev.addRef(ref, from, at, k, global)
 	}
 	v := t.values(length)
-	if exp, down := st.exposure(si, from, at); exp > 0 {
+	var cached *downtimes
+	for _, d := range ev.downs {
+		if d.from == from && d.at == at {
+			cached = d
+		}
+	}
+	if exp, down := st.exposure(si, from, at, cached); exp > 0 {
 		d := down / 1e6
 		v[DowntimeSeconds] = d
 		v[AvailabilityRatio] = 1 - d/(float64(exp)/1e6)

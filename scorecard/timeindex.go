@@ -15,9 +15,11 @@ import (
 // is in the base pool of its system and its owner's tenure (or of the part
 // of the system's life without an owner), so a system is the sum of its
 // base pools and an owner the sum of those of their tenures. Every
-// program, team and process manager and the global subject (and the
-// process owners through it) also have a pool of their own: they span many
-// systems or cut across them. A program manager sums their programs'.
+// program, team and process manager also has a pool of its own: they span
+// many systems or cut across them. A program manager sums their programs'
+// pools; the global subject (and the process owners through it) sums every
+// program's, the base pools of systems in no program, and the pool of the
+// records whose system matches nothing.
 //
 // Per population, the members of every pool sit in one array, pool after
 // pool, each pool's part sorted by key: the members of pool q for
@@ -38,7 +40,9 @@ type timeIndex struct {
 	// ownPool is the pool of each subject that has one (-1 none), as of
 	// the build.
 	ownPool []int32
-	pools   int
+	// unattributed is the pool of records whose system matches nothing.
+	unattributed int32
+	pools        int
 	// subject pools: per subject (as of the build) the pools it sums
 	subjPools [][]int32
 	// records covered, for the delta to tell new slots from built ones
@@ -70,7 +74,7 @@ func (s *sysInfo) tenureAt(t int64) int {
 // hasOwnPool reports whether a subject's records are pooled apart: those
 // that span many systems (a program holds a hundred) or cut across them.
 func hasOwnPool(r Role) bool {
-	return r == RoleProgram || r == RoleTeam || r == RoleProcessManager || r == RoleGlobal
+	return r == RoleProgram || r == RoleTeam || r == RoleProcessManager
 }
 
 // entryPools lists the pools of the records of each attribution entry:
@@ -78,9 +82,9 @@ func hasOwnPool(r Role) bool {
 func entryPools(m *model, ti *timeIndex) [][]int32 {
 	out := make([][]int32, len(m.entries))
 	for n, en := range m.entries {
-		var ps []int32
+		ps := []int32{ti.unattributed}
 		if en.sys >= 0 {
-			ps = append(ps, ti.sysPool[en.sys]+en.tenure+1)
+			ps[0] = ti.sysPool[en.sys] + en.tenure + 1
 		}
 		for _, s := range m.lists.get(en.list) {
 			if p := ti.ownPool[s]; p >= 0 {
@@ -101,6 +105,8 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 		ti.sysPool[si] = n
 		n += int32(len(m.systems[si].tenures) + 1)
 	}
+	ti.unattributed = n
+	n++
 	ti.ownPool = make([]int32, len(m.subj.list))
 	for si, s := range m.subj.list {
 		ti.ownPool[si] = -1
@@ -112,7 +118,6 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	ti.pools = int(n)
 	ti.spans = make([]part, ti.pools*int(numPop))
 	pools := entryPools(m, ti)
-	global := ti.ownPool[m.global]
 
 	// the groups of populations sharing a time field are built apart, on
 	// two CPUs: each writes its own populations' arrays and parts
@@ -147,7 +152,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 						b.take(ms, m.incAttr[i])
 					}
 				}
-				b.place(ti, pools, global)
+				b.place(ti, pools)
 			}
 		})
 	}
@@ -196,16 +201,28 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 			}
 		}
 	}
+	all := []int32{ti.unattributed}
+	for si, s := range m.subj.list {
+		if s.Role == RoleProgram {
+			all = append(all, ti.ownPool[si])
+		}
+	}
+	for si := range m.systems {
+		if sys := &m.systems[si]; sys.program < 0 {
+			all = append(all, out[sys.subject]...)
+		}
+	}
+	out[m.global] = all
+	for _, s := range m.procOwner {
+		if s >= 0 {
+			out[s] = all
+		}
+	}
 	for si := range out {
 		if p := ti.ownPool[si]; p >= 0 {
 			out[si] = []int32{p}
 		}
-		out[si] = slices.DeleteFunc(out[si], ti.empty)
-	}
-	for _, s := range m.procOwner {
-		if s >= 0 {
-			out[s] = []int32{ti.ownPool[m.global]}
-		}
+		out[si] = slices.DeleteFunc(slices.Clone(out[si]), ti.empty)
 	}
 	return out
 }
@@ -243,8 +260,10 @@ func (b *builder) take(ms []member, entry uint32) {
 }
 
 // place sorts the gathered members and stores them in ti; pools lists the
-// pools of each attribution entry.
-func (b *builder) place(ti *timeIndex, pools [][]int32, global int32) {
+// pools of each attribution entry. The populations only the global
+// subject counts (unattributed records) go to the unattributed pool only.
+func (b *builder) place(ti *timeIndex, pools [][]int32) {
+	global := ti.unattributed
 	order := sortByKey(b.keys)
 	keys, vals, ents, ps := permute(b.keys, order), permute(b.vals, order), permute(b.ents, order), permute(b.pops, order)
 	cnt := make([][]int32, numPop)
@@ -344,16 +363,23 @@ func sortByKey(keys []int64) []int32 {
 	return order
 }
 
-// lowerBound returns the first position in s holding a value ≥ t.
+// lowerBound returns the first position in s holding a value ≥ t. The
+// loop has no branch on the data (the compiler makes the step a
+// conditional move), which the searches of many small parts favour.
 func lowerBound(s []int64, t int64) int {
-	lo, hi := 0, len(s)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if s[h] < t {
-			lo = h + 1
-		} else {
-			hi = h
-		}
+	base, n := 0, len(s)
+	if n == 0 {
+		return 0
 	}
-	return lo
+	for n > 1 {
+		half := n / 2
+		if s[base+half-1] < t {
+			base += half
+		}
+		n -= half
+	}
+	if s[base] < t {
+		base++
+	}
+	return base
 }
