@@ -58,6 +58,10 @@ type Review struct {
 	PreviousScore *float64            `json:"previous_score"`
 	KPIs          []KPI               `json:"kpis"`
 	Evidence      *scorecard.Evidence `json:"evidence"`
+	// RowLimit, if positive, is the most rows each evidence table of
+	// EvidenceHTML shows (the web UI's pages stay light for subjects with
+	// tens of thousands of records); the counts stay whole.
+	RowLimit int `json:"-"`
 }
 
 // KPI is one KPI of a review: its value over the period and the one

@@ -79,10 +79,10 @@ func (e *Engine) Latest() *Snapshot { return e.latest.Load() }
 func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
 
 // Run syncs and recomputes the latest snapshot every interval and when
-// notified, until ctx ends. A notification less than Options.MinInterval
-// after the last recompute began waits out the rest of it (or the next
-// tick), and the notifications during the wait add nothing: the recompute
-// reads every record stored by then.
+// notified, until ctx ends. A notification syncs at once; its recompute,
+// less than Options.MinInterval after the last one began, waits out the
+// rest of it (or the next tick), and the notifications during the wait
+// add nothing: the recompute covers every record stored by then.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -102,6 +102,11 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-wait:
 				break idle
 			case <-e.trigger:
+				// the records are taken in at once, so that reads see
+				// them; only the latest snapshot waits for the gap
+				if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+					e.opts.Logger.Error("sync failed", "err", err)
+				}
 				if wait != nil {
 					continue
 				}

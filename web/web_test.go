@@ -134,6 +134,21 @@ func TestSubjectPage(t *testing.T) {
 	assert.NotContains(t, body, "Grafana", "no link without --web.grafana-url")
 }
 
+// Each KPI's trend shows the window and the 11 before it, each with the
+// date its window ends.
+func TestSubjectPageTrend(t *testing.T) {
+	s := server(t, "")
+	_, body := get(t, s.URL+"/ui/subject/system/api?"+at)
+	i := strings.Index(body, `data-kpi="mttr_seconds"`)
+	require.Positive(t, i)
+	tile := body[i:]
+	tile = tile[:strings.Index(tile, "</details>")]
+	assert.Equal(t, 12, strings.Count(tile, "<tr><td>"), "12 windows")
+	assert.Contains(t, tile, "<tr><td>2026-01-11 00:00</td><td>4h 40m</td></tr>", "the window itself, last")
+	assert.Contains(t, tile, "<tr><td>2026-01-01 00:00</td><td>no data</td></tr>", "the window before: nothing resolved on api")
+	assert.Contains(t, tile, "<tr><td>2025-09-23 00:00</td>", "the first of 12 ten-day windows")
+}
+
 func TestSystemPage(t *testing.T) {
 	s := server(t, "")
 	code, body := get(t, s.URL+"/ui/system/api-alias?at=2026-01-08T00:00:00Z")
