@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,35 @@ func TestReviewsAPI(t *testing.T) {
 	assert.True(t, strings.HasPrefix(body, "period,from,to,role,subject,"))
 	code, _ = get(t, s.URL+"/ui/report?role=system_owner&period=someday")
 	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+func TestOverviewPages(t *testing.T) {
+	tests := []struct {
+		rows             int
+		page             string
+		wantPage, pages  int
+		first, shown     int
+		wantPrev, wantNx int
+	}{
+		{rows: 3, page: "", wantPage: 1, pages: 1, first: 0, shown: 3},
+		{rows: 250, page: "", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "2", wantPage: 2, pages: 3, first: 100, shown: 100, wantPrev: 1, wantNx: 3},
+		{rows: 250, page: "3", wantPage: 3, pages: 3, first: 200, shown: 50, wantPrev: 2},
+		{rows: 250, page: "9", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "x", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+	}
+	for _, tt := range tests {
+		tb := roleTable{}
+		for i := range tt.rows {
+			tb.Rows = append(tb.Rows, overviewRow{Subject: strconv.Itoa(i)})
+		}
+		tb.paginate(tt.page)
+		assert.Equal(t, tt.rows, tb.Total)
+		assert.Equal(t, tt.wantPage, tb.Page, "page %q of %d", tt.page, tt.rows)
+		assert.Equal(t, tt.pages, tb.Pages)
+		require.Len(t, tb.Rows, tt.shown)
+		assert.Equal(t, strconv.Itoa(tt.first), tb.Rows[0].Subject)
+		assert.Equal(t, tt.wantPrev, tb.PrevPage)
+		assert.Equal(t, tt.wantNx, tb.NextPage)
+	}
 }
