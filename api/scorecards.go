@@ -23,6 +23,9 @@ type Scorecards interface {
 	Current(ctx context.Context) (*scorecard.Snapshot, error)
 	// At computes the snapshot as of any evaluation time.
 	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+	// Evaluate computes only the scorecards a query selects (at any time;
+	// zero: now); the answer may hold more.
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 }
 
 // KPIView is one KPI of a scorecard as the API shows it.
@@ -96,15 +99,27 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	}
 	var snap *scorecard.Snapshot
 	var err error
-	at := q.Get("at")
+	var t time.Time
+	at, subject := q.Get("at"), q.Get("subject")
 	if at != "" {
-		t, perr := time.Parse(time.RFC3339Nano, at)
-		if perr != nil {
+		var perr error
+		if t, perr = time.Parse(time.RFC3339Nano, at); perr != nil {
 			fault.Write(w, fault.Errorf(fault.Invalid, "at: not an RFC 3339 time: %q", at))
 			return
 		}
+	}
+	switch {
+	case subject != "" || (role != "" && at != ""):
+		// only what is asked for is evaluated
+		query := scorecard.Query{At: t, Window: q.Get("window"), Role: role, Subject: subject}
+		snap, err = s.opts.Scorecards.Evaluate(r.Context(), query)
+		if id := s.systemID(role, subject); err == nil && id != subject && !hasSubject(snap, role, subject) {
+			query.Subject = id // a system's alias
+			snap, err = s.opts.Scorecards.Evaluate(r.Context(), query)
+		}
+	case at != "":
 		snap, err = s.opts.Scorecards.At(r.Context(), t)
-	} else {
+	default:
 		snap, err = s.opts.Scorecards.Current(r.Context())
 	}
 	if err != nil {
@@ -117,7 +132,7 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
-	subject, format := q.Get("subject"), q.Get("format")
+	format := q.Get("format")
 	if format == "" {
 		format = "json"
 	}
@@ -166,6 +181,16 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 // concurrent reads --web.max-concurrent-reads admits hold at most that
 // each.
 const maxStreamedBuffer = 1 << 20
+
+// hasSubject reports whether snap has a card of subject in any window.
+func hasSubject(snap *scorecard.Snapshot, role scorecard.Role, subject string) bool {
+	for w := range snap.Cards {
+		if len(snap.Find(w, role, subject)) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // SnapshotComputed drops the scorecard answers kept for an earlier
 // snapshot, so they do not outlive it; call it when the engine publishes

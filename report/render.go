@@ -7,6 +7,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"text/template"
@@ -54,7 +55,17 @@ func Funcs() map[string]any {
 		"owners":   ownersText,
 		"sla":      SLA,
 		"review":   ReviewText,
+		"first":    first,
 	}
+}
+
+// first returns the first n elements of a slice (all when n ≤ 0).
+func first(n int, list any) any {
+	v := reflect.ValueOf(list)
+	if n <= 0 || v.Len() <= n {
+		return list
+	}
+	return v.Slice(0, n).Interface()
 }
 
 var (

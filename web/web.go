@@ -31,6 +31,7 @@ import (
 type Engine interface {
 	Current(ctx context.Context) (*scorecard.Snapshot, error)
 	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
@@ -121,13 +122,20 @@ func (u *UI) style(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(report.Stylesheet() + extraCSS))
 }
 
-// snapshot answers with the snapshot at ?at=, or the current one.
-func (u *UI) snapshot(r *http.Request) (*scorecard.Snapshot, error) {
+// snapshotOf evaluates the scorecards of one role or subject (every one
+// when both are empty) at ?at=, or now.
+func (u *UI) snapshotOf(r *http.Request, role scorecard.Role, id string) (*scorecard.Snapshot, error) {
+	var at time.Time
 	if v := r.URL.Query().Get("at"); v != "" {
-		at, err := report.ParseTime(v)
-		if err != nil {
+		var err error
+		if at, err = report.ParseTime(v); err != nil {
 			return nil, errBadRequest{"at: " + err.Error()}
 		}
+	}
+	switch {
+	case role != "" || id != "":
+		return u.opts.Engine.Evaluate(r.Context(), scorecard.Query{At: at, Role: role, Subject: id})
+	case !at.IsZero():
 		return u.opts.Engine.At(r.Context(), at)
 	}
 	return u.opts.Engine.Current(r.Context())
@@ -138,7 +146,11 @@ type errBadRequest struct{ msg string }
 func (e errBadRequest) Error() string { return e.msg }
 
 func (u *UI) snapshotOrFail(w http.ResponseWriter, r *http.Request) *scorecard.Snapshot {
-	snap, err := u.snapshot(r)
+	return u.snapshotOfOrFail(w, r, "", "")
+}
+
+func (u *UI) snapshotOfOrFail(w http.ResponseWriter, r *http.Request, role scorecard.Role, id string) *scorecard.Snapshot {
+	snap, err := u.snapshotOf(r, role, id)
 	if err != nil {
 		if bad, ok := err.(errBadRequest); ok {
 			u.fail(w, r, http.StatusBadRequest, bad.msg)

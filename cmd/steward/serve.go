@@ -207,6 +207,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 			srv.SnapshotComputed(s)
 			go scraper.Warm()
 		}})
+	// written follows this daemon's own writes: the engine takes the new
+	// records in before the writer is answered, so that its next read sees
+	// them (reads never go to the store), and /metrics follows soon.
+	written := func() {
+		if err := engine.Sync(ctx); err != nil {
+			logger.Error("KPI engine: reading the records just written", "err", err)
+		}
+		engine.Notify()
+	}
 	live.reloaded = func(ok bool) {
 		tel.ConfigReloaded(ok)
 		if ok {
@@ -222,11 +231,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	scraper = metricsHandler(engine, live.get, tel, logger)
 	srv = api.New(api.Options{
 		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody, MaxBatchRecords: o.maxBatchRecords,
-		Scorecards: engine, Config: live.get, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
+		Scorecards: engine, Config: live.get, Reload: live.reload, Ingested: written, Observe: observeIngest(tel),
 		Ready: readiness(live.get, engine, scraper),
 	})
 	bodies := limit.NewBodies(o.maxBodyInFlight, o.maxBody, "--web.max-body-bytes-in-flight")
-	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
+	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: written, spooler: spooler,
 		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, bodies: bodies, turns: takeTurns(st)})
 	gatherer := metricsGatherer(engine, live.get, tel)
 	srv.Handle("GET /metrics", scraper)
