@@ -15,10 +15,13 @@ import (
 
 // Options configure an Engine.
 type Options struct {
-	Store  record.Store
-	Config func() *config.Config // the config in force; attribution follows it
-	Logger *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	Store record.Store
+	// Samples, if set, is where measurement samples are read from (the
+	// store, when the config reads measurements).
+	Samples SampleSource
+	Config  func() *config.Config // the config in force; attribution follows it
+	Logger  *slog.Logger
+	Now     func() time.Time // nil: time.Now
 	// Computed, if set, is called after each recompute of the latest
 	// snapshot.
 	Computed func(s *Snapshot, took time.Duration)
@@ -51,6 +54,7 @@ type Engine struct {
 	// latestGen is the gen the latest snapshot was computed at.
 	latestGen atomic.Uint64
 	synced    atomic.Bool // a sync has completed
+	meas      measurements
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -189,6 +193,9 @@ func (e *Engine) Sync(ctx context.Context) error {
 		last := incDone && chgDone
 		e.take(b.Incidents, b.Changes, last)
 		if last {
+			if err := e.syncSamples(ctx); err != nil {
+				return err
+			}
 			e.synced.Store(true)
 			return nil
 		}
@@ -382,7 +389,7 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
-			ev := &evaluator{st: st, x: e.x}
+			ev := &evaluator{st: st, x: e.x, meas: e.meas.viewFor(st.m.cfg)}
 			for j := k; j < n; j += workers {
 				fn(ev, j)
 			}

@@ -172,6 +172,7 @@ type evaluator struct {
 	// downs holds the systems' downtimes of the windows evaluated for many
 	// subjects (nil: computed per subject)
 	downs []*downtimes
+	meas  *measView // nil: the config reads no measurements
 }
 
 // values evaluates subject si over [at-length, at).
@@ -206,6 +207,7 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 		v[AvailabilityRatio] = 1 - d/(float64(exp)/1e6)
 	}
 	v[SystemsUnowned] = float64(st.own.at(at))
+	ev.meas.fill(&v, st, si, from, at)
 	return v
 }
 

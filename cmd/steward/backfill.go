@@ -97,7 +97,7 @@ func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 
 	var sink exporter.Sink
 	where := o.vmURL

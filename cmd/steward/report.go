@@ -49,7 +49,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
+	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	b := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Now: time.Now}
 	rep, err := b.Build(ctx, req)
 	if err != nil {
