@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,10 +172,14 @@ func pdTimes(in *record.Incident, eventType, status string, createdAt *time.Time
 		if old.Labels["opened_at_estimated"] != "" {
 			in.Labels["opened_at_estimated"] = "true"
 		}
+		in.Estimated = keepEstimated(in.Estimated, old, "opened_at")
 	default:
+		// First heard of by a later event (PCPZE64 is first seen resolved):
+		// when it opened is not known, and the event's time stands in.
 		in.OpenedAt = at
 		if eventType != "incident.triggered" {
 			in.Labels["opened_at_estimated"] = "true"
+			in.Estimated = append(in.Estimated, "opened_at")
 		}
 	}
 	if old != nil {
@@ -190,7 +195,18 @@ func pdTimes(in *record.Incident, eventType, status string, createdAt *time.Time
 		in.ResolvedAt = ptr(at)
 	case status == "resolved" && old != nil && old.ResolvedAt != nil:
 		in.ResolvedAt = old.ResolvedAt
+		in.Estimated = keepEstimated(in.Estimated, old, "resolved_at")
 	case status == "resolved":
 		in.ResolvedAt = ptr(at) // resolved before Steward heard of it
+		in.Estimated = append(in.Estimated, "resolved_at")
 	}
+}
+
+// keepEstimated adds field to est when the stored version old, whose value
+// of field is kept, had estimated it.
+func keepEstimated(est []string, old *record.Incident, field string) []string {
+	if old != nil && slices.Contains(old.Estimated, field) && !slices.Contains(est, field) {
+		return append(est, field)
+	}
+	return est
 }
