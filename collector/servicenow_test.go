@@ -243,6 +243,16 @@ func TestServiceNowFixtureRecords(t *testing.T) {
 		}, b.Incidents[0])
 	})
 
+	t.Run("incident table: its category, lower-cased", func(t *testing.T) {
+		tbl := NewServiceNowTable(cfg, "incident", HTTPOptions{Now: func() time.Time { return now }})
+		var b record.Batch
+		tbl.decode(&b, withCI(securityIncidents(t)[0], map[string]string{"category": `{"display_value": "Network", "value": "Network"}`}), 0)
+		require.Empty(t, b.Rejected)
+		require.Len(t, b.Incidents, 1)
+		assert.Equal(t, "network", b.Incidents[0].Category)
+		assert.NotContains(t, b.Incidents[0].Labels, "servicenow_category")
+	})
+
 	tests := []struct {
 		name    string
 		edits   map[string]string
