@@ -151,6 +151,7 @@ func amIncident(a amAlert, status string, m Mapping, now time.Time) record.Incid
 			// without it the notification's arrival is the best estimate.
 			end = now
 			in.Labels = withLabel(in.Labels, "resolved_at_estimated", "true")
+			in.Estimated = []string{"resolved_at"}
 		}
 		in.ResolvedAt = &end
 	}

@@ -57,7 +57,7 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 			name: "resolved without endsAt: arrival time, labelled (zulip edge case)", fixture: "alertmanager/zulip/single_alert.json", mapping: byHost,
 			want: []record.Incident{
 				{ID: "a1bc48475b20e73d-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow,
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow, Estimated: []string{"resolved_at"},
 					Labels: map[string]string{"alertname": "High CPU Temperature", "host": "andromeda", "severity": "critical", "resolved_at_estimated": "true"}},
 			},
 		},
