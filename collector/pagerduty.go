@@ -25,6 +25,7 @@ func PagerDutyDefaults() Mapping {
 		Team:     []string{"event.data.teams.0.summary"},
 		Title:    []string{"event.data.title"},
 		Severity: []string{"event.data.priority.summary", "event.data.urgency"},
+		Category: []string{"event.data.incident_type.name"},
 		SeverityMap: map[string]int{
 			"p1": 1, "p2": 2, "p3": 3, "p4": 4, "p5": 5,
 			"high": 2, "low": 4,
@@ -145,12 +146,14 @@ func DecodePagerDuty(ctx context.Context, body []byte, m Mapping, prior record.G
 	data := ev.Data
 	in := record.Incident{ID: data.ID, Source: "pagerduty"}
 	m.fillIncident(&in, jsonFields(doc), old)
+	in.Category = pdCategory(in.Category)
 	at := ev.OccurredAt
 	in.Labels = labels(labelLastEvent, stamp(at), "status", data.Status, "url", data.HTMLURL)
 	if data.Number != 0 {
 		in.Labels["number"] = strconv.Itoa(data.Number)
 	}
-	for label, path := range map[string]string{"urgency": "event.data.urgency", "priority": "event.data.priority.summary", "service_id": "event.data.service.id"} {
+	for label, path := range map[string]string{"urgency": "event.data.urgency", "priority": "event.data.priority.summary", "service_id": "event.data.service.id",
+		"incident_type": "event.data.incident_type.name"} {
 		if v, ok := jsonFields(doc)(path); ok {
 			in.Labels[label] = v
 		}
@@ -158,6 +161,19 @@ func DecodePagerDuty(ctx context.Context, body []byte, m Mapping, prior record.G
 	pdTimes(&in, ev.EventType, data.Status, data.CreatedAt, at, old)
 	d.addIncident(in, body, ev.EventType, m, now)
 	return d, nil
+}
+
+// pdCategory reads PagerDuty's incident type as a category: its built-in
+// types are named "<kind>_default"; "security_default" is a security
+// incident. The base type (incident_default) and major_default (a
+// priority, not a kind) are no category. Custom types keep their names.
+func pdCategory(incidentType string) string {
+	switch kind, _ := strings.CutSuffix(incidentType, "_default"); kind {
+	case "", "incident", "major", record.CategoryNone:
+		return ""
+	default:
+		return kind
+	}
 }
 
 // pdTimes sets an incident's opened, acknowledged and resolved times from

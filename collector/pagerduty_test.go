@@ -26,6 +26,7 @@ func TestDecodePagerDutyFixtures(t *testing.T) {
 		return map[string]string{
 			"last_event_at": occurred, "status": "triggered", "url": "https://harsh0303.pagerduty.com/incidents/" + id,
 			"number": number, "urgency": urgency, "priority": priority, "service_id": "PLVTM9H",
+			"incident_type": "major_default", // PagerDuty's incident type, for a category mapping
 		}
 	}
 	tests := []struct {
@@ -69,8 +70,12 @@ func TestDecodePagerDutyFixtures(t *testing.T) {
 		}},
 		{"pagerduty/v3/incident.reopened.json", record.Incident{
 			ID: "Q05XJA8GDXGOB3", Source: "pagerduty", System: "Default Service", Title: "Test Incident 2",
-			Severity: 3, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-03-30T13:37:07Z"),
-			Labels: harsh("Q05XJA8GDXGOB3", "4", "low", "P3", "2026-04-01T02:15:02.274Z"),
+			Severity: 3, Impact: record.ImpactNone, Category: "security", OpenedAt: at("2026-03-30T13:37:07Z"),
+			Labels: func() map[string]string {
+				l := harsh("Q05XJA8GDXGOB3", "4", "low", "P3", "2026-04-01T02:15:02.274Z")
+				l["incident_type"] = "security_default" // a security incident type: category security
+				return l
+			}(),
 		}},
 		{"pagerduty/v3/go-pagerduty/incident.priority_updated.json", record.Incident{
 			ID: "PGR0VU2", Source: "pagerduty", System: "API Service", Title: "A little bump in the road", Team: "Engineering",
@@ -197,7 +202,7 @@ func TestPagerDutyWebhookFixtures(t *testing.T) {
 		Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-04-01T02:07:30Z"),
 		Labels: map[string]string{
 			"last_event_at": "2026-04-01T02:15:36.315Z", "status": "triggered", "url": "https://harsh0303.pagerduty.com/incidents/Q3B15VLMF3ASBD",
-			"number": "5", "urgency": "high", "priority": "P2", "service_id": "PLVTM9H",
+			"number": "5", "urgency": "high", "priority": "P2", "service_id": "PLVTM9H", "incident_type": "major_default",
 		},
 	}, got)
 }
