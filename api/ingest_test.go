@@ -162,3 +162,23 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	}
 	return i, nil
 }
+
+// What encoding/json would let through altered (invalid UTF-8, a key given
+// twice, a number in a string) is rejected per record, with what is wrong.
+func TestIngestRefusesWhatWouldBeAltered(t *testing.T) {
+	db := stores(t)["sqlite"](t)
+	srv := New(Options{Store: db, Logger: slog.New(slog.DiscardHandler)})
+	const fields = `"system":"s","opened_at":"2026-01-01T00:00:00Z"`
+	body := "[{\"id\":\"ok\",\"severity\":2," + fields + "}," +
+		"{\"id\":\"utf8\",\"severity\":2,\"title\":\"caf\xe9\"," + fields + "}," +
+		"{\"id\":\"dup\",\"severity\":2,\"severity\":3," + fields + "}," +
+		"{\"id\":\"str\",\"severity\":\"2\"," + fields + "}]"
+	code, res, raw := post(t, srv, "/api/v1/incidents", "application/json", body)
+	require.Equal(t, http.StatusOK, code, raw)
+	assert.Equal(t, 1, res.Accepted)
+	require.Len(t, res.Rejected, 3, raw)
+	assert.Contains(t, res.Rejected[0].Error, "not valid UTF-8")
+	assert.Equal(t, `incident 2 (id "dup"): field "severity": is given twice`, res.Rejected[1].Error)
+	assert.Equal(t, []string{"severity"}, res.Rejected[2].Fields)
+	assert.Contains(t, res.Rejected[2].Error, `got JSON "2"`)
+}

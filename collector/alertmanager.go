@@ -26,6 +26,7 @@ func AlertmanagerDefaults() Mapping {
 		SeverityMap:     map[string]int{"critical": 1, "high": 2, "error": 2, "warning": 3, "info": 4},
 		DefaultSeverity: 3,
 		Impact:          []string{"impact"},
+		Category:        []string{"category"},
 		ImpactMap:       map[string]record.Impact{"outage": record.ImpactOutage, "degraded": record.ImpactDegraded, "none": record.ImpactNone},
 		DefaultImpact:   record.ImpactNone,
 	}
@@ -185,6 +186,7 @@ func amIncident(a amAlert, status string, m Mapping, now time.Time) record.Incid
 			// without it the notification's arrival is the best estimate.
 			end = now
 			in.Labels = withLabel(in.Labels, "resolved_at_estimated", "true")
+			in.Estimated = []string{"resolved_at"}
 		}
 		in.ResolvedAt = &end
 	}

@@ -57,7 +57,7 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 			name: "resolved without endsAt: arrival time, labelled (zulip edge case)", fixture: "alertmanager/zulip/single_alert.json", mapping: byHost,
 			want: []record.Incident{
 				{ID: "a1bc48475b20e73d-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow,
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow, Estimated: []string{"resolved_at"},
 					Labels: map[string]string{"alertname": "High CPU Temperature", "host": "andromeda", "severity": "critical", "resolved_at_estimated": "true"}},
 			},
 		},
@@ -128,11 +128,13 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 	}
 }
 
+// alert is a notification of one firing alert with the labels.
+func alert(labels string) []byte {
+	return []byte(`{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{` + labels +
+		`},"annotations":{},"startsAt":"2026-04-01T10:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`)
+}
+
 func TestAlertmanagerMapping(t *testing.T) {
-	alert := func(labels string) []byte {
-		return []byte(`{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{` + labels +
-			`},"annotations":{},"startsAt":"2026-04-01T10:00:00Z","endsAt":"0001-01-01T00:00:00Z"}]}`)
-	}
 	tests := []struct {
 		labels       string
 		mapping      Mapping
@@ -173,9 +175,19 @@ func TestAlertmanagerMapping(t *testing.T) {
 			assert.Equal(t, tt.wantSeverity, in.Severity)
 			assert.Equal(t, tt.wantImpact, in.Impact)
 			assert.Equal(t, tt.wantTitle, in.Title)
+			assert.Equal(t, record.CategoryNone, in.Category)
 			assert.Nil(t, in.ResolvedAt, "a firing alert's endsAt is not a resolution")
 		})
 	}
+}
+
+// The label category gives an incident's category (SPEC 2), lower-cased,
+// so that policy.security_categories can name it.
+func TestDecodeAlertmanagerCategory(t *testing.T) {
+	d, err := DecodeAlertmanager(alert(`"job":"c","category":"Security"`), AlertmanagerDefaults(), amNow)
+	require.NoError(t, err)
+	require.Len(t, d.Incidents, 1, "rejected: %v", d.Rejected)
+	assert.Equal(t, "security", d.Incidents[0].Category)
 }
 
 func TestDecodeAlertmanagerMalformed(t *testing.T) {

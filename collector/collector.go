@@ -67,6 +67,9 @@ func malformed(format string, args ...any) error {
 // keyed by lower-cased vendor values.
 type Mapping struct {
 	System, Team, Title, Severity, Impact, Environment []string
+	// Category lists where an incident's category comes from; none found
+	// leaves it to the record's default (none).
+	Category []string
 
 	// SeverityMap decides severity from the first Severity field whose
 	// value it knows; DefaultSeverity applies when none does.
@@ -92,6 +95,7 @@ func (m Mapping) With(c config.Mapping) Mapping {
 	replace(&out.Title, c.Title)
 	replace(&out.Severity, c.Severity)
 	replace(&out.Impact, c.Impact)
+	replace(&out.Category, c.Category)
 	replace(&out.Environment, c.Environment)
 	out.SeverityMap = merged(m.SeverityMap, c.SeverityMap)
 	impacts := make(map[string]record.Impact, len(c.ImpactMap))
@@ -185,6 +189,11 @@ func (m Mapping) fillIncident(in *record.Incident, get fields, prior *record.Inc
 		in.Impact = prior.Impact
 	default:
 		in.Impact = m.DefaultImpact
+	}
+	if in.Category, ok = first(m.Category, get); ok {
+		in.Category = strings.ToLower(in.Category)
+	} else if prior != nil {
+		in.Category = prior.Category
 	}
 }
 

@@ -72,3 +72,33 @@ func TestParseCSVMappingErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), tt.want)
 	}
 }
+
+// A change mapping fills the schedule, approval, rework and estimated
+// fields; estimated is a comma-separated list in one cell.
+func TestReadCSVChangeFields(t *testing.T) {
+	m, err := ParseCSVMapping([]byte(`
+kind: change
+time_layouts: ["2006-01-02 15:04"]
+fields:
+  id: id
+  system: app
+  outcome: {default: success}
+  approved_at: approved
+  planned_start: plan_from
+  planned_end: plan_to
+  started_at: from
+  finished_at: to
+  rework: hotfix
+  estimated: guessed
+`))
+	require.NoError(t, err)
+	in := "id,app,approved,plan_from,plan_to,from,to,hotfix,guessed\n" +
+		"C1,pay,2026-01-01 08:00,2026-01-02 10:00,2026-01-02 11:00,2026-01-02 10:05,2026-01-02 10:40,yes,\"started_at, finished_at\"\n"
+	var recs []CSVRecord
+	_, err = m.ReadCSV(strings.NewReader(in), "in.csv", func(r CSVRecord) error { recs = append(recs, r); return nil })
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.JSONEq(t, `{"source": "csv", "id": "C1", "system": "pay", "outcome": "success", "approved_at": "2026-01-01T08:00:00Z",
+		"planned_start": "2026-01-02T10:00:00Z", "planned_end": "2026-01-02T11:00:00Z", "started_at": "2026-01-02T10:05:00Z",
+		"finished_at": "2026-01-02T10:40:00Z", "rework": true, "estimated": ["started_at", "finished_at"]}`, string(recs[0].Raw))
+}

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,13 +187,19 @@ func DecodeGitHub(ctx context.Context, event string, body []byte, m Mapping, pri
 	}
 	if old != nil {
 		c.StartedAt = old.StartedAt
+		if slices.Contains(old.Estimated, "started_at") {
+			c.Estimated = []string{"started_at"}
+		}
 	}
 	switch {
 	case st.State == "in_progress" && c.StartedAt == nil:
 		c.StartedAt = ptr(st.CreatedAt)
 	case outcome != record.OutcomeInProgress:
-		if c.StartedAt == nil {
+		if c.StartedAt == nil && c.CreatedAt != nil {
+			// No in_progress status was seen: the deployment's creation
+			// stands in for its start.
 			c.StartedAt = c.CreatedAt
+			c.Estimated = []string{"started_at"}
 		}
 		c.FinishedAt = ptr(st.CreatedAt)
 	}

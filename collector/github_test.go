@@ -27,6 +27,7 @@ func TestDecodeGitHubFixtures(t *testing.T) {
 		ID: "145988746", Source: "github", System: "Hello-World", Type: record.TypeNormal, Environment: "production",
 		CreatedAt: atp("2019-05-15T15:20:53Z"), StartedAt: atp("2019-05-15T15:20:53Z"), FinishedAt: atp("2019-05-15T15:20:55Z"),
 		Outcome: record.OutcomeSuccess, Authorized: true, Labels: hello("production", helloURL, "2019-05-15T15:20:55Z"),
+		Estimated: []string{"started_at"}, // no in_progress status: the creation stands in
 	}
 	pagesLabels := hello("github-pages", "https://github.com/Codertocat/Hello-World/runs/145988746?check_suite_focus=true", "2022-01-03T01:28:40Z")
 	tests := []struct {
@@ -43,7 +44,7 @@ func TestDecodeGitHubFixtures(t *testing.T) {
 		{"deployment_status", "github/go-playground/deployment-status.json", record.Change{
 			ID: "710692", Source: "github", System: "public-repo", Type: record.TypeNormal, Environment: "production",
 			CreatedAt: atp("2015-05-05T23:40:38Z"), StartedAt: atp("2015-05-05T23:40:38Z"), FinishedAt: atp("2015-05-05T23:40:39Z"),
-			Outcome: record.OutcomeSuccess, Authorized: true, Labels: map[string]string{
+			Outcome: record.OutcomeSuccess, Authorized: true, Estimated: []string{"started_at"}, Labels: map[string]string{
 				"repository": "baxterthehacker/public-repo", "sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "ref": "master", "task": "deploy",
 				"github_environment": "production", "url": "https://api.github.com/repos/baxterthehacker/public-repo/deployments/710692",
 				"last_event_at": "2015-05-05T23:40:39Z",

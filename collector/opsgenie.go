@@ -29,6 +29,7 @@ func OpsgenieDefaults() Mapping {
 		},
 		DefaultSeverity: 3,
 		Impact:          []string{"alert.details.impact", "tag:impact"},
+		Category:        []string{"alert.details.category", "tag:category"},
 		ImpactMap:       map[string]record.Impact{"outage": record.ImpactOutage, "degraded": record.ImpactDegraded, "none": record.ImpactNone},
 		DefaultImpact:   record.ImpactNone,
 	}
@@ -138,18 +139,29 @@ func DecodeOpsgenie(ctx context.Context, body []byte, m Mapping, prior record.Ge
 		in.OpenedAt = created
 	case old != nil:
 		in.OpenedAt = old.OpenedAt
+		in.Estimated = keepEstimated(in.Estimated, old, "opened_at")
 	default:
 		in.OpenedAt = at
 		in.Labels["opened_at_estimated"] = "true"
+		in.Estimated = append(in.Estimated, "opened_at")
 	}
 	if old != nil {
 		in.AcknowledgedAt, in.ResolvedAt = old.AcknowledgedAt, old.ResolvedAt
+		in.Estimated = keepEstimated(in.Estimated, old, "acknowledged_at")
+		in.Estimated = keepEstimated(in.Estimated, old, "resolved_at")
 	}
+	// Without updatedAt the arrival time stands in for when it happened.
 	switch {
 	case w.Action == "Acknowledge" && in.AcknowledgedAt == nil:
 		in.AcknowledgedAt = ptr(at)
+		if !hasUpdated {
+			in.Estimated = append(in.Estimated, "acknowledged_at")
+		}
 	case w.Action == "Close" && in.ResolvedAt == nil:
 		in.ResolvedAt = ptr(at)
+		if !hasUpdated {
+			in.Estimated = append(in.Estimated, "resolved_at")
+		}
 	}
 	d.addIncident(in, body, w.Action, m, now)
 	return d, nil

@@ -30,7 +30,7 @@ func TestDecodeOpsgenieCreate(t *testing.T) {
 func TestDecodeOpsgenieMapping(t *testing.T) {
 	body := editJSON(t, hookFixture(t, "opsgenie/create.json"), func(doc map[string]any) {
 		alert := doc["alert"].(map[string]any)
-		alert["tags"] = []any{"vip", "system:payments-api", "team=sre", "impact:outage"}
+		alert["tags"] = []any{"vip", "system:payments-api", "team=sre", "impact:outage", "category:Security"}
 		alert["priority"] = "P1"
 	})
 	d, err := DecodeOpsgenie(context.Background(), body, OpsgenieDefaults(), nil, ogNow)
@@ -41,6 +41,7 @@ func TestDecodeOpsgenieMapping(t *testing.T) {
 	assert.Equal(t, "sre", in.Team)
 	assert.Equal(t, record.ImpactOutage, in.Impact)
 	assert.Equal(t, 1, in.Severity)
+	assert.Equal(t, "security", in.Category, "a category: tag, lower-cased")
 
 	withDetails := editJSON(t, body, func(doc map[string]any) {
 		doc["alert"].(map[string]any)["details"] = map[string]any{"system": "ledger", "team": "finance", "impact": "degraded"}

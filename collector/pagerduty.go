@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ func PagerDutyDefaults() Mapping {
 		Team:     []string{"event.data.teams.0.summary"},
 		Title:    []string{"event.data.title"},
 		Severity: []string{"event.data.priority.summary", "event.data.urgency"},
+		Category: []string{"event.data.incident_type.name"},
 		SeverityMap: map[string]int{
 			"p1": 1, "p2": 2, "p3": 3, "p4": 4, "p5": 5,
 			"high": 2, "low": 4,
@@ -152,12 +154,14 @@ func DecodePagerDuty(ctx context.Context, body []byte, m Mapping, prior record.G
 	data := ev.Data
 	in := record.Incident{ID: data.ID, Source: "pagerduty"}
 	m.fillIncident(&in, jsonFields(doc), old)
+	in.Category = pdCategory(in.Category)
 	at := ev.OccurredAt
 	in.Labels = labels(labelLastEvent, stamp(at), "status", data.Status, "url", data.HTMLURL)
 	if data.Number != 0 {
 		in.Labels["number"] = strconv.Itoa(data.Number)
 	}
-	for label, path := range map[string]string{"urgency": "event.data.urgency", "priority": "event.data.priority.summary", "service_id": "event.data.service.id"} {
+	for label, path := range map[string]string{"urgency": "event.data.urgency", "priority": "event.data.priority.summary", "service_id": "event.data.service.id",
+		"incident_type": "event.data.incident_type.name"} {
 		if v, ok := jsonFields(doc)(path); ok {
 			in.Labels[label] = v
 		}
@@ -165,6 +169,19 @@ func DecodePagerDuty(ctx context.Context, body []byte, m Mapping, prior record.G
 	pdTimes(&in, ev.EventType, data.Status, data.CreatedAt, at, old)
 	d.addIncident(in, body, ev.EventType, m, now)
 	return d, nil
+}
+
+// pdCategory reads PagerDuty's incident type as a category: its built-in
+// types are named "<kind>_default"; "security_default" is a security
+// incident. The base type (incident_default) and major_default (a
+// priority, not a kind) are no category. Custom types keep their names.
+func pdCategory(incidentType string) string {
+	switch kind, _ := strings.CutSuffix(incidentType, "_default"); kind {
+	case "", "incident", "major", record.CategoryNone:
+		return ""
+	default:
+		return kind
+	}
 }
 
 // pdTimes sets an incident's opened, acknowledged and resolved times from
@@ -179,10 +196,14 @@ func pdTimes(in *record.Incident, eventType, status string, createdAt *time.Time
 		if old.Labels["opened_at_estimated"] != "" {
 			in.Labels["opened_at_estimated"] = "true"
 		}
+		in.Estimated = keepEstimated(in.Estimated, old, "opened_at")
 	default:
+		// First heard of by a later event (PCPZE64 is first seen resolved):
+		// when it opened is not known, and the event's time stands in.
 		in.OpenedAt = at
 		if eventType != "incident.triggered" {
 			in.Labels["opened_at_estimated"] = "true"
+			in.Estimated = append(in.Estimated, "opened_at")
 		}
 	}
 	if old != nil {
@@ -198,7 +219,18 @@ func pdTimes(in *record.Incident, eventType, status string, createdAt *time.Time
 		in.ResolvedAt = ptr(at)
 	case status == "resolved" && old != nil && old.ResolvedAt != nil:
 		in.ResolvedAt = old.ResolvedAt
+		in.Estimated = keepEstimated(in.Estimated, old, "resolved_at")
 	case status == "resolved":
 		in.ResolvedAt = ptr(at) // resolved before Steward heard of it
+		in.Estimated = append(in.Estimated, "resolved_at")
 	}
+}
+
+// keepEstimated adds field to est when the stored version old, whose value
+// of field is kept, had estimated it.
+func keepEstimated(est []string, old *record.Incident, field string) []string {
+	if old != nil && slices.Contains(old.Estimated, field) && !slices.Contains(est, field) {
+		return append(est, field)
+	}
+	return est
 }

@@ -21,7 +21,7 @@ import (
 // polled and pushed incidents map alike.
 func PagerDutyAPIDefaults() Mapping {
 	m := PagerDutyDefaults()
-	for _, l := range []*[]string{&m.System, &m.Team, &m.Title, &m.Severity, &m.Impact, &m.Environment} {
+	for _, l := range []*[]string{&m.System, &m.Team, &m.Title, &m.Severity, &m.Impact, &m.Category, &m.Environment} {
 		out := make([]string, len(*l))
 		for i, p := range *l {
 			out[i] = strings.TrimPrefix(p, "event.data.")
@@ -221,11 +221,13 @@ func (p *PagerDutyAPI) decode(ctx context.Context, b *record.Batch, doc json.Raw
 	}
 	in := record.Incident{ID: w.ID, Source: "pagerduty"}
 	p.m.fillIncident(&in, jsonFields(fields), nil)
+	in.Category = pdCategory(in.Category)
 	in.Labels = map[string]string{"status": w.Status, "url": w.HTMLURL}
 	if w.Number != 0 {
 		in.Labels["number"] = strconv.Itoa(w.Number)
 	}
-	for label, path := range map[string]string{"urgency": "urgency", "priority": "priority.summary", "service_id": "service.id"} {
+	for label, path := range map[string]string{"urgency": "urgency", "priority": "priority.summary", "service_id": "service.id",
+		"incident_type": "incident_type.name"} {
 		if v, ok := jsonFields(fields)(path); ok {
 			in.Labels[label] = v
 		}

@@ -36,17 +36,23 @@ var serviceNowDefaults = map[string]map[string][]string{
 		"team":             {"assignment_group.display_value"},
 		"title":            {"short_description"},
 		"severity":         {"priority"},
+		"category":         {"category"},
 		"opened_at":        {"opened_at"},
 		"resolved_at":      {"resolved_at"},
 		"closed_at":        {"closed_at"},
 		"caused_by_change": {"caused_by.display_value"},
 	},
 	"change": {
-		"id":          {"number"},
-		"system":      {"cmdb_ci.display_value", "business_service.display_value"},
-		"team":        {"assignment_group.display_value"},
-		"type":        {"type"},
-		"created_at":  {"opened_at"},
+		"id":            {"number"},
+		"system":        {"cmdb_ci.display_value", "business_service.display_value"},
+		"team":          {"assignment_group.display_value"},
+		"type":          {"type"},
+		"created_at":    {"opened_at"},
+		"approved_at":   {"approval_set"},
+		"planned_start": {"start_date"},
+		"planned_end":   {"end_date"},
+		// Without actual work times, the planned ones (and the closing)
+		// stand in, and the record says they are estimated.
 		"started_at":  {"work_start", "start_date"},
 		"finished_at": {"work_end", "end_date", "closed_at"},
 		"state":       {"state"},
@@ -264,7 +270,14 @@ func (t *ServiceNowTable) decode(b *record.Batch, row map[string]json.RawMessage
 // get returns the first non-empty value of the ServiceNow fields mapped to
 // the Steward field name.
 func (t *ServiceNowTable) get(row map[string]json.RawMessage, name string) string {
-	for _, spec := range t.fields[name] {
+	v, _ := t.getFrom(row, name)
+	return v
+}
+
+// getFrom is get, also saying whether the value came from the first
+// column of the field's list (the field itself rather than a stand-in).
+func (t *ServiceNowTable) getFrom(row map[string]json.RawMessage, name string) (string, bool) {
+	for i, spec := range t.fields[name] {
 		field, display := spec, false
 		if f, ok := strings.CutSuffix(spec, ".display_value"); ok {
 			field, display = f, true
@@ -272,10 +285,10 @@ func (t *ServiceNowTable) get(row map[string]json.RawMessage, name string) strin
 			field = f
 		}
 		if v := snField(row, field, display); v != "" {
-			return v
+			return v, i == 0
 		}
 	}
-	return ""
+	return "", false
 }
 
 // wire is a record in Steward's JSON wire format, built field by field so
@@ -319,6 +332,14 @@ func (t *ServiceNowTable) incidentFields(row map[string]json.RawMessage) (wire, 
 		}
 		w["impact"] = strings.ToLower(v)
 	}
+	// Every record of the security incident table is a security incident;
+	// its own category (Phishing, Malware…) is kept as a label. Other
+	// tables' categories (software, network…) are the category.
+	category := t.get(row, "category")
+	if t.table == "sn_si_incident" {
+		category = "security"
+	}
+	w.set("category", strings.ToLower(category))
 	for _, k := range []string{"opened_at", "acknowledged_at", "resolved_at", "closed_at"} {
 		w.setTime(k, t.get(row, k))
 	}
@@ -340,13 +361,32 @@ func (t *ServiceNowTable) changeFields(row map[string]json.RawMessage) wire {
 	outcome := snOutcome(t.get(row, "state"), t.get(row, "close_code"))
 	w["outcome"] = outcome
 	w.setTime("created_at", t.get(row, "created_at"))
-	w.setTime("started_at", t.get(row, "started_at"))
+	w.setTime("planned_start", t.get(row, "planned_start"))
+	w.setTime("planned_end", t.get(row, "planned_end"))
+	var estimated []string
+	started, actual := t.getFrom(row, "started_at")
+	w.setTime("started_at", started)
+	if started != "" && !actual {
+		estimated = append(estimated, "started_at")
+	}
 	// Until a change ends its planned end_date is only a plan: attribution
 	// goes by its start while it is unfinished (spec section 4).
 	if outcome != string(record.OutcomeInProgress) {
-		w.setTime("finished_at", t.get(row, "finished_at"))
+		finished, actual := t.getFrom(row, "finished_at")
+		w.setTime("finished_at", finished)
+		if finished != "" && !actual {
+			estimated = append(estimated, "finished_at")
+		}
 	}
-	w["authorized"] = snAuthorized(t.get(row, "approval"), typ)
+	if len(estimated) > 0 {
+		w["estimated"] = estimated
+	}
+	approval := t.get(row, "approval")
+	if strings.EqualFold(approval, "approved") {
+		// approval_set is when the approval was decided.
+		w.setTime("approved_at", t.get(row, "approved_at"))
+	}
+	w["authorized"] = snAuthorized(approval, typ)
 	w["labels"] = t.labels(row)
 	return w
 }
@@ -355,6 +395,9 @@ func (t *ServiceNowTable) labels(row map[string]json.RawMessage) map[string]stri
 	l := map[string]string{"servicenow_table": t.table, "servicenow_sys_id": snField(row, "sys_id", false)}
 	if s := snField(row, "state", true); s != "" {
 		l["servicenow_state"] = s
+	}
+	if c := snField(row, "category", true); c != "" && t.table == "sn_si_incident" {
+		l["servicenow_category"] = c
 	}
 	return l
 }

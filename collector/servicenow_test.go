@@ -229,17 +229,28 @@ func TestServiceNowFixtureRecords(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cfg := serviceNowConfig("http://unused")
 
-	t.Run("security incident with reference links", func(t *testing.T) {
+	t.Run("security incident with reference links: category security, its own kept", func(t *testing.T) {
 		tbl := NewServiceNowTable(cfg, "sn_si_incident", HTTPOptions{Now: func() time.Time { return now }})
 		var b record.Batch
 		tbl.decode(&b, securityIncidents(t)[0], 0)
 		require.Empty(t, b.Rejected)
 		require.Len(t, b.Incidents, 1)
 		assert.Equal(t, record.Incident{
-			ID: "SIR00000001", Source: "servicenow", System: "1234", Title: "test", Severity: 4, Impact: record.ImpactNone, Category: record.CategoryNone,
+			ID: "SIR00000001", Source: "servicenow", System: "1234", Title: "test", Severity: 4, Impact: record.ImpactNone, Category: "security",
 			OpenedAt: *pollTime("2023-07-28T10:18:55Z"), ClosedAt: pollTime("2023-08-01T08:03:28Z"), Team: "1234",
-			Labels: map[string]string{"servicenow_table": "sn_si_incident", "servicenow_sys_id": "g123456", "servicenow_state": "3"},
+			Labels: map[string]string{"servicenow_table": "sn_si_incident", "servicenow_sys_id": "g123456", "servicenow_state": "3",
+				"servicenow_category": "Phishing"},
 		}, b.Incidents[0])
+	})
+
+	t.Run("incident table: its category, lower-cased", func(t *testing.T) {
+		tbl := NewServiceNowTable(cfg, "incident", HTTPOptions{Now: func() time.Time { return now }})
+		var b record.Batch
+		tbl.decode(&b, withCI(securityIncidents(t)[0], map[string]string{"category": `{"display_value": "Network", "value": "Network"}`}), 0)
+		require.Empty(t, b.Rejected)
+		require.Len(t, b.Incidents, 1)
+		assert.Equal(t, "network", b.Incidents[0].Category)
+		assert.NotContains(t, b.Incidents[0].Labels, "servicenow_category")
 	})
 
 	tests := []struct {
@@ -270,19 +281,23 @@ func TestServiceNowFixtureRecords(t *testing.T) {
 				"state":            `{"display_value": "Closed", "value": 3.0}`,
 				"close_code":       `{"display_value": "Unsuccessful", "value": "unsuccessful"}`,
 				"approval":         `{"display_value": "Approved", "value": "approved"}`,
+				"approval_set":     `{"display_value": "2020-11-11 12:00:00", "value": "2020-11-11 20:00:00"}`,
+				"start_date":       `{"display_value": "2020-11-12 00:30:00", "value": "2020-11-12 08:30:00"}`,
 				"work_start":       `{"display_value": "2020-11-12 01:00:00", "value": "2020-11-12 09:00:00"}`,
 				"work_end":         `{"display_value": "2020-11-12 02:00:00", "value": "2020-11-12 10:00:00"}`,
 				"end_date":         `{"display_value": "2020-11-12 05:00:00", "value": "2020-11-12 13:00:00"}`,
 			},
 			want: &record.Change{
 				ID: "CHG0030003", Source: "servicenow", System: "PXYZ123", Team: "Payments", Type: record.TypeEmergency, Environment: "production",
-				CreatedAt: pollTime("2020-11-11T17:54:57Z"), StartedAt: pollTime("2020-11-12T09:00:00Z"), FinishedAt: pollTime("2020-11-12T10:00:00Z"),
+				CreatedAt: pollTime("2020-11-11T17:54:57Z"), ApprovedAt: pollTime("2020-11-11T20:00:00Z"),
+				PlannedStart: pollTime("2020-11-12T08:30:00Z"), PlannedEnd: pollTime("2020-11-12T13:00:00Z"),
+				StartedAt: pollTime("2020-11-12T09:00:00Z"), FinishedAt: pollTime("2020-11-12T10:00:00Z"),
 				Outcome: record.OutcomeFailed, Authorized: true,
 				Labels: map[string]string{"servicenow_table": "change_request", "servicenow_sys_id": "25a42de31b582010593876a61a4bcbc8", "servicenow_state": "Closed"},
 			},
 		},
 		{
-			name: "canceled standard change ends at its planned end",
+			name: "canceled standard change ends at its planned end, an estimate",
 			edits: map[string]string{
 				"cmdb_ci":  `{"display_value": "PXYZ123", "value": "b0c4"}`,
 				"type":     `{"display_value": "Standard", "value": "standard"}`,
@@ -291,8 +306,8 @@ func TestServiceNowFixtureRecords(t *testing.T) {
 			},
 			want: &record.Change{
 				ID: "CHG0030003", Source: "servicenow", System: "PXYZ123", Type: record.TypeStandard, Environment: "production",
-				CreatedAt: pollTime("2020-11-11T17:54:57Z"), FinishedAt: pollTime("2020-11-12T13:00:00Z"),
-				Outcome: record.OutcomeCancelled, Authorized: true,
+				CreatedAt: pollTime("2020-11-11T17:54:57Z"), PlannedEnd: pollTime("2020-11-12T13:00:00Z"), FinishedAt: pollTime("2020-11-12T13:00:00Z"),
+				Outcome: record.OutcomeCancelled, Authorized: true, Estimated: []string{"finished_at"},
 				Labels: map[string]string{"servicenow_table": "change_request", "servicenow_sys_id": "25a42de31b582010593876a61a4bcbc8", "servicenow_state": "Canceled"},
 			},
 		},

@@ -51,6 +51,7 @@ type Mapping struct {
 	Title       []string
 	Severity    []string
 	Impact      []string
+	Category    []string
 	Environment []string
 
 	SeverityMap     map[string]int
@@ -229,6 +230,7 @@ func (d *decoder) mapping1(n *yaml.Node, where string, incident bool) Mapping {
 		set["title"] = list(&m.Title, "title")
 		set["severity"] = list(&m.Severity, "severity")
 		set["impact"] = list(&m.Impact, "impact")
+		set["category"] = list(&m.Category, "category")
 		set["severity_map"] = func(v *yaml.Node) { m.SeverityMap = d.severityMap(v, at(where, "severity_map")) }
 		set["default_severity"] = func(v *yaml.Node) {
 			if s, ok := d.integer(v, at(where, "default_severity")); ok {

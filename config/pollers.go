@@ -54,10 +54,10 @@ func TableKind(table string) string {
 // ServiceNowFieldNames are the Steward fields a ServiceNow table's mapping
 // may set, by record kind.
 var ServiceNowFieldNames = map[string][]string{
-	"incident": {"id", "system", "team", "title", "severity", "impact", "opened_at", "acknowledged_at",
+	"incident": {"id", "system", "team", "title", "severity", "impact", "category", "opened_at", "acknowledged_at",
 		"resolved_at", "closed_at", "caused_by_change"},
-	"change": {"id", "system", "team", "type", "environment", "created_at", "started_at", "finished_at",
-		"state", "close_code", "approval"},
+	"change": {"id", "system", "team", "type", "environment", "created_at", "approved_at", "planned_start", "planned_end",
+		"started_at", "finished_at", "state", "close_code", "approval"},
 }
 
 // PagerDutyPoller reads incidents through the PagerDuty REST API: first a

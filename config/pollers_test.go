@@ -87,7 +87,7 @@ func TestPollersErrors(t *testing.T) {
 			yaml: "pollers:\n  servicenow:\n    url: https://x\n    token: t\n    tables: [change_request]\n    fields:\n      incident: {system: cmdb_ci}\n      change_request: {severity: priority}\n",
 			want: []string{
 				"line 7: pollers.servicenow: fields: table \"incident\" is not in tables",
-				"line 8: pollers.servicenow: fields: change_request: fields of a change table: approval, close_code, created_at, environment, finished_at, id, started_at, state, system, team, type",
+				"line 8: pollers.servicenow: fields: change_request: fields of a change table: approval, approved_at, close_code, created_at, environment, finished_at, id, planned_end, planned_start, started_at, state, system, team, type",
 				"line 8: pollers.servicenow: fields: change_request: unknown key \"severity\"",
 			},
 		},

@@ -68,7 +68,7 @@ func (w *world) change(r *rand.Rand, c *record.Change, id string, p changePlan, 
 	s := w.system(r, w.chgSys)
 	*c = record.Change{
 		ID:          id,
-		Source:      record.DefaultSource,
+		Source:      w.source,
 		System:      w.name(r, s),
 		Team:        w.teamName(w.team(r, s, 0.9, 0)),
 		Type:        prof.typ,

@@ -26,6 +26,34 @@ type Options struct {
 	Systems, Owners, Programs, Teams int
 	Incidents, Changes               int
 	From, To                         time.Time
+	// Source is the records' source; empty means SourceGenerated. The demo
+	// data is SourceDemo, so that the two never share a key (source, id)
+	// and a generated dataset posted to a daemon adds to its demo data
+	// instead of replacing it.
+	Source string
+}
+
+// Sources of generated records.
+const (
+	SourceGenerated = "generated"
+	SourceDemo      = "demo"
+)
+
+func (o Options) source() string {
+	if o.Source == "" {
+		return SourceGenerated
+	}
+	return o.Source
+}
+
+// Demo is the demo data's options: the default organisation's records over
+// the 180 days before to, with source demo.
+func Demo(to time.Time) Options {
+	o := DefaultOptions()
+	o.To = to.UTC()
+	o.From = o.To.AddDate(0, 0, -180)
+	o.Source = SourceDemo
+	return o
 }
 
 // DefaultOptions is a small demo: 12 systems, 8 owners, 3 programs, 5 teams,

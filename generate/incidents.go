@@ -96,7 +96,7 @@ func (w *world) incident(r *rand.Rand, in *record.Incident, id string, p inciden
 	}
 	*in = record.Incident{
 		ID:       id,
-		Source:   record.DefaultSource,
+		Source:   w.source,
 		System:   w.name(r, s),
 		Severity: sev,
 		Impact:   record.ImpactNone,

@@ -22,12 +22,16 @@ import (
 // it in caused_by_change. Changes are mostly standard, successful and in
 // production, with failures, rollbacks, cancellations, emergency and
 // unauthorized changes, and a few still in progress at To. Nothing happens
-// at or after To.
+// at or after To. Every record has the source o.Source (default generated),
+// and the fields of accountability: categories (some security), detection
+// and mitigation times, review sign-offs and action items, approval and
+// planned windows, rework and a few estimated times.
 func Records(cfg *config.Config, o Options) (incidents []record.Incident, changes []record.Change) {
 	o = o.normalized()
 	w := newWorld(cfg, o)
 	changes = w.changes(newRand(o.Seed, streamChanges))
 	incidents = w.incidents(newRand(o.Seed, streamIncid), changes)
+	detail(cfg, o, incidents, changes)
 	return incidents, changes
 }
 
@@ -53,6 +57,7 @@ type world struct {
 	unknown  []string
 
 	changeSys []int32 // system index of each generated change
+	source    string
 }
 
 func newWorld(cfg *config.Config, o Options) *world {
@@ -63,6 +68,7 @@ func newWorld(cfg *config.Config, o Options) *world {
 		nIncid:  o.Incidents,
 		nChange: o.Changes,
 		thresh:  cfg.Policy.Review.SeverityThreshold,
+		source:  o.source(),
 		dueUS:   cfg.Policy.Review.Due.Microseconds(),
 	}
 	if w.dueUS <= 0 {

@@ -12,8 +12,8 @@ import (
 )
 
 // Write generates a configuration and its records and writes them to dir
-// (created if needed) as steward.yml, incidents.ndjson and changes.ndjson,
-// one JSON record per line.
+// (created if needed) as steward.yml, incidents.ndjson, changes.ndjson and
+// feedback.ndjson, one JSON record per line.
 func Write(dir string, o Options) (err error) {
 	o = o.normalized()
 	data := Config(o)
@@ -22,16 +22,18 @@ func Write(dir string, o Options) (err error) {
 		return fmt.Errorf("generate: generated config does not parse: %w", err)
 	}
 	incidents, changes := Records(cfg, o)
+	feedback := Feedback(cfg, o)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "steward.yml"), data, 0o644); err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	// JSON encoding dominates at scale; the two files encode in parallel.
+	// JSON encoding dominates at scale; the files encode in parallel.
 	done := make(chan error, 1)
 	go func() { done <- writeNDJSON(filepath.Join(dir, "incidents.ndjson"), incidents) }()
 	err = writeNDJSON(filepath.Join(dir, "changes.ndjson"), changes)
+	err = errors.Join(err, writeNDJSON(filepath.Join(dir, "feedback.ndjson"), feedback))
 	return errors.Join(<-done, err)
 }
 

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -117,3 +118,20 @@ var errBoom = io.ErrClosedPipe
 type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, errBoom }
+
+// BenchmarkBatchDecoder decodes a 1,000-incident NDJSON body, as the ingest
+// API does.
+func BenchmarkBatchDecoder(b *testing.B) {
+	var body bytes.Buffer
+	for i := range 1000 {
+		fmt.Fprintf(&body, `{"id":"INC%06d","source":"api","system":"payments-api","title":"Checkout fails","severity":2,"impact":"outage","category":"availability","opened_at":"2026-01-01T00:00:00Z","acknowledged_at":"2026-01-01T00:05:00Z","resolved_at":"2026-01-01T01:00:00Z","team":"payments","labels":{"region":"eu-west-1"}}`+"\n", i)
+	}
+	b.SetBytes(int64(body.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := BatchDecoder{Kind: KindIncident, NDJSON: true, MaxRecords: 10000}.Decode(bytes.NewReader(body.Bytes()), time.Now())
+		if err != nil || d.Accepted() != 1000 {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,5 +1,7 @@
-// Package record holds Steward's domain types: incident and change records,
-// the batch a store writes, and the Store interface the rest of Steward uses.
+// Package record holds Steward's domain types: incident, change and feedback
+// records, their validation and the batch decoder that reads them from a
+// request body or a file, the batch a store writes, and the Store interface
+// the rest of Steward uses.
 // It depends on nothing outside the standard library and must not learn about
 // configuration, attribution or any concrete database.
 package record

@@ -46,6 +46,10 @@ func (t *Telemetry) records(k string, b record.Batch, storeErr error) {
 		counts[[2]string{b.Changes[i].Source, result}]++
 		stored[b.Changes[i].Source] = storeErr == nil
 	}
+	for i := range b.Feedback {
+		counts[[2]string{b.Feedback[i].Source, result}]++
+		stored[b.Feedback[i].Source] = storeErr == nil
+	}
 	if storeErr == nil {
 		result = ResultRejected
 	}

@@ -34,6 +34,7 @@ func TestIngested(t *testing.T) {
 	tel.Ingested(record.KindIncident, "api", 200, b, nil, 30*time.Millisecond)
 	tel.Ingested(record.KindIncident, "api", 503, record.Batch{Incidents: b.Incidents[:1], Rejected: b.Rejected}, errors.New("down"), time.Second)
 	tel.Ingested(record.KindChange, "api", 400, record.Batch{}, nil, time.Millisecond)
+	tel.Ingested(record.KindFeedback, "api", 200, record.Batch{Feedback: []record.Feedback{{ID: "f", Source: "pulse"}}}, nil, time.Millisecond)
 
 	out := written(tel)
 	for _, want := range []string{
@@ -47,6 +48,8 @@ func TestIngested(t *testing.T) {
 		`steward_ingest_duration_seconds_bucket{source="api",kind="incident",le="0.05"} 1`,
 		`steward_ingest_duration_seconds_count{source="api",kind="incident"} 2`,
 		`steward_last_ingest_timestamp_seconds{source="csv"} 1772366400`,
+		`steward_ingest_records_total{source="pulse",kind="feedback",result="accepted"} 1`,
+		`steward_last_ingest_timestamp_seconds{source="pulse"} 1772366400`,
 		"# TYPE steward_ingest_duration_seconds histogram",
 		"# TYPE steward_ingest_records_total counter",
 	} {

@@ -141,7 +141,7 @@ func (f *snTable) snapshot() (pages int, served map[string]int, queries []string
 // order of update, so that pages end inside a second.
 func serviceNowRows(t *testing.T, n int) []map[string]json.RawMessage {
 	t.Helper()
-	fixture := filepath.Join("..", "..", "..", "shared", "fixtures", "webhooks", "servicenow", "table_api", "sn_si_incident.list_response.json")
+	fixture := filepath.Join("..", "..", "collector", "testdata", "fixtures", "webhooks", "servicenow", "table_api", "sn_si_incident.list_response.json")
 	body, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Skipf("ServiceNow fixture not found: %v", err)

@@ -23,12 +23,12 @@ import (
 	"github.com/steward-sh/steward/record"
 )
 
-const hookFixtures = "../../../shared/fixtures/webhooks"
+const hookFixtures = "../../collector/testdata/fixtures/webhooks"
 
 func hookFixture(t *testing.T, rel string) []byte {
 	t.Helper()
 	if _, err := os.Stat(hookFixtures); err != nil {
-		t.Skipf("vendor payloads not found at %s (the shared fixtures folder): %v", hookFixtures, err)
+		t.Skipf("vendor payloads not found at %s (copies of the shared fixtures in collector/testdata): %v", hookFixtures, err)
 	}
 	b, err := os.ReadFile(filepath.Join(hookFixtures, rel))
 	require.NoError(t, err)
@@ -102,7 +102,9 @@ collectors:
 				ev["event_type"], ev["occurred_at"] = "incident.acknowledged", "2021-06-04T13:40:00Z"
 				ev["data"].(map[string]any)["status"] = "acknowledged"
 			})
-			for _, b := range [][]byte{trigger, ack} {
+			// PCPZE64 is first seen resolved: its opening is estimated.
+			resolved := hookFixture(t, "pagerduty/v3/incident.resolved.json")
+			for _, b := range [][]byte{trigger, ack, resolved} {
 				code, body = hookPost(t, d.url+"/hooks/pagerduty", b, "X-PagerDuty-Signature", pdSign("pd-secret", b))
 				require.Equal(t, http.StatusOK, code, body)
 			}
@@ -111,7 +113,8 @@ collectors:
 			for _, in := range incidents {
 				byID[in.Source+"/"+in.ID] = in
 			}
-			require.Len(t, byID, 2)
+			require.Len(t, byID, 3)
+			assert.Equal(t, []string{"opened_at"}, byID["pagerduty/PCPZE64"].Estimated, "stored with what was estimated")
 			pd := byID["pagerduty/PFQZPSY"]
 			assert.Equal(t, time.Date(2021, 6, 4, 13, 35, 29, 781e6, time.UTC), pd.OpenedAt, "kept from the triggering event")
 			require.NotNil(t, pd.AcknowledgedAt)
@@ -121,7 +124,7 @@ collectors:
 			// Webhook requests are counted in the self-metrics like the API's.
 			code, metrics := d.get(t, "/metrics")
 			require.Equal(t, http.StatusOK, code)
-			assert.Equal(t, []string{"2"}, sampleValues(string(metrics), "steward_ingest_records_total",
+			assert.Equal(t, []string{"3"}, sampleValues(string(metrics), "steward_ingest_records_total",
 				`source="pagerduty"`, `kind="incident"`, `result="accepted"`))
 		})
 	}

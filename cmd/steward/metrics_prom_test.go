@@ -66,7 +66,7 @@ func TestPrometheusScrapesScorecards(t *testing.T) {
 		buckets := promQuery(t, prom, `sum(steward_ingest_duration_seconds_count{kind="incident"})`, time.Time{})
 		assert.Equal(t, float64((len(ds.incidents)+499)/500), buckets["{}"])
 		assert.Len(t, promQuery(t, prom, `steward_build_info{goversion=~"go.+"}`, time.Time{}), 1)
-		assert.Len(t, promQuery(t, prom, `steward_last_ingest_timestamp_seconds{source="api"}`, time.Time{}), 1)
+		assert.Len(t, promQuery(t, prom, `steward_last_ingest_timestamp_seconds{source="generated"}`, time.Time{}), 1)
 		assert.Len(t, promQuery(t, prom, `steward_config_last_reload_successful == 1`, time.Time{}), 1)
 	})
 }

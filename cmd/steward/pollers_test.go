@@ -21,7 +21,7 @@ import (
 // a local server replaying the Table API's list response, and waits for
 // the records to be stored with their cursor.
 func TestDaemonRunsPollers(t *testing.T) {
-	fixture := filepath.Join("..", "..", "..", "shared", "fixtures", "webhooks", "servicenow", "table_api", "sn_si_incident.list_response.json")
+	fixture := filepath.Join("..", "..", "collector", "testdata", "fixtures", "webhooks", "servicenow", "table_api", "sn_si_incident.list_response.json")
 	body, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Skipf("ServiceNow fixture not found: %v", err)

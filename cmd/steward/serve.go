@@ -359,16 +359,21 @@ func loadDemo(ctx context.Context, st record.Store, cfg *config.Config, logger *
 	if err != nil {
 		return err
 	}
-	if len(inc) > 0 || len(chg) > 0 {
+	fb, err := st.Feedback(ctx, 0, 1)
+	if err != nil {
+		return err
+	}
+	if len(inc) > 0 || len(chg) > 0 || len(fb) > 0 {
 		return nil
 	}
-	opts := generate.DefaultOptions()
-	opts.To = time.Now().UTC().Truncate(time.Hour)
-	opts.From = opts.To.AddDate(0, 0, -180)
+	// Source demo: a generated dataset posted later adds to the demo data
+	// rather than replacing records of the same ids.
+	opts := generate.Demo(time.Now().UTC().Truncate(time.Hour))
 	incidents, changes := generate.Records(cfg, opts)
-	if err := st.Write(ctx, record.Batch{Incidents: incidents, Changes: changes}); err != nil {
+	feedback := generate.Feedback(cfg, opts)
+	if err := st.Write(ctx, record.Batch{Incidents: incidents, Changes: changes, Feedback: feedback}); err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	logger.Info("store was empty: loaded demo data", "incidents", len(incidents), "changes", len(changes))
+	logger.Info("store was empty: loaded demo data", "incidents", len(incidents), "changes", len(changes), "feedback", len(feedback))
 	return nil
 }

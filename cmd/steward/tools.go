@@ -111,7 +111,7 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	o := generate.DefaultOptions()
-	fs := newFlags("generate", "Write a deterministic synthetic dataset: DIR/steward.yml, DIR/incidents.ndjson and DIR/changes.ndjson.", stderr)
+	fs := newFlags("generate", "Write a deterministic synthetic dataset: DIR/steward.yml, DIR/incidents.ndjson, DIR/changes.ndjson and DIR/feedback.ndjson (source generated).", stderr)
 	dir := fs.String("output.dir", "generated", "Directory to write into (created if missing).")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "Random seed; the same seed and sizes give the same files.")
 	fs.IntVar(&o.Systems, "systems", o.Systems, "Number of systems.")
