@@ -16,6 +16,10 @@ import (
 // report serves a period review as a page (or, with ?format=, a download).
 func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Get("role") == "" && q.Get("subject") == "" && q.Get("period") == "" && q.Get("from") == "" && q.Get("to") == "" {
+		u.reportForm(w, r)
+		return
+	}
 	req, err := u.reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
 	if err == nil {
 		var rep *report.Report
@@ -65,6 +69,9 @@ func parseReviewRequest(role, subject, period, from, to string) (report.Request,
 		return report.Request{}, err
 	}
 	req := report.Request{Role: rl, Subject: subject}
+	if f, t, ok := strings.Cut(period, "/"); ok { // a range's name, as frozen reviews carry it
+		period, from, to = "", f, t
+	}
 	switch {
 	case period != "":
 		req.Period, err = report.ParsePeriod(period)

@@ -20,9 +20,10 @@ type subjectData struct {
 	Windows       []string
 	AtParam       string
 	From, To      time.Time
-	Score         *float64
+	Score         report.Explanation
 	PreviousScore *float64
-	Tiles         []tile
+	Scored        []tile // KPIs with an objective, first
+	Unscored      []tile // KPIs without one, apart
 	Evidence      template.HTML
 	Grafana       string
 	Periods       []string // recent calendar periods to review
@@ -31,7 +32,7 @@ type subjectData struct {
 
 type tile struct {
 	report.KPI
-	Trend []*float64
+	Trend template.HTML
 }
 
 func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +85,8 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	prev := c.PreviousCard(snap.Objectives)
 	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject]}
 	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
-		Score: num(c.Score), PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name)}
+		PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name)}
+	var kpis []report.KPI
 	for _, x := range snap.Windows {
 		d.Windows = append(d.Windows, x.Name)
 	}
@@ -97,11 +99,19 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 			}
 			t.Status = c.Status[k].String()
 		}
+		values := make([]*float64, 0, len(ats))
 		for _, v := range trends[c.Subject] {
-			t.Trend = append(t.Trend, num(v[k]))
+			values = append(values, num(v[k]))
 		}
-		d.Tiles = append(d.Tiles, t)
+		t.Trend = report.Trend(k.Name(), p.From, ats, values)
+		kpis = append(kpis, t.KPI)
+		if t.Status != "" {
+			d.Scored = append(d.Scored, t)
+		} else {
+			d.Unscored = append(d.Unscored, t)
+		}
 	}
+	d.Score = report.Explain(num(c.Score), kpis)
 	if d.Evidence, err = report.EvidenceHTML(&rev); err != nil {
 		u.unavailable(w, r, err)
 		return

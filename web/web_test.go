@@ -39,11 +39,31 @@ func (a archive) Versions(ctx context.Context, role, subject, period string) ([]
 	return out, err
 }
 
+func (a archive) All(ctx context.Context) ([]report.Frozen, error) {
+	ss, err := a.db.SnapshotIndex(ctx)
+	out := make([]report.Frozen, len(ss))
+	for i, s := range ss {
+		out[i] = report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt}
+	}
+	return out, err
+}
+
 // server serves the UI over the golden scenario of the scorecard package.
 func server(t *testing.T, grafana string) *httptest.Server {
 	t.Helper()
+	s, _ := serverWith(t, grafana, nil)
+	return s
+}
+
+// serverWith is server with the scenario's config changed by edit (if
+// set), and its store for the test to add records to.
+func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, *store.DB) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := scenario.Config(t)
+	if edit != nil {
+		edit(cfg)
+	}
 	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -58,7 +78,7 @@ func server(t *testing.T, grafana string) *httptest.Server {
 	mux.Handle("/api/v1/reviews", ui.Reviews())
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
-	return s
+	return s, db
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -105,7 +125,8 @@ func TestOverviewSorts(t *testing.T) {
 	_, body := get(t, s.URL+"/ui/?"+at+"&sort=score&dir=asc")
 	assert.Contains(t, body, `<th scope="col" aria-sort="ascending"><a href="/ui/?at=2026-01-11T00%3A00%3A00Z&amp;dir=desc&amp;sort=score&amp;window=10d">Score`,
 		"the sorted column's link flips the direction")
-	assert.Contains(t, body, `<td class="num" data-score="16.666666666666668">16.7</td>`, "system api")
+	assert.Contains(t, body, `<td class="num"><span data-score="16.666666666666668">16.7</span><br><span class="formula-short muted">100 × (0 &#43; 0.5 × 1) / 3</span></td>`,
+		"system api, with the inputs of its score")
 	code, _ := get(t, s.URL+"/?window=99d")
 	assert.Equal(t, http.StatusBadRequest, code)
 }
