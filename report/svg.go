@@ -120,7 +120,7 @@ func Trend(kpi string, from time.Time, ats []time.Time, values []*float64) templ
 	b.WriteString(`</svg>`)
 	if len(points) > 0 {
 		fmt.Fprintf(&b, `<figcaption class="trend-dates"><span>%s</span><span>%s</span></figcaption>`,
-			html.EscapeString(when(points[0].To)), html.EscapeString(when(points[len(points)-1].To)))
+			points[0].To.UTC().Format(time.DateOnly), points[len(points)-1].To.UTC().Format(time.DateOnly))
 	}
 	b.WriteString(`</figure>`)
 	return template.HTML(b.String()) // built from numbers and escaped text only
