@@ -153,6 +153,7 @@ func TestOverviewWithoutObjectives(t *testing.T) {
 	s, _ := serverWith(t, "", func(cfg *config.Config) { cfg.Objectives = nil })
 	_, body := get(t, s.URL+"/ui/?role=system&"+at)
 	text := squash(body)
+	assert.Contains(t, text, "No objectives are configured, so no subject has a score yet")
 	assert.Contains(t, text, "Not scored: no objective")
 	assert.NotContains(t, text, "Scored KPIs")
 	// api: 3 incidents opened, none open, 3 changes completed, MTTR 4h 40m

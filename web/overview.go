@@ -18,6 +18,8 @@ type overviewData struct {
 	Sort    string
 	Dir     string
 	Tables  []roleTable
+	// NoObjectives: the config has none, so nothing is scored yet.
+	NoObjectives bool
 }
 
 // header is a sortable column: its link sorts by it, flipping the
@@ -75,7 +77,8 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
 		return
 	}
-	d := overviewData{Window: win.Name, AtParam: q.Get("at"), Sort: q.Get("sort"), Dir: q.Get("dir"), Role: q.Get("role")}
+	d := overviewData{Window: win.Name, AtParam: q.Get("at"), Sort: q.Get("sort"), Dir: q.Get("dir"), Role: q.Get("role"),
+		NoObjectives: len(snap.Objectives) == 0}
 	for _, w := range snap.Windows {
 		d.Windows = append(d.Windows, w.Name)
 	}
