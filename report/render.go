@@ -89,6 +89,16 @@ func Write(w io.Writer, rep *Report, format string) error {
 	return nil
 }
 
+// ReviewHTML renders a report as the HTML report's body, without the
+// document around it, for the web UI to show in its own pages.
+func ReviewHTML(rep *Report) (htmltemplate.HTML, error) {
+	var b strings.Builder
+	if err := htmlTmpl.ExecuteTemplate(&b, "review", rep); err != nil {
+		return "", fmt.Errorf("report: review: %w", err)
+	}
+	return htmltemplate.HTML(b.String()), nil // rendered by html/template
+}
+
 // kpiRow is a KPI with the subject it belongs to, for a template row.
 type kpiRow struct {
 	Subject Subject

@@ -196,6 +196,14 @@ func TestReportForm(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, q)
 		assert.Contains(t, body, "<h1>Performance review ", q)
 	}
+	// the review is a page of the UI, linking to its downloads
+	assert.Contains(t, body, `<nav aria-label="Main">`)
+	assert.Contains(t, body, `<a href="/ui/report?format=csv&amp;from=2026-01-01&amp;period=&amp;role=system&amp;subject=api&amp;to=2026-01-11">CSV</a>`)
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-01&format=html")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "<style>", "the self-contained document of steward report")
+	assert.NotContains(t, body, `<nav aria-label="Main">`)
+
 	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=&from=&to=&format=")
 	assert.Equal(t, http.StatusBadRequest, code, "neither a period nor a range")
 	assert.Contains(t, body, "give a period")

@@ -70,7 +70,7 @@ func New(opts Options) *UI {
 	funcs["query"] = query
 	funcs["uiPath"] = uiPath
 	funcs["scoreBox"] = report.ScoreHTML
-	for _, page := range []string{"overview", "subject", "system", "raci", "reviews", "reportform", "frozen", "error"} {
+	for _, page := range []string{"overview", "subject", "system", "raci", "reviews", "reportform", "report", "frozen", "error"} {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+page+".html"))
 	}
