@@ -269,3 +269,8 @@ func TestFrozenReviewsPage(t *testing.T) {
 	code, _ = get(t, s.URL+"/ui/review?role=system&subject=api&period=2026-01")
 	assert.Equal(t, http.StatusBadRequest, code)
 }
+
+func TestUIPathEscapesEachSegment(t *testing.T) {
+	assert.Equal(t, "/ui/subject/system/a%2Fb%20c%3F", string(uiPath("subject", "system", "a/b c?")))
+	assert.Equal(t, "/ui/system/api", string(uiPath("system", "api")))
+}
