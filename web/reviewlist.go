@@ -64,6 +64,12 @@ func (u *UI) reviews(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "reviews", page{Title: "Frozen reviews", Data: d})
 }
 
+// maxRebuilds bounds the reviews the list rebuilds to tell which frozen
+// ones are restated: each is a whole role's review of a period, and the
+// list must stay quick with years of frozen reviews. The latest periods
+// come first, so they are the ones checked.
+const maxRebuilds = 24
+
 // markRestated rebuilds each role's review of each period once, from
 // today's data, and notes which frozen reviews it restates.
 func (u *UI) markRestated(ctx context.Context, rs []frozenReview) {
@@ -72,7 +78,7 @@ func (u *UI) markRestated(ctx context.Context, rs []frozenReview) {
 	for i := range rs {
 		k := key{rs[i].Role, rs[i].Period}
 		restated, done := built[k]
-		if !done {
+		if !done && len(built) < maxRebuilds {
 			restated = u.restatedSubjects(ctx, k.role, k.period)
 			built[k] = restated
 		}
