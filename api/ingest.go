@@ -1,10 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"time"
@@ -13,17 +10,28 @@ import (
 	"github.com/steward-sh/steward/record"
 )
 
-// Rejection is one record refused by ingest, as the API answers it.
+// Rejection is one record refused by ingest, as the API answers it: Error
+// names the record and every problem; Fields lists the fields at fault.
 type Rejection struct {
-	Index int    `json:"index"`
-	ID    string `json:"id"`
-	Error string `json:"error"`
+	Index  int      `json:"index"`
+	ID     string   `json:"id"`
+	Error  string   `json:"error"`
+	Fields []string `json:"fields,omitempty"`
 }
 
 // IngestResult is the answer to an ingest request.
 type IngestResult struct {
 	Accepted int         `json:"accepted"`
 	Rejected []Rejection `json:"rejected"`
+}
+
+// Result is the answer to a decoded batch.
+func Result(b *record.BatchBuilder) IngestResult {
+	res := IngestResult{Accepted: b.Accepted(), Rejected: []Rejection{}}
+	for _, r := range b.Rejections() {
+		res.Rejected = append(res.Rejected, Rejection{Index: r.Index, ID: r.ID, Error: r.Error(), Fields: r.Fields()})
+	}
+	return res
 }
 
 // IngestEvent describes one answered ingest request, for Options.Observe.
@@ -52,32 +60,40 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		// connection after a too large body.
 		limited := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		w = &statusWriter{ResponseWriter: w, status: &ev.Status}
-		body, err := io.ReadAll(limited)
+		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		// The body is decoded as it is read, and reading stops at the first
+		// record past the limit: a huge body costs what its allowed records
+		// cost, never its size many times over.
+		dec := record.BatchDecoder{Kind: kind, DefaultSource: record.DefaultSource,
+			NDJSON: mediaType == "application/x-ndjson", MaxRecords: s.opts.MaxBatchRecords}
+		decoded, err := dec.Decode(limited, time.Now().UTC())
 		if err != nil {
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			var tooMany *record.TooManyRecordsError
+			switch {
+			case errors.As(err, &tooBig):
 				fault.Write(w, fault.Errorf(fault.TooLarge, "body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
-				return
+			case errors.As(err, &tooMany):
+				fault.Write(w, fault.Errorf(fault.TooLarge, "batch has more than the limit of %d records (--web.max-batch-records); split it", tooMany.Limit))
+			case errors.Is(err, record.ErrUnparseable):
+				fault.Write(w, fault.Wrap(fault.Invalid, err))
+			default:
+				fault.Write(w, fault.Errorf(fault.Invalid, "reading body: %w", err))
 			}
-			fault.Write(w, fault.Errorf(fault.Invalid, "reading body: %w", err))
 			return
 		}
-		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		raws, err := record.Split(body, mediaType == "application/x-ndjson")
-		if err != nil {
-			fault.Write(w, fault.Wrap(fault.Invalid, err))
-			return
-		}
-		if len(raws) > s.opts.MaxBatchRecords {
-			fault.Write(w, fault.Errorf(fault.TooLarge, "batch has %d records, more than the limit of %d (--web.max-batch-records); split it", len(raws), s.opts.MaxBatchRecords))
-			return
-		}
-		batch, res := Decode(kind, record.DefaultSource, raws, time.Now().UTC())
+		batch, res := decoded.Batch(), Result(decoded)
 		ev.Batch = batch
 		if batch.Len() > 0 {
 			if err := s.opts.Store.Write(r.Context(), batch); err != nil {
 				ev.StoreErr = err
-				s.opts.Logger.Error("ingest: store unavailable", "kind", kind, "records", len(raws), "err", err)
+				if errors.Is(err, record.ErrInvalid) {
+					// No retry can store it: say so rather than answer 503
+					// for ever.
+					fault.Write(w, fault.Errorf(fault.Unprocessable, "the store refused the batch, nothing was accepted: %w", err))
+					return
+				}
+				s.opts.Logger.Error("ingest: store unavailable", "kind", kind, "records", batch.Len(), "err", err)
 				w.Header().Set("Retry-After", "5")
 				fault.Write(w, fault.Errorf(fault.Unavailable, "records could not be stored durably; nothing was accepted, retry later"))
 				return
@@ -87,70 +103,6 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 		s.opts.Logger.Debug("ingest", "kind", kind, "accepted", res.Accepted, "rejected", len(res.Rejected))
 		fault.WriteJSON(w, http.StatusOK, res)
 	}
-}
-
-// Decode validates raw records of one kind into a batch: valid records to
-// upsert (a later record with the same key replaces an earlier one, as a
-// later request would) and rejected ones to quarantine.
-func Decode(kind record.Kind, source string, raws []json.RawMessage, now time.Time) (record.Batch, IngestResult) {
-	var b record.Batch
-	res := IngestResult{Rejected: []Rejection{}}
-	seen := map[record.Ref]int{}
-	for i, raw := range raws {
-		var key record.Ref
-		var err error
-		switch kind {
-		case record.KindIncident:
-			var in record.Incident
-			if in, err = record.ParseIncident(raw, source); err == nil {
-				key = in.Key()
-				if j, dup := seen[key]; dup {
-					b.Incidents[j] = in
-				} else {
-					seen[key] = len(b.Incidents)
-					b.Incidents = append(b.Incidents, in)
-				}
-			}
-		case record.KindChange:
-			var c record.Change
-			if c, err = record.ParseChange(raw, source); err == nil {
-				key = c.Key()
-				if j, dup := seen[key]; dup {
-					b.Changes[j] = c
-				} else {
-					seen[key] = len(b.Changes)
-					b.Changes = append(b.Changes, c)
-				}
-			}
-		}
-		if err != nil {
-			id := record.PeekID(raw)
-			msg := fmt.Sprintf("%s %d (id %q): %s", kind, i, id, joinErr(err))
-			res.Rejected = append(res.Rejected, Rejection{Index: i, ID: id, Error: msg})
-			b.Rejected = append(b.Rejected, record.Rejected{
-				Kind: kind, Source: source, Index: i, ID: id, Error: msg, Raw: string(raw), ReceivedAt: now,
-			})
-			continue
-		}
-		res.Accepted++
-	}
-	return b, res
-}
-
-// joinErr flattens errors.Join's newlines so one rejection reads as one line.
-func joinErr(err error) string {
-	var multi interface{ Unwrap() []error }
-	if !errors.As(err, &multi) {
-		return err.Error()
-	}
-	s := ""
-	for i, e := range multi.Unwrap() {
-		if i > 0 {
-			s += "; "
-		}
-		s += e.Error()
-	}
-	return s
 }
 
 // statusWriter remembers the status code a handler answers.

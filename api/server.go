@@ -65,6 +65,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}, answers: newAnswers(maxAnswerBytes)}
 	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))
 	s.mux.HandleFunc("POST /api/v1/changes", s.ingest(record.KindChange))
+	s.mux.HandleFunc("POST /api/v1/feedback", s.ingest(record.KindFeedback))
 	s.mux.HandleFunc("GET /api/v1/quarantine", s.quarantine)
 	if opts.Scorecards != nil {
 		s.mux.HandleFunc("GET /api/v1/scorecards", s.scorecards)

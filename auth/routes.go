@@ -31,6 +31,7 @@ type Rule struct {
 var routes = map[string]Rule{
 	"POST /api/v1/incidents": {Scope: config.ScopeIngest},
 	"POST /api/v1/changes":   {Scope: config.ScopeIngest},
+	"POST /api/v1/feedback":  {Scope: config.ScopeIngest},
 
 	"GET /api/v1/scorecards": {Scope: config.ScopeRead},
 	"GET /api/v1/reviews":    {Scope: config.ScopeRead},

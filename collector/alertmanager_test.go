@@ -34,9 +34,9 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 			name: "firing group of two, fingerprints given (zulip)", fixture: "alertmanager/zulip/alert.json", mapping: byHost,
 			want: []record.Incident{
 				{ID: "a1bc48475b20e73d-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
 				{ID: "c2ea85182f28cbd9-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
 			},
 		},
 		{
@@ -50,14 +50,14 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 			},
 			want: []record.Incident{
 				{ID: "a1bc48475b20e73d-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), Labels: cpuLabels},
 			},
 		},
 		{
 			name: "resolved without endsAt: arrival time, labelled (zulip edge case)", fixture: "alertmanager/zulip/single_alert.json", mapping: byHost,
 			want: []record.Incident{
 				{ID: "a1bc48475b20e73d-1580948278", Source: "alertmanager", System: "andromeda", Title: "High CPU core temperature",
-					Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow,
+					Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2020-02-06T00:17:58.432911Z"), ResolvedAt: &amNow,
 					Labels: map[string]string{"alertname": "High CPU Temperature", "host": "andromeda", "severity": "critical", "resolved_at_estimated": "true"}},
 			},
 		},
@@ -66,7 +66,7 @@ func TestDecodeAlertmanagerFixtures(t *testing.T) {
 			mapping: AlertmanagerDefaults(),
 			want: []record.Incident{
 				{ID: "b29784719d6a11e6-1520422401", Source: "alertmanager", System: "docker_nodes", Title: "Server High Memory usage",
-					Severity: 3, Impact: record.ImpactNone, OpenedAt: at("2018-03-07T11:33:21.873077Z"),
+					Severity: 3, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2018-03-07T11:33:21.873077Z"),
 					Labels: map[string]string{"alertname": "high_memory_load", "instance": "instance-with-hyphen_and_underscore",
 						"job": "docker_nodes", "monitor": "master", "severity": "warning"}},
 			},
@@ -206,7 +206,7 @@ func TestAlertmanagerWebhook(t *testing.T) {
 	resolved := hookFixture(t, "alertmanager/alertmanager-bot/resolved.json")
 	want := record.Incident{
 		ID: "88cbf0084cf27726-1541367838", Source: "alertmanager", System: "Fire", Title: "Fire", Severity: 1,
-		Impact: record.ImpactNone, OpenedAt: at("2018-11-04T21:43:58.283995Z"),
+		Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2018-11-04T21:43:58.283995Z"),
 		Labels: map[string]string{"alertname": "Fire", "severity": "critical"},
 	}
 
@@ -239,6 +239,21 @@ func TestAlertmanagerWebhook(t *testing.T) {
 		require.Len(t, got, 2)
 		assert.NotNil(t, got["88cbf0084cf27726-1541367838"].ResolvedAt)
 		assert.Nil(t, got["88cbf0084cf27726-1541404800"].ResolvedAt)
+	})
+	t.Run("a late or replayed firing does not reopen a resolved incident", func(t *testing.T) {
+		e := newHookEnv(t, AlertmanagerSource(cfg))
+		for _, body := range [][]byte{firing, resolved} {
+			code, _ := e.post(t, "/hooks/alertmanager", body, "Authorization", "Bearer am-token")
+			require.Equal(t, http.StatusOK, code)
+		}
+		code, a := e.post(t, "/hooks/alertmanager", firing, "Authorization", "Bearer am-token")
+		assert.Equal(t, http.StatusAccepted, code, "nothing to store")
+		assert.Zero(t, a.Accepted)
+		require.Len(t, a.Ignored, 1)
+		assert.Contains(t, a.Ignored[0], "late or replayed")
+		got := e.incidents(t)
+		require.Len(t, got, 1)
+		assert.Equal(t, atp("2018-11-04T21:48:13.283995Z"), got["88cbf0084cf27726-1541367838"].ResolvedAt, "still resolved")
 	})
 	t.Run("bad credentials: 401 and nothing stored", func(t *testing.T) {
 		e := newHookEnv(t, AlertmanagerSource(cfg))

@@ -27,8 +27,9 @@ import (
 )
 
 // hookFixtures is where the real vendor payloads are, relative to this
-// package.
-const hookFixtures = "../../shared/fixtures/webhooks"
+// package: copies of the shared fixtures, with their licences and
+// provenance (testdata/fixtures/PROVENANCE.md).
+const hookFixtures = "testdata/fixtures/webhooks"
 
 // hookFixture reads a vendor payload, skipping the test when the shared
 // fixtures are not checked out next to the module.
@@ -244,7 +245,7 @@ func TestHandler(t *testing.T) {
 		code, a := e.post(t, "/", good, "X-Token", "right")
 		require.Equal(t, http.StatusOK, code)
 		assert.Equal(t, 1, a.Accepted)
-		assert.Equal(t, record.Incident{ID: "1", Source: "test", System: "payments", Severity: 2, Impact: record.ImpactNone,
+		assert.Equal(t, record.Incident{ID: "1", Source: "test", System: "payments", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2026-01-02T02:04:05Z")}, e.incidents(t)["1"])
 		assert.EqualValues(t, 1, e.notified.Load())
 		ev := <-e.events

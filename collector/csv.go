@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,13 +79,16 @@ type CSVStats struct {
 	Records int // records made
 }
 
-var incidentTimes = []string{"opened_at", "acknowledged_at", "resolved_at", "closed_at"}
-var changeTimes = []string{"created_at", "started_at", "finished_at"}
+var incidentTimes = []string{"impact_started_at", "opened_at", "acknowledged_at", "mitigated_at", "resolved_at", "closed_at"}
+var changeTimes = []string{"created_at", "approved_at", "planned_start", "planned_end", "started_at", "finished_at"}
+var feedbackTimes = []string{"submitted_at"}
 
 // csvFieldNames are the fields a CSV mapping may set, by kind.
 var csvFieldNames = map[record.Kind][]string{
-	record.KindIncident: append([]string{"id", "system", "title", "severity", "impact", "team", "caused_by_change", "review_required", "review_completed_at"}, incidentTimes...),
-	record.KindChange:   append([]string{"id", "system", "team", "type", "environment", "outcome", "authorized"}, changeTimes...),
+	record.KindIncident: append([]string{"id", "system", "title", "severity", "impact", "category", "team", "caused_by_change",
+		"review_required", "review_completed_at", "estimated"}, incidentTimes...),
+	record.KindChange:   append([]string{"id", "system", "team", "type", "environment", "outcome", "authorized", "rework", "estimated"}, changeTimes...),
+	record.KindFeedback: append([]string{"id", "system", "program", "team", "audience", "score", "scale_min", "scale_max"}, feedbackTimes...),
 }
 
 // ReadCSV reads a CSV file (header line first) and calls emit with each
@@ -247,7 +251,8 @@ func (m *CSVMapping) record(group []CSVRow) (CSVRecord, error) {
 			continue
 		}
 		switch {
-		case slices.Contains(incidentTimes, name), slices.Contains(changeTimes, name), name == "review_completed_at":
+		case slices.Contains(incidentTimes, name), slices.Contains(changeTimes, name), slices.Contains(feedbackTimes, name),
+			name == "review_completed_at":
 			v = m.Time(v)
 		}
 		switch name {
@@ -257,8 +262,19 @@ func (m *CSVMapping) record(group []CSVRow) (CSVRecord, error) {
 				problems = append(problems, err)
 			}
 			w[name] = n
-		case "authorized", "review_required":
+		case "authorized", "review_required", "rework":
 			w[name] = boolish(v)
+		case "score", "scale_min", "scale_max":
+			w[name] = numberish(v)
+		case "estimated":
+			// a list in one cell: "opened_at,closed_at"
+			var names []string
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					names = append(names, n)
+				}
+			}
+			w[name] = names
 		case "caused_by_change":
 			w[name] = map[string]string{"id": v}
 		default:
@@ -324,6 +340,17 @@ func boolish(v string) any {
 		return true
 	case "false", "no", "n", "0":
 		return false
+	}
+	return v
+}
+
+// numberish passes a number on as a JSON number; anything else (a decimal
+// comma, a word) as a string, for the record package to reject by field.
+func numberish(v string) any {
+	if _, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXpP_") {
+		if n := json.Number(v); json.Valid([]byte(n)) {
+			return n
+		}
 	}
 	return v
 }
@@ -395,8 +422,8 @@ func ParseCSVMapping(data []byte) (*CSVMapping, error) {
 	}
 	m := &CSVMapping{Kind: record.Kind(f.Kind), Source: f.Source, TimeLayouts: f.TimeLayouts, Null: f.NullValues,
 		GroupBy: f.GroupBy, Labels: f.Labels, Fields: map[string]CSVField{}}
-	if m.Kind != record.KindIncident && m.Kind != record.KindChange {
-		return nil, fmt.Errorf("csv mapping: kind %q: want incident or change", f.Kind)
+	if !slices.Contains(record.Kinds, m.Kind) {
+		return nil, fmt.Errorf("csv mapping: kind %q: want incident, change or feedback", f.Kind)
 	}
 	switch utf8.RuneCountInString(f.Delimiter) {
 	case 0:

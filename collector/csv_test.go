@@ -58,7 +58,7 @@ labels:
 
 func TestParseCSVMappingErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
-		{"kind: problem\nfields: {id: n}\n", `csv mapping: kind "problem": want incident or change`},
+		{"kind: problem\nfields: {id: n}\n", `csv mapping: kind "problem": want incident, change or feedback`},
 		{"kind: incident\n", `csv mapping: field "id" is required`},
 		{"kind: change\nfields: {id: n, severity: p}\n", `csv mapping: field "severity" is not a field of a change`},
 		{"kind: incident\ndelimiter: ';;'\nfields: {id: n}\n", `csv mapping: delimiter ";;": want one character`},

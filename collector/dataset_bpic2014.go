@@ -17,7 +17,10 @@ import (
 // no assignment group, so no team. Related Change becomes caused_by_change
 // (BPIC 2014 links incidents to the changes that caused them this way);
 // where the export wrote "#MULTIVALUE" instead of one change the link is
-// unknown, so it is left out and the label related_change says so.
+// unknown, so it is left out and the label related_change says so. The
+// Category column (incident, request for information, complaint, request
+// for change) is the category. Close Time is closed_at: the 1,780 incidents
+// never resolved are closed, not open for ever.
 func bpic2014Incident() *CSVMapping {
 	m := &CSVMapping{
 		Kind:        record.KindIncident,
@@ -32,6 +35,7 @@ func bpic2014Incident() *CSVMapping {
 			"opened_at":        {Columns: []string{"Open Time"}},
 			"resolved_at":      {Columns: []string{"Resolved Time"}},
 			"closed_at":        {Columns: []string{"Close Time"}},
+			"category":         {Columns: []string{"Category"}},
 			"caused_by_change": {Columns: []string{"Related Change"}, Values: map[string]string{"#MULTIVALUE": ""}},
 		},
 		Labels: map[string]string{
@@ -56,8 +60,11 @@ func bpic2014Incident() *CSVMapping {
 // kept as a label). The file has no outcome: a change with an Actual End
 // was implemented (success, finished at Actual End); one without was never
 // implemented (cancelled, finished when its record was closed). Failure is
-// left to incidents' caused_by_change. Nothing records approval, so changes
-// are authorized (the default); CAB-approval needed is kept as a label.
+// left to incidents' caused_by_change. Planned Start and End are the
+// scheduled window; 708 changes started before their record was opened and
+// are stored as retroactive changes. Nothing records approval (no
+// approved_at), so changes are authorized (the default); CAB-approval
+// needed is kept as a label.
 func bpic2014Change() *CSVMapping {
 	m := &CSVMapping{
 		Kind:        record.KindChange,
@@ -66,16 +73,17 @@ func bpic2014Change() *CSVMapping {
 		TimeLayouts: []string{"2-1-2006 15:04"},
 		GroupBy:     "Change ID",
 		Fields: map[string]CSVField{
-			"id":          {Columns: []string{"Change ID"}},
-			"system":      {Columns: []string{"CI Name (aff)"}},
-			"created_at":  {Columns: []string{"Change record Open Time"}},
-			"started_at":  {Columns: []string{"Actual Start"}},
-			"finished_at": {Columns: []string{"Actual End", "Change record Close Time"}},
+			"id":            {Columns: []string{"Change ID"}},
+			"system":        {Columns: []string{"CI Name (aff)"}},
+			"created_at":    {Columns: []string{"Change record Open Time"}},
+			"planned_start": {Columns: []string{"Planned Start"}},
+			"planned_end":   {Columns: []string{"Planned End"}},
+			"started_at":    {Columns: []string{"Actual Start"}},
+			"finished_at":   {Columns: []string{"Actual End", "Change record Close Time"}},
 		},
 		Labels: map[string]string{
 			"change_type": "Change Type", "risk_assessment": "Risk Assessment", "cab_approval_needed": "CAB-approval needed",
-			"ci_type": "CI Type (aff)", "originated_from": "Originated from", "planned_start": "Planned Start",
-			"planned_end": "Planned End", "closed_at": "Change record Close Time",
+			"ci_type": "CI Type (aff)", "originated_from": "Originated from", "closed_at": "Change record Close Time",
 		},
 	}
 	m.Derive = func(w Wire, group []CSVRow) {

@@ -20,7 +20,7 @@ func TestDecodeOpsgenieCreate(t *testing.T) {
 	require.Len(t, d.Incidents, 1, "%v", d.Rejected)
 	assert.Equal(t, record.Incident{
 		ID: "ec03dad6-62c8-4c94-b38b-d88f398e900f", Source: "opsgenie", System: "Server", Title: "another alert",
-		Severity: 3, Impact: record.ImpactNone, OpenedAt: at("2017-08-14T11:25:56.288Z"),
+		Severity: 3, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2017-08-14T11:25:56.288Z"),
 		Labels: map[string]string{
 			"last_event_at": "2017-08-14T11:25:56.28800011Z", "tiny_id": "2", "alias": "alert-alias", "opsgenie_source": "test@example.com",
 		},
@@ -80,7 +80,7 @@ func TestOpsgenieWebhookLifecycle(t *testing.T) {
 	}
 	assert.Equal(t, map[string]record.Incident{"052652ac-5d1c-464a-812a-7dd18bbfba8c": {
 		ID: "052652ac-5d1c-464a-812a-7dd18bbfba8c", Source: "opsgenie", System: "aliastest", Title: "test alert",
-		Severity: 3, Impact: record.ImpactNone, OpenedAt: at("2015-01-05T10:03:11.104Z"),
+		Severity: 3, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2015-01-05T10:03:11.104Z"),
 		AcknowledgedAt: atp("2015-01-05T10:03:44.764002Z"), ResolvedAt: atp("2015-01-05T10:06:14.669001Z"),
 		Labels: map[string]string{
 			"last_event_at": "2015-01-05T10:06:14.669001603Z", "tiny_id": "23", "alias": "aliastest", "opsgenie_source": "fili@ifountain.com",

@@ -198,7 +198,7 @@ func TestPagerDutyAPIPolling(t *testing.T) {
 	}, fake.served())
 
 	assert.Equal(t, record.Incident{
-		ID: "PCPZE64", Source: "pagerduty", System: "pig208", Title: before["PCPZE64"].Title, Severity: 2, Impact: record.ImpactNone,
+		ID: "PCPZE64", Source: "pagerduty", System: "pig208", Title: before["PCPZE64"].Title, Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 		OpenedAt: *pollTime("2026-03-02T10:00:00Z"), ResolvedAt: pollTime("2026-03-02T11:30:00Z"), Seq: before["PCPZE64"].Seq,
 		Labels: map[string]string{"status": "resolved", "url": "https://pig208.pagerduty.com/incidents/PCPZE64", "number": "6",
 			"urgency": "high", "service_id": "PA2P440", labelLastEvent: "2026-03-02T11:30:00Z"},

@@ -33,47 +33,47 @@ func TestDecodePagerDutyFixtures(t *testing.T) {
 		want    record.Incident
 	}{
 		{"pagerduty/v3/incident.triggered.json", record.Incident{
-			ID: "PFQZPSY", Source: "pagerduty", System: "pig208", Title: "Test Incident 3", Severity: 2, Impact: record.ImpactNone,
+			ID: "PFQZPSY", Source: "pagerduty", System: "pig208", Title: "Test Incident 3", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2021-06-04T13:35:29.781Z"), Labels: pig("PFQZPSY", "9", "triggered", "2021-06-04T13:35:29.781Z"),
 		}},
 		{"pagerduty/v3/incident.acknowledged.json", record.Incident{
-			ID: "PQ1K5C8", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone,
+			ID: "PQ1K5C8", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2021-06-04T13:55:30.394Z"), AcknowledgedAt: atp("2021-06-04T13:55:30.394Z"),
 			Labels: withEstimate(pig("PQ1K5C8", "10", "acknowledged", "2021-06-04T13:55:30.394Z")),
 		}},
 		{"pagerduty/v3/incident.unacknowledged.json", record.Incident{
-			ID: "PQ1K5C8", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone,
+			ID: "PQ1K5C8", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2021-06-04T13:54:23.185Z"),
 			Labels:   withEstimate(pig("PQ1K5C8", "10", "triggered", "2021-06-04T13:54:23.185Z")),
 		}},
 		{"pagerduty/v3/incident.resolved.json", record.Incident{
-			ID: "PCPZE64", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone,
+			ID: "PCPZE64", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2021-06-04T13:16:53.816Z"), ResolvedAt: atp("2021-06-04T13:16:53.816Z"),
 			Labels: withEstimate(pig("PCPZE64", "6", "resolved", "2021-06-04T13:16:53.816Z")),
 		}},
 		{"pagerduty/v3/incident.reassigned.json", record.Incident{
-			ID: "PIQUG8X", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone,
+			ID: "PIQUG8X", Source: "pagerduty", System: "pig208", Title: "Test Incident", Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: at("2021-06-04T10:17:54.838Z"),
 			Labels:   withEstimate(pig("PIQUG8X", "3", "triggered", "2021-06-04T10:17:54.838Z")),
 		}},
 		{"pagerduty/v3/incident.escalated.json", record.Incident{
 			ID: "Q3B15VLMF3ASBD", Source: "pagerduty", System: "Default Service", Title: "Critical: Checkout API High Latency",
-			Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2026-04-01T02:07:30Z"),
+			Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-04-01T02:07:30Z"),
 			Labels: harsh("Q3B15VLMF3ASBD", "5", "high", "P1", "2026-04-01T02:08:04.642Z"),
 		}},
 		{"pagerduty/v3/incident.priority_updated.json", record.Incident{
 			ID: "Q3B15VLMF3ASBD", Source: "pagerduty", System: "Default Service", Title: "Critical: Checkout API High Latency",
-			Severity: 2, Impact: record.ImpactNone, OpenedAt: at("2026-04-01T02:07:30Z"),
+			Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-04-01T02:07:30Z"),
 			Labels: harsh("Q3B15VLMF3ASBD", "5", "high", "P2", "2026-04-01T02:15:36.315Z"),
 		}},
 		{"pagerduty/v3/incident.reopened.json", record.Incident{
 			ID: "Q05XJA8GDXGOB3", Source: "pagerduty", System: "Default Service", Title: "Test Incident 2",
-			Severity: 3, Impact: record.ImpactNone, OpenedAt: at("2026-03-30T13:37:07Z"),
+			Severity: 3, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-03-30T13:37:07Z"),
 			Labels: harsh("Q05XJA8GDXGOB3", "4", "low", "P3", "2026-04-01T02:15:02.274Z"),
 		}},
 		{"pagerduty/v3/go-pagerduty/incident.priority_updated.json", record.Incident{
 			ID: "PGR0VU2", Source: "pagerduty", System: "API Service", Title: "A little bump in the road", Team: "Engineering",
-			Severity: 1, Impact: record.ImpactNone, OpenedAt: at("2021-04-26T17:36:27.458Z"),
+			Severity: 1, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2021-04-26T17:36:27.458Z"),
 			Labels: map[string]string{
 				"last_event_at": "2021-04-26T17:36:27.458Z", "status": "triggered", "url": "https://acme.pagerduty.com/incidents/PGR0VU2",
 				"number": "2", "urgency": "high", "priority": "P1", "service_id": "PF9KMXH", "opened_at_estimated": "true",
@@ -192,7 +192,7 @@ func TestPagerDutyWebhookFixtures(t *testing.T) {
 	got := e.incidents(t)["Q3B15VLMF3ASBD"]
 	assert.Equal(t, record.Incident{
 		ID: "Q3B15VLMF3ASBD", Source: "pagerduty", System: "Default Service", Title: "Critical: Checkout API High Latency",
-		Severity: 2, Impact: record.ImpactNone, OpenedAt: at("2026-04-01T02:07:30Z"),
+		Severity: 2, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: at("2026-04-01T02:07:30Z"),
 		Labels: map[string]string{
 			"last_event_at": "2026-04-01T02:15:36.315Z", "status": "triggered", "url": "https://harsh0303.pagerduty.com/incidents/Q3B15VLMF3ASBD",
 			"number": "5", "urgency": "high", "priority": "P2", "service_id": "PLVTM9H",

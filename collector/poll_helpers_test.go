@@ -14,11 +14,11 @@ import (
 	"github.com/steward-sh/steward/store"
 )
 
-// pollFixtures is the shared fixtures folder; tests that replay vendor
-// responses skip with a message when it is absent.
+// pollFixtures is the fixtures folder (copied from the shared fixtures with
+// their licences and provenance).
 func pollFixtures(t *testing.T, sub string) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "fixtures", sub)
+	dir := filepath.Join("testdata", "fixtures", sub)
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("fixtures not found at %s: %v", dir, err)
 	}

@@ -236,7 +236,7 @@ func TestServiceNowFixtureRecords(t *testing.T) {
 		require.Empty(t, b.Rejected)
 		require.Len(t, b.Incidents, 1)
 		assert.Equal(t, record.Incident{
-			ID: "SIR00000001", Source: "servicenow", System: "1234", Title: "test", Severity: 4, Impact: record.ImpactNone,
+			ID: "SIR00000001", Source: "servicenow", System: "1234", Title: "test", Severity: 4, Impact: record.ImpactNone, Category: record.CategoryNone,
 			OpenedAt: *pollTime("2023-07-28T10:18:55Z"), ClosedAt: pollTime("2023-08-01T08:03:28Z"), Team: "1234",
 			Labels: map[string]string{"servicenow_table": "sn_si_incident", "servicenow_sys_id": "g123456", "servicenow_state": "3"},
 		}, b.Incidents[0])

@@ -32,6 +32,7 @@ type Config struct {
 	Pollers       Pollers        `yaml:"pollers"`
 	Auth          Auth           `yaml:"auth"`
 	Measurements  *Measurements  `yaml:"measurements"`
+	Limits        Limits         `yaml:"limits"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

@@ -128,6 +128,10 @@ func TestParseBad(t *testing.T) {
 		"two_documents": {
 			`line 3: a second YAML document: the file must hold one`,
 		},
+		"bad_limits": {
+			`line 2: limits: teams must be at least 1`,
+			`line 3: limits: unknown key "series"`,
+		},
 		"bad_measurements": {
 			`line 3: measurements.source: url: "ftp://prometheus:9090" is not an http(s) base URL (scheme and host, no query or credentials)`,
 			`line 3: measurements.source: at most one of bearer_token & bearer_token_file must be configured`,

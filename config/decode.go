@@ -25,6 +25,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		"pollers":      func(v *yaml.Node) { d.pollers(v, &c.Pollers) },
 		"auth":         func(v *yaml.Node) { d.auth(v, &c.Auth) },
 		"measurements": func(v *yaml.Node) { c.Measurements = d.measurements(v) },
+		"limits":       func(v *yaml.Node) { d.limits(v, &c.Limits) },
 	})
 }
 

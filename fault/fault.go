@@ -35,9 +35,12 @@ const (
 	// Unavailable is a failure that may pass: the store is unreachable or
 	// busy; the client may retry.
 	Unavailable
+	// Unprocessable is a well-formed request whose content can never be
+	// stored as it is: retrying it cannot help.
+	Unprocessable
 )
 
-var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unauthorized", "forbidden", "too large", "unavailable"}
+var kindNames = [...]string{"internal", "invalid", "not found", "conflict", "unauthorized", "forbidden", "too large", "unavailable", "unprocessable"}
 
 func (k Kind) String() string { return kindNames[k] }
 

@@ -7,14 +7,15 @@ import (
 
 // statuses is the one table from kind to HTTP status.
 var statuses = [...]int{
-	Internal:     http.StatusInternalServerError,
-	Invalid:      http.StatusBadRequest,
-	NotFound:     http.StatusNotFound,
-	Conflict:     http.StatusConflict,
-	Unauthorized: http.StatusUnauthorized,
-	Forbidden:    http.StatusForbidden,
-	TooLarge:     http.StatusRequestEntityTooLarge,
-	Unavailable:  http.StatusServiceUnavailable,
+	Internal:      http.StatusInternalServerError,
+	Invalid:       http.StatusBadRequest,
+	NotFound:      http.StatusNotFound,
+	Conflict:      http.StatusConflict,
+	Unauthorized:  http.StatusUnauthorized,
+	Forbidden:     http.StatusForbidden,
+	TooLarge:      http.StatusRequestEntityTooLarge,
+	Unavailable:   http.StatusServiceUnavailable,
+	Unprocessable: http.StatusUnprocessableEntity,
 }
 
 // Status is the HTTP status that answers an error of kind k.

@@ -100,6 +100,7 @@ func (w *world) incident(r *rand.Rand, in *record.Incident, id string, p inciden
 		System:   w.name(r, s),
 		Severity: sev,
 		Impact:   record.ImpactNone,
+		Category: record.CategoryNone,
 		OpenedAt: time.UnixMicro(p.at).UTC(),
 	}
 	team := w.team(r, s, 0.6, 0.2)

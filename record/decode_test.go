@@ -1,6 +1,7 @@
 package record
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,7 @@ func TestParseChange(t *testing.T) {
 	}
 }
 
-func TestSplit(t *testing.T) {
+func TestRecords(t *testing.T) {
 	tests := []struct {
 		name   string
 		body   string
@@ -108,15 +109,23 @@ func TestSplit(t *testing.T) {
 	}{
 		{"object", `{"id":"1"}`, false, 1, false},
 		{"array", ` [{"id":"1"},{"id":"2"}] `, false, 2, false},
+		{"empty array", `[]`, false, 0, false},
 		{"ndjson with blank lines and a bad line", "{\"id\":\"1\"}\n\n{bad\n{\"id\":\"3\"}\n", true, 3, false},
 		{"empty", "  ", false, 0, true},
 		{"garbage", "hello", false, 0, true},
 		{"broken array", `[{"id":"1"},`, false, 0, true},
+		{"two objects", `{"id":"1"} {"id":"2"}`, false, 0, true},
+		{"array then garbage", `[{"id":"1"}] x`, false, 0, true},
 		{"array of non-objects is split, then rejected per record", `[1, "x"]`, false, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			raws, err := Split([]byte(tt.body), tt.ndjson)
+			var raws []string
+			err := Records(strings.NewReader(tt.body), tt.ndjson, 0, func(i int, raw []byte) error {
+				assert.Equal(t, len(raws), i)
+				raws = append(raws, string(raw))
+				return nil
+			})
 			if tt.bad {
 				require.ErrorIs(t, err, ErrUnparseable)
 				return

@@ -1,7 +1,9 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,18 +57,38 @@ func FuzzParseChange(f *testing.F) {
 	})
 }
 
-// Split never panics and never loses a non-empty NDJSON line.
-func FuzzSplit(f *testing.F) {
+// Records never panics and never loses a non-empty NDJSON line.
+func FuzzRecords(f *testing.F) {
 	f.Add([]byte(`[{"id":"1"},{"id":"2"}]`), false)
 	f.Add([]byte("{\"id\":\"1\"}\n\n{bad\n"), true)
 	f.Fuzz(func(t *testing.T, body []byte, ndjson bool) {
-		raws, err := Split(body, ndjson)
-		if err != nil {
+		err := Records(bytes.NewReader(body), ndjson, 100, func(_ int, raw []byte) error {
+			require.NotEmpty(t, raw)
+			return nil
+		})
+		var tooMany *TooManyRecordsError
+		if err != nil && !errors.As(err, &tooMany) {
 			require.ErrorIs(t, err, ErrUnparseable)
+		}
+	})
+}
+
+func FuzzParseFeedback(f *testing.F) {
+	f.Add([]byte(`{"id":"F1","system":"s","score":4,"submitted_at":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"id":"F2","team":"t","audience":"employee","score":-1,"scale_min":-2,"scale_max":2,"submitted_at":"2026-01-01T00:00:00+01:00","labels":{"q":"1"}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fb, err := ParseFeedback(raw, "api")
+		if err != nil {
 			return
 		}
-		for _, r := range raws {
-			require.NotEmpty(t, r)
+		require.True(t, fb.ScaleMin < fb.ScaleMax && fb.Score >= fb.ScaleMin && fb.Score <= fb.ScaleMax)
+		again, err := json.Marshal(fb)
+		require.NoError(t, err)
+		back, err := ParseFeedback(again, "other")
+		require.NoError(t, err, string(again))
+		if len(back.Labels) == 0 {
+			back.Labels = fb.Labels
 		}
+		require.Equal(t, fb, back)
 	})
 }

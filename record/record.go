@@ -15,6 +15,32 @@ type Kind string
 const (
 	KindIncident Kind = "incident"
 	KindChange   Kind = "change"
+	KindFeedback Kind = "feedback"
+)
+
+// Kinds are the record kinds, in the order stores and readers list them.
+var Kinds = []Kind{KindIncident, KindChange, KindFeedback}
+
+// CategoryNone is the category of an incident that names none.
+const CategoryNone = "none"
+
+// Sign-off roles: the accountable roles whose sign-off a post-incident
+// review can need (SPEC 3, policy.review.signoff).
+const (
+	RoleSystemOwner    = "system_owner"
+	RoleProgramManager = "program_manager"
+	RoleProcessOwner   = "process_owner"
+)
+
+// SignoffRoles are the roles a review sign-off may name.
+var SignoffRoles = []string{RoleSystemOwner, RoleProgramManager, RoleProcessOwner}
+
+// Audience is who answered a feedback survey.
+type Audience string
+
+const (
+	AudienceStakeholder Audience = "stakeholder"
+	AudienceEmployee    Audience = "employee"
 )
 
 // Impact is an incident's effect on its system's availability.
@@ -60,24 +86,47 @@ type Ref struct {
 type Review struct {
 	Required    *bool      `json:"required,omitempty"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	Signoffs    []Signoff  `json:"signoffs,omitempty"`
+	Actions     []Action   `json:"actions,omitempty"`
+}
+
+// Signoff is one accountable person's sign-off of a review.
+type Signoff struct {
+	Role   string    `json:"role"`
+	Person string    `json:"person"`
+	At     time.Time `json:"at"`
+}
+
+// Action is a review's follow-up item. Due is nil when policy sets it
+// (policy.review.action_due); DoneAt is nil while it is open.
+type Action struct {
+	ID     string     `json:"id"`
+	Due    *time.Time `json:"due,omitempty"`
+	DoneAt *time.Time `json:"done_at,omitempty"`
 }
 
 // Incident is a service disruption, keyed by (Source, ID).
 type Incident struct {
-	ID             string            `json:"id"`
-	Source         string            `json:"source"`
-	System         string            `json:"system"`
-	Title          string            `json:"title,omitempty"`
-	Severity       int               `json:"severity"`
-	Impact         Impact            `json:"impact"`
-	OpenedAt       time.Time         `json:"opened_at"`
-	AcknowledgedAt *time.Time        `json:"acknowledged_at,omitempty"`
-	ResolvedAt     *time.Time        `json:"resolved_at,omitempty"`
-	ClosedAt       *time.Time        `json:"closed_at,omitempty"`
-	Team           string            `json:"team,omitempty"`
-	CausedByChange *Ref              `json:"caused_by_change,omitempty"`
-	Review         *Review           `json:"review,omitempty"`
-	Labels         map[string]string `json:"labels,omitempty"`
+	ID              string     `json:"id"`
+	Source          string     `json:"source"`
+	System          string     `json:"system"`
+	Title           string     `json:"title,omitempty"`
+	Severity        int        `json:"severity"`
+	Impact          Impact     `json:"impact"`
+	Category        string     `json:"category,omitempty"`
+	ImpactStartedAt *time.Time `json:"impact_started_at,omitempty"`
+	OpenedAt        time.Time  `json:"opened_at"`
+	AcknowledgedAt  *time.Time `json:"acknowledged_at,omitempty"`
+	MitigatedAt     *time.Time `json:"mitigated_at,omitempty"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	Team            string     `json:"team,omitempty"`
+	CausedByChange  *Ref       `json:"caused_by_change,omitempty"`
+	Review          *Review    `json:"review,omitempty"`
+	// Estimated names the time fields a collector had to estimate
+	// ("opened_at"); KPIs leave durations built on them out.
+	Estimated []string          `json:"estimated,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 
 	// Seq is the store's write sequence number: it grows with every write,
 	// so readers can fetch what changed since they last looked. Zero until
@@ -87,17 +136,40 @@ type Incident struct {
 
 // Change is a change or deployment, keyed by (Source, ID).
 type Change struct {
+	ID           string            `json:"id"`
+	Source       string            `json:"source"`
+	System       string            `json:"system"`
+	Team         string            `json:"team,omitempty"`
+	Type         ChangeType        `json:"type"`
+	Environment  string            `json:"environment"`
+	CreatedAt    *time.Time        `json:"created_at,omitempty"`
+	ApprovedAt   *time.Time        `json:"approved_at,omitempty"`
+	PlannedStart *time.Time        `json:"planned_start,omitempty"`
+	PlannedEnd   *time.Time        `json:"planned_end,omitempty"`
+	StartedAt    *time.Time        `json:"started_at,omitempty"`
+	FinishedAt   *time.Time        `json:"finished_at,omitempty"`
+	Outcome      Outcome           `json:"outcome"`
+	Authorized   bool              `json:"authorized"`
+	Rework       bool              `json:"rework"`
+	Estimated    []string          `json:"estimated,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+
+	Seq int64 `json:"-"`
+}
+
+// Feedback is one answer to a satisfaction or pulse survey about exactly
+// one of a system, a program or a team, keyed by (Source, ID).
+type Feedback struct {
 	ID          string            `json:"id"`
 	Source      string            `json:"source"`
-	System      string            `json:"system"`
+	System      string            `json:"system,omitempty"`
+	Program     string            `json:"program,omitempty"`
 	Team        string            `json:"team,omitempty"`
-	Type        ChangeType        `json:"type"`
-	Environment string            `json:"environment"`
-	CreatedAt   *time.Time        `json:"created_at,omitempty"`
-	StartedAt   *time.Time        `json:"started_at,omitempty"`
-	FinishedAt  *time.Time        `json:"finished_at,omitempty"`
-	Outcome     Outcome           `json:"outcome"`
-	Authorized  bool              `json:"authorized"`
+	Audience    Audience          `json:"audience,omitempty"`
+	Score       float64           `json:"score"`
+	ScaleMin    float64           `json:"scale_min"`
+	ScaleMax    float64           `json:"scale_max"`
+	SubmittedAt time.Time         `json:"submitted_at"`
 	Labels      map[string]string `json:"labels,omitempty"`
 
 	Seq int64 `json:"-"`
@@ -108,6 +180,9 @@ func (i *Incident) Key() Ref { return Ref{Source: i.Source, ID: i.ID} }
 
 // Key returns the record's identity.
 func (c *Change) Key() Ref { return Ref{Source: c.Source, ID: c.ID} }
+
+// Key returns the record's identity.
+func (f *Feedback) Key() Ref { return Ref{Source: f.Source, ID: f.ID} }
 
 // Rejected is a record that failed validation, kept for inspection.
 type Rejected struct {
@@ -125,6 +200,7 @@ type Rejected struct {
 type Batch struct {
 	Incidents []Incident
 	Changes   []Change
+	Feedback  []Feedback
 	Rejected  []Rejected
 	// Cursor, when set, is saved in the same transaction as the records: a
 	// poller that resumes from it after a crash has lost nothing and
@@ -140,7 +216,9 @@ type Cursor struct {
 }
 
 // Len is the number of records in the batch, rejected ones included.
-func (b *Batch) Len() int { return len(b.Incidents) + len(b.Changes) + len(b.Rejected) }
+func (b *Batch) Len() int {
+	return len(b.Incidents) + len(b.Changes) + len(b.Feedback) + len(b.Rejected)
+}
 
 // Store keeps records durably. Implementations must be safe for concurrent use.
 type Store interface {
@@ -152,6 +230,8 @@ type Store interface {
 	Incidents(ctx context.Context, after int64, limit int) ([]Incident, error)
 	// Changes returns up to limit changes with Seq > after, by Seq.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// Feedback returns up to limit feedback records with Seq > after, by Seq.
+	Feedback(ctx context.Context, after int64, limit int) ([]Feedback, error)
 	// Quarantined returns up to limit rejected records, newest first.
 	Quarantined(ctx context.Context, limit int) ([]Rejected, error)
 	// Ping reports whether the store can be reached.

@@ -16,13 +16,14 @@ import (
 	"math"
 	"time"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
 
 // Engine is what a review needs from the KPI engine (*scorecard.Engine).
 type Engine interface {
-	Period(ctx context.Context, name string, from, to time.Time) (*scorecard.Snapshot, error)
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
@@ -71,6 +72,10 @@ type Review struct {
 	// Provisional is kept with a review frozen (by force) before its
 	// period ended.
 	Provisional bool `json:"provisional,omitempty"`
+	// RowLimit, if positive, is the most rows each evidence table of
+	// EvidenceHTML shows (the web UI's pages stay light for subjects with
+	// tens of thousands of records); the counts stay whole.
+	RowLimit int `json:"-"`
 }
 
 // KPI is one KPI of a review: its value over the period and the one
@@ -125,7 +130,12 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 	if !p.Started(now) {
 		return nil, fault.Errorf(fault.Invalid, "report: period %s has not started: it starts %s", p.Name, bound(p.From))
 	}
-	snap, err := b.Engine.Period(ctx, p.Name, p.From, p.To)
+	if !p.From.Before(p.To) {
+		return nil, fault.Errorf(fault.Invalid, "report: period %s: start %s is not before end %s", p.Name, p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
+	}
+	// only the subjects the review is about are evaluated
+	snap, err := b.Engine.Evaluate(ctx, scorecard.Query{At: p.To, Windows: []config.Window{{Name: p.Name, Duration: p.To.Sub(p.From)}},
+		Role: req.Role, Subject: req.Subject})
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", fault.Default(fault.Unavailable, err))
 	}

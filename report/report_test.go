@@ -296,6 +296,7 @@ func TestFreezeAndRestate(t *testing.T) {
 	addRecord(t, &late, "incident", `{"id":"I7","system":"api","severity":3,"opened_at":"2026-01-12T00:00:00Z","resolved_at":"2026-01-12T05:00:00Z"}`)
 	addRecord(t, &late, "incident", `{"id":"I9","system":"api","severity":2,"opened_at":"2026-02-01T00:00:00Z","resolved_at":"2026-02-01T10:00:00Z","caused_by_change":{"id":"C4"},"title":"Checkout <b>down</b> | again","review":{"completed_at":"2026-02-01T12:00:00Z"}}`)
 	require.NoError(t, db.Write(ctx, late))
+	require.NoError(t, b.Engine.(*scorecard.Engine).Sync(ctx), "the writer tells the engine, as the ingest path does")
 
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)
@@ -359,4 +360,25 @@ func TestFreezeAndRestate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, rep.Subjects[0].Restatement)
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)
+}
+
+// With a row limit, each evidence table shows that many rows and says how
+// many there are; the counts in the captions stay whole.
+func TestEvidenceRowLimit(t *testing.T) {
+	b, _ := scenario(t)
+	rep, err := b.Build(context.Background(), Request{Role: scorecard.RoleSystem, Subject: "api", Period: scenarioPeriod(t)})
+	require.NoError(t, err)
+	r := rep.Subjects[0].Review
+	all, err := EvidenceHTML(&r)
+	require.NoError(t, err)
+	assert.NotContains(t, string(all), "every one is in")
+
+	r.RowLimit = 1
+	limited, err := EvidenceHTML(&r)
+	require.NoError(t, err)
+	incidents := string(limited)[strings.Index(string(limited), "<h3>Incidents</h3>"):]
+	incidents = incidents[:len("<h3>")+strings.Index(incidents[len("<h3>"):], "<h3>")]
+	assert.Contains(t, incidents, "Incidents opened or resolved in the period or open at its end (3)")
+	assert.Equal(t, 1, strings.Count(incidents, `<tr><th scope="row">`))
+	assert.Contains(t, incidents, "The first 1 of 3;")
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/steward-sh/steward/record"
 )
 
 // timeArg is the column value for t: UTC, truncated to the microsecond both
@@ -80,6 +82,79 @@ func labelsFrom(s sql.NullString) (map[string]string, error) {
 	return labels, nil
 }
 
+// listArg encodes a list of names as a JSON array; an empty list is NULL.
+func listArg(names []string) (any, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	for _, n := range names {
+		if err := textProblem(n); err != nil {
+			return nil, fmt.Errorf("estimated %q %w", n, err)
+		}
+	}
+	b, err := json.Marshal(names)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// signoffsArg encodes review sign-offs as a JSON array, times in UTC to the
+// microsecond like every other time column; none is NULL.
+func signoffsArg(signoffs []record.Signoff) (any, error) {
+	if len(signoffs) == 0 {
+		return nil, nil
+	}
+	out := make([]record.Signoff, len(signoffs))
+	for i, s := range signoffs {
+		s.At = normal(s.At)
+		out[i] = s
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("review_signoffs: %w", err)
+	}
+	return string(b), nil
+}
+
+// actionsArg is signoffsArg for review action items.
+func actionsArg(actions []record.Action) (any, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	out := make([]record.Action, len(actions))
+	for i, a := range actions {
+		a.Due, a.DoneAt = normalPtr(a.Due), normalPtr(a.DoneAt)
+		out[i] = a
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("review_actions: %w", err)
+	}
+	return string(b), nil
+}
+
+func normal(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func normalPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	n := normal(*t)
+	return &n
+}
+
+// jsonFrom decodes a JSON column into dst; NULL leaves dst as it is.
+func jsonFrom(column string, s sql.NullString, dst any) error {
+	if !s.Valid {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s.String), dst); err != nil {
+		return fmt.Errorf("%s: %w", column, err)
+	}
+	return nil
+}
+
 // checkText returns an error naming the first field whose value PostgreSQL
 // cannot keep in a text column: a NUL byte or invalid UTF-8. Both dialects
 // refuse such records, so that whatever one store accepts the other does
@@ -88,7 +163,7 @@ func labelsFrom(s sql.NullString) (map[string]string, error) {
 func checkText(fields ...string) error {
 	for i := 0; i+1 < len(fields); i += 2 {
 		if err := textProblem(fields[i+1]); err != nil {
-			return fmt.Errorf("field %q %w", fields[i], err)
+			return fmt.Errorf("field %q %w (%w)", fields[i], err, record.ErrInvalid)
 		}
 	}
 	return nil
@@ -98,10 +173,10 @@ func checkText(fields ...string) error {
 func checkLabels(labels map[string]string) error {
 	for k, v := range labels {
 		if err := textProblem(k); err != nil {
-			return fmt.Errorf("label name %q %w", k, err)
+			return fmt.Errorf("label name %q %w (%w)", k, err, record.ErrInvalid)
 		}
 		if err := textProblem(v); err != nil {
-			return fmt.Errorf("label %q %w", k, err)
+			return fmt.Errorf("label %q %w (%w)", k, err, record.ErrInvalid)
 		}
 	}
 	return nil

@@ -13,14 +13,27 @@ var incidentColumns = []string{
 	"source", "id", "seq", "system", "title", "severity", "impact",
 	"opened_at", "acknowledged_at", "resolved_at", "closed_at", "team",
 	"caused_by_source", "caused_by_id", "review_required", "review_completed_at", "labels",
+	"category", "impact_started_at", "mitigated_at", "review_signoffs", "review_actions", "estimated",
 }
 
 // checkIncident refuses text no store can keep.
 func checkIncident(in *record.Incident) error {
 	err := checkText("source", in.Source, "id", in.ID, "system", in.System, "title", in.Title,
-		"impact", string(in.Impact), "team", in.Team)
+		"impact", string(in.Impact), "team", in.Team, "category", in.Category)
 	if err == nil && in.CausedByChange != nil {
 		err = checkText("caused_by_change.source", in.CausedByChange.Source, "caused_by_change.id", in.CausedByChange.ID)
+	}
+	if err == nil && in.Review != nil {
+		for _, s := range in.Review.Signoffs {
+			if err == nil {
+				err = checkText("review.signoffs.role", s.Role, "review.signoffs.person", s.Person)
+			}
+		}
+		for _, a := range in.Review.Actions {
+			if err == nil {
+				err = checkText("review.actions.id", a.ID)
+			}
+		}
 	}
 	if err == nil {
 		err = checkLabels(in.Labels)
@@ -34,7 +47,7 @@ func (db *DB) incidentArgs(args []any, in *record.Incident, seq int64) ([]any, e
 	if err != nil {
 		return nil, err
 	}
-	var causedSource, causedID, reviewRequired, reviewCompleted any
+	var causedSource, causedID, reviewRequired, reviewCompleted, signoffs, actions any
 	if c := in.CausedByChange; c != nil {
 		causedSource, causedID = c.Source, c.ID
 	}
@@ -43,11 +56,22 @@ func (db *DB) incidentArgs(args []any, in *record.Incident, seq int64) ([]any, e
 			reviewRequired = *r.Required
 		}
 		reviewCompleted = db.timePtrArg(r.CompletedAt)
+		if signoffs, err = signoffsArg(r.Signoffs); err != nil {
+			return nil, err
+		}
+		if actions, err = actionsArg(r.Actions); err != nil {
+			return nil, err
+		}
+	}
+	estimated, err := listArg(in.Estimated)
+	if err != nil {
+		return nil, err
 	}
 	return append(args,
 		in.Source, in.ID, seq, in.System, in.Title, in.Severity, string(in.Impact),
 		db.timeArg(in.OpenedAt), db.timePtrArg(in.AcknowledgedAt), db.timePtrArg(in.ResolvedAt), db.timePtrArg(in.ClosedAt), in.Team,
 		causedSource, causedID, reviewRequired, reviewCompleted, labels,
+		in.Category, db.timePtrArg(in.ImpactStartedAt), db.timePtrArg(in.MitigatedAt), signoffs, actions, estimated,
 	), nil
 }
 
@@ -70,33 +94,55 @@ type incidentRow struct {
 	ReviewRequired    sql.NullBool   `db:"review_required"`
 	ReviewCompletedAt timeColumn     `db:"review_completed_at"`
 	Labels            sql.NullString `db:"labels"`
+	Category          string         `db:"category"`
+	ImpactStartedAt   timeColumn     `db:"impact_started_at"`
+	MitigatedAt       timeColumn     `db:"mitigated_at"`
+	ReviewSignoffs    sql.NullString `db:"review_signoffs"`
+	ReviewActions     sql.NullString `db:"review_actions"`
+	Estimated         sql.NullString `db:"estimated"`
 }
 
 func (r *incidentRow) incident() (record.Incident, error) {
 	labels, err := labelsFrom(r.Labels)
+	var signoffs []record.Signoff
+	var actions []record.Action
+	var estimated []string
+	if err == nil {
+		err = jsonFrom("review_signoffs", r.ReviewSignoffs, &signoffs)
+	}
+	if err == nil {
+		err = jsonFrom("review_actions", r.ReviewActions, &actions)
+	}
+	if err == nil {
+		err = jsonFrom("estimated", r.Estimated, &estimated)
+	}
 	if err != nil {
 		return record.Incident{}, fmt.Errorf("incident %s/%s: %w", r.Source, r.ID, err)
 	}
 	in := record.Incident{
-		ID:             r.ID,
-		Source:         r.Source,
-		System:         r.System,
-		Title:          r.Title,
-		Severity:       r.Severity,
-		Impact:         record.Impact(r.Impact),
-		OpenedAt:       r.OpenedAt.t,
-		AcknowledgedAt: r.AcknowledgedAt.ptr(),
-		ResolvedAt:     r.ResolvedAt.ptr(),
-		ClosedAt:       r.ClosedAt.ptr(),
-		Team:           r.Team,
-		Labels:         labels,
-		Seq:            r.Seq,
+		ID:              r.ID,
+		Source:          r.Source,
+		System:          r.System,
+		Title:           r.Title,
+		Severity:        r.Severity,
+		Impact:          record.Impact(r.Impact),
+		Category:        r.Category,
+		ImpactStartedAt: r.ImpactStartedAt.ptr(),
+		OpenedAt:        r.OpenedAt.t,
+		AcknowledgedAt:  r.AcknowledgedAt.ptr(),
+		MitigatedAt:     r.MitigatedAt.ptr(),
+		ResolvedAt:      r.ResolvedAt.ptr(),
+		ClosedAt:        r.ClosedAt.ptr(),
+		Team:            r.Team,
+		Estimated:       estimated,
+		Labels:          labels,
+		Seq:             r.Seq,
 	}
 	if r.CausedBySource.Valid || r.CausedByID.Valid {
 		in.CausedByChange = &record.Ref{Source: r.CausedBySource.String, ID: r.CausedByID.String}
 	}
-	if r.ReviewRequired.Valid || r.ReviewCompletedAt.valid {
-		in.Review = &record.Review{CompletedAt: r.ReviewCompletedAt.ptr()}
+	if r.ReviewRequired.Valid || r.ReviewCompletedAt.valid || signoffs != nil || actions != nil {
+		in.Review = &record.Review{CompletedAt: r.ReviewCompletedAt.ptr(), Signoffs: signoffs, Actions: actions}
 		if r.ReviewRequired.Valid {
 			required := r.ReviewRequired.Bool
 			in.Review.Required = &required

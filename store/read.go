@@ -39,6 +39,22 @@ func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]record.Cha
 	return out, nil
 }
 
+// Feedback returns up to limit feedback records with Seq > after, in Seq
+// order.
+func (db *DB) Feedback(ctx context.Context, after int64, limit int) ([]record.Feedback, error) {
+	var out []record.Feedback
+	var row feedbackRow
+	err := db.since(ctx, "feedback", feedbackColumns, after, limit, &row, func() error {
+		f, err := row.feedback()
+		out = append(out, f)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: feedback after %d: %w", after, err)
+	}
+	return out, nil
+}
+
 // since selects up to limit rows of table with seq > after, scanning each
 // into row and calling took. Rows are taken one at a time, not collected
 // first: a cold start reads every record through here.

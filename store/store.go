@@ -1,4 +1,4 @@
-// Package store keeps Steward's incident and change records, and the rejected
+// Package store keeps Steward's incident, change and feedback records, and the rejected
 // records it quarantines, in SQLite (embedded, the default) or PostgreSQL. *DB
 // implements record.Store; one shared sqlx core does the work and a thin
 // dialect file per database says how the two differ (time encoding, sequence
@@ -11,7 +11,7 @@
 //
 // The store keeps records exactly as it is given them: it does not validate
 // beyond what the schema guards (keys, severity range, enum values, text that
-// PostgreSQL can hold), fill defaults or interpret fields. It must know
+// PostgreSQL can hold, refused with record.ErrInvalid), fill defaults or interpret fields. It must know
 // nothing of configuration, attribution, policy or KPIs; those read records
 // back through record.Store and do their own arithmetic.
 //
@@ -38,7 +38,7 @@ import (
 // DB is a record store in SQLite or PostgreSQL. It is safe for concurrent
 // use, also by several processes sharing one database.
 //
-// Seq is one counter shared by incidents and changes. Writers are serialised
+// Seq is one counter shared by incidents, changes and feedback. Writers are serialised
 // while they hold numbers, so Seq order is commit order and a reader
 // following Seq never skips a record; numbers of rolled-back writes leave
 // gaps.

@@ -28,6 +28,8 @@ func testStore(t *testing.T, open func(t *testing.T) record.Store) {
 	t.Run("ping and close", func(t *testing.T) { t.Parallel(); testPing(t, open(t)) })
 	t.Run("concurrent writes all land", func(t *testing.T) { t.Parallel(); testConcurrent(t, open(t)) })
 	t.Run("large batch with repeated keys", func(t *testing.T) { t.Parallel(); testLargeBatch(t, open(t)) })
+	t.Run("feedback", func(t *testing.T) { t.Parallel(); testFeedback(t, open(t)) })
+	t.Run("bad text refused as invalid", func(t *testing.T) { t.Parallel(); testInvalidText(t, open(t)) })
 }
 
 // t0 has microseconds, the precision stores keep.
@@ -39,43 +41,60 @@ func ptr[T any](v T) *T { return &v }
 
 func fullIncident(id string) record.Incident {
 	return record.Incident{
-		ID:             id,
-		Source:         "pagerduty",
-		System:         "payments-api",
-		Title:          `Checkout fails – "5xx" <&> ☕`,
-		Severity:       1,
-		Impact:         record.ImpactOutage,
-		OpenedAt:       t0,
-		AcknowledgedAt: at(90*time.Second + time.Microsecond),
-		ResolvedAt:     at(2 * time.Hour),
-		ClosedAt:       at(26 * time.Hour),
-		Team:           "payments",
-		CausedByChange: &record.Ref{Source: "github", ID: "deploy-42"},
-		Review:         &record.Review{Required: ptr(true), CompletedAt: at(72 * time.Hour)},
-		Labels:         map[string]string{"region": "eu-west-1", "quote": `"<&>"`, "": "empty name", "empty": ""},
+		ID:              id,
+		Source:          "pagerduty",
+		System:          "payments-api",
+		Title:           `Checkout fails – "5xx" <&> ☕`,
+		Severity:        1,
+		Impact:          record.ImpactOutage,
+		Category:        "security",
+		ImpactStartedAt: at(-20 * time.Minute),
+		OpenedAt:        t0,
+		AcknowledgedAt:  at(90*time.Second + time.Microsecond),
+		MitigatedAt:     at(40 * time.Minute),
+		ResolvedAt:      at(2 * time.Hour),
+		ClosedAt:        at(26 * time.Hour),
+		Team:            "payments",
+		CausedByChange:  &record.Ref{Source: "github", ID: "deploy-42"},
+		Review: &record.Review{Required: ptr(true), CompletedAt: at(72 * time.Hour),
+			Signoffs: []record.Signoff{
+				{Role: record.RoleSystemOwner, Person: "alice", At: *at(73*time.Hour + time.Microsecond)},
+				{Role: record.RoleProgramManager, Person: "carol ☕", At: *at(80 * time.Hour)},
+			},
+			Actions: []record.Action{
+				{ID: "ACT-1", Due: at(30 * 24 * time.Hour), DoneAt: at(10 * 24 * time.Hour)},
+				{ID: "ACT-2"},
+			}},
+		Estimated: []string{"impact_started_at", "closed_at"},
+		Labels:    map[string]string{"region": "eu-west-1", "quote": `"<&>"`, "": "empty name", "empty": ""},
 	}
 }
 
 // The minimal records share their source with the full ones, so that the
 // two are versions of one record when their ids match.
 func minimalIncident(id string) record.Incident {
-	return record.Incident{ID: id, Source: "pagerduty", System: "no-such-system", Severity: 5, Impact: record.ImpactNone, OpenedAt: t0}
+	return record.Incident{ID: id, Source: "pagerduty", System: "no-such-system", Severity: 5, Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: t0}
 }
 
 func fullChange(id string) record.Change {
 	return record.Change{
-		ID:          id,
-		Source:      "github",
-		System:      "payments-api",
-		Team:        "payments",
-		Type:        record.TypeEmergency,
-		Environment: "production",
-		CreatedAt:   at(-48 * time.Hour),
-		StartedAt:   at(-time.Hour),
-		FinishedAt:  at(-time.Minute),
-		Outcome:     record.OutcomeRolledBack,
-		Authorized:  false,
-		Labels:      map[string]string{"sha": "0123abcd", "pr": "1234"},
+		ID:           id,
+		Source:       "github",
+		System:       "payments-api",
+		Team:         "payments",
+		Type:         record.TypeEmergency,
+		Environment:  "production",
+		CreatedAt:    at(-48 * time.Hour),
+		ApprovedAt:   at(-24 * time.Hour),
+		PlannedStart: at(-2 * time.Hour),
+		PlannedEnd:   at(-90 * time.Minute),
+		StartedAt:    at(-time.Hour),
+		FinishedAt:   at(-time.Minute),
+		Outcome:      record.OutcomeRolledBack,
+		Authorized:   false,
+		Rework:       true,
+		Estimated:    []string{"started_at"},
+		Labels:       map[string]string{"sha": "0123abcd", "pr": "1234"},
 	}
 }
 
@@ -154,15 +173,30 @@ func testRoundTrip(t *testing.T, s record.Store) {
 			}()},
 		},
 		{
+			name: "review with only sign-offs and actions, times normalised",
+			incidents: []record.Incident{func() record.Incident {
+				in := minimalIncident("review-signoffs")
+				in.Review = &record.Review{Signoffs: []record.Signoff{{Role: record.RoleProcessOwner, Person: "davis",
+					At: time.Date(2026, 3, 4, 7, 0, 0, 1999, berlin)}}, Actions: []record.Action{{ID: "a", DoneAt: ptr(time.Date(2026, 3, 4, 8, 0, 0, 0, berlin))}}}
+				return in
+			}()},
+			wantIncidents: []record.Incident{func() record.Incident {
+				in := minimalIncident("review-signoffs")
+				in.Review = &record.Review{Signoffs: []record.Signoff{{Role: record.RoleProcessOwner, Person: "davis",
+					At: time.Date(2026, 3, 4, 6, 0, 0, 1000, time.UTC)}}, Actions: []record.Action{{ID: "a", DoneAt: ptr(time.Date(2026, 3, 4, 7, 0, 0, 0, time.UTC))}}}
+				return in
+			}()},
+		},
+		{
 			name: "empty labels and empty review read back nil",
 			incidents: []record.Incident{func() record.Incident {
 				in := fullIncident("empties")
-				in.Labels, in.Review = map[string]string{}, &record.Review{}
+				in.Labels, in.Review, in.Estimated = map[string]string{}, &record.Review{Signoffs: []record.Signoff{}}, []string{}
 				return in
 			}()},
 			wantIncidents: []record.Incident{func() record.Incident {
 				in := fullIncident("empties")
-				in.Labels, in.Review = nil, nil
+				in.Labels, in.Review, in.Estimated = nil, nil, nil
 				return in
 			}()},
 		},
@@ -367,6 +401,75 @@ func testBadLimit(t *testing.T, s record.Store) {
 	assert.ErrorContains(t, err, "limit -1 is not positive")
 	_, err = s.Quarantined(ctx, 0)
 	assert.ErrorContains(t, err, "limit 0 is not positive")
+	_, err = s.Feedback(ctx, 0, 0)
+	assert.ErrorContains(t, err, "limit 0 is not positive")
+}
+
+func fullFeedback(id string) record.Feedback {
+	return record.Feedback{ID: id, Source: "survey", Program: "checkout", Audience: record.AudienceEmployee,
+		Score: -1.5, ScaleMin: -3, ScaleMax: 3, SubmittedAt: t0, Labels: map[string]string{"survey": "2026-Q1 pulse"}}
+}
+
+func minimalFeedback(id string) record.Feedback {
+	return record.Feedback{ID: id, Source: "survey", System: "payments-api", Audience: record.AudienceStakeholder,
+		Score: 4, ScaleMin: 1, ScaleMax: 5, SubmittedAt: t0}
+}
+
+// Feedback is stored, replaced by key and read by Seq like the other kinds,
+// on the one sequence they share.
+func testFeedback(t *testing.T, s record.Store) {
+	ctx := context.Background()
+	team := minimalFeedback("t")
+	team.System, team.Team = "", "sre"
+	require.NoError(t, s.Write(ctx, record.Batch{Incidents: []record.Incident{minimalIncident("i")},
+		Feedback: []record.Feedback{fullFeedback("a"), minimalFeedback("b"), team}}))
+	got, err := s.Feedback(ctx, 0, 100)
+	require.NoError(t, err)
+	assert.Equal(t, []record.Feedback{fullFeedback("a"), minimalFeedback("b"), team}, withoutSeq(t, got, feedbackSeq))
+	first := incidents(t, s, 0)[0].Seq
+	for _, f := range got {
+		assert.NotEqual(t, first, f.Seq, "one sequence for every kind")
+	}
+
+	last := got[len(got)-1].Seq
+	replaced := fullFeedback("b")
+	require.NoError(t, s.Write(ctx, record.Batch{Feedback: []record.Feedback{replaced}}))
+	got, err = s.Feedback(ctx, last, 100)
+	require.NoError(t, err)
+	assert.Equal(t, []record.Feedback{replaced}, withoutSeq(t, got, feedbackSeq), "a new version has a new Seq")
+	all, err := s.Feedback(ctx, 0, 100)
+	require.NoError(t, err)
+	assert.Len(t, all, 3)
+	page, err := s.Feedback(ctx, 0, 2)
+	require.NoError(t, err)
+	assert.Len(t, page, 2)
+}
+
+func feedbackSeq(f *record.Feedback) *int64 { return &f.Seq }
+
+// Text a store cannot hold is refused with record.ErrInvalid, so that no
+// caller mistakes it for an outage and retries for ever; nothing of the
+// batch is stored.
+func testInvalidText(t *testing.T, s record.Store) {
+	ctx := context.Background()
+	cause := fullIncident("cause")
+	cause.CausedByChange.ID = "deploy\x00"
+	env := fullChange("env")
+	env.Environment = "prod\x00"
+	fb := minimalFeedback("fb")
+	fb.Team = "x\x00"
+	signoff := fullIncident("signoff")
+	signoff.Review.Signoffs[0].Person = "a\x00"
+	for _, b := range []record.Batch{
+		{Incidents: []record.Incident{fullIncident("ok"), cause}},
+		{Changes: []record.Change{env}},
+		{Feedback: []record.Feedback{fb}},
+		{Incidents: []record.Incident{signoff}},
+	} {
+		err := s.Write(ctx, b)
+		require.ErrorIs(t, err, record.ErrInvalid)
+	}
+	assert.Empty(t, incidents(t, s, 0))
 }
 
 func testAtomic(t *testing.T, open func(t *testing.T) record.Store) {

@@ -13,7 +13,7 @@ import (
 )
 
 // rowsPerStatement bounds a multi-row INSERT: 500 rows of the widest table
-// (17 columns) stay far below SQLite's 32766 and PostgreSQL's 65535
+// (23 columns) stay far below SQLite's 32766 and PostgreSQL's 65535
 // parameters, and larger statements no longer speed writing up.
 const rowsPerStatement = 500
 
@@ -55,9 +55,15 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 			return fmt.Errorf("change %d (id %q): %w", i, b.Changes[i].ID, err)
 		}
 	}
+	for i := range b.Feedback {
+		if err := checkFeedback(&b.Feedback[i]); err != nil {
+			return fmt.Errorf("feedback %d (id %q): %w", i, b.Feedback[i].ID, err)
+		}
+	}
 	incidents := lastByKey(b.Incidents, (*record.Incident).Key)
 	changes := lastByKey(b.Changes, (*record.Change).Key)
-	if len(incidents)+len(changes)+len(b.Rejected) == 0 && b.Cursor == nil {
+	feedback := lastByKey(b.Feedback, (*record.Feedback).Key)
+	if len(incidents)+len(changes)+len(feedback)+len(b.Rejected) == 0 && b.Cursor == nil {
 		return ctx.Err()
 	}
 
@@ -86,8 +92,15 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 	if err != nil {
 		return fmt.Errorf("changes: %w", err)
 	}
+	finishFeedback, err := db.d.prepareUpsert(ctx, tx, upsert{
+		table: "feedback", columns: feedbackColumns, n: len(feedback),
+		args: func(args []any, i int, seq int64) ([]any, error) { return db.feedbackArgs(args, &feedback[i], seq) },
+	})
+	if err != nil {
+		return fmt.Errorf("feedback: %w", err)
+	}
 	var seqs []int64
-	if n := len(incidents) + len(changes); n > 0 {
+	if n := len(incidents) + len(changes) + len(feedback); n > 0 {
 		if seqs, err = db.d.reserveSeq(ctx, tx, n); err != nil {
 			return err
 		}
@@ -98,8 +111,11 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 	if err := finishIncidents(seqs[:len(incidents)]); err != nil {
 		return fmt.Errorf("incidents: %w", err)
 	}
-	if err := finishChanges(seqs[len(incidents):]); err != nil {
+	if err := finishChanges(seqs[len(incidents) : len(incidents)+len(changes)]); err != nil {
 		return fmt.Errorf("changes: %w", err)
+	}
+	if err := finishFeedback(seqs[len(incidents)+len(changes):]); err != nil {
+		return fmt.Errorf("feedback: %w", err)
 	}
 	err = insertRows(ctx, tx, insertSQL("quarantine", quarantineColumns, ""), len(b.Rejected), func(args []any, i int) ([]any, error) {
 		return db.rejectedArgs(args, &b.Rejected[i]), nil

@@ -42,6 +42,12 @@ func (s *countingStore) Changes(ctx context.Context, after int64, limit int) ([]
 	return out, err
 }
 
+func (s *countingStore) Feedback(ctx context.Context, after int64, limit int) ([]record.Feedback, error) {
+	out, err := s.Store.Feedback(ctx, after, limit)
+	s.count(ctx, s.t.storeRead, err)
+	return out, err
+}
+
 func (s *countingStore) Quarantined(ctx context.Context, limit int) ([]record.Rejected, error) {
 	out, err := s.Store.Quarantined(ctx, limit)
 	s.count(ctx, s.t.storeQuarantine, err)

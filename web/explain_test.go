@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -98,19 +97,19 @@ func TestTrendPointsHaveDates(t *testing.T) {
 	for _, m := range pointTitle.FindAllStringSubmatch(tile, -1) {
 		titles = append(titles, m[1])
 	}
-	// the 10d window in days: a point per day, each the KPI over that day
-	require.Len(t, titles, 10)
-	assert.Equal(t, "2026-01-01 – 2026-01-02: 1", titles[0])
-	assert.Equal(t, "2026-01-10 – 2026-01-11: 0", titles[9])
-	assert.Contains(t, tile, `<figcaption class="trend-dates"><span>2026-01-02</span><span>2026-01-11</span></figcaption>`)
-	assert.Contains(t, tile, `aria-label="Trend of Changes completed over 10 points, from 1 (2026-01-02) to 0 (2026-01-11)"`)
+	// the last 12 windows of 10d, back to back: each point the KPI over one
+	require.Len(t, titles, 12)
+	assert.Equal(t, "2025-09-13 – 2025-09-23: 0", titles[0])
+	assert.Equal(t, "2026-01-01 – 2026-01-11: 3", titles[11])
+	assert.Contains(t, tile, `<figcaption class="trend-dates"><span>2025-09-23</span><span>2026-01-11</span></figcaption>`)
+	assert.Contains(t, tile, `aria-label="Trend of Changes completed over 12 points, from 0 (2025-09-23) to 3 (2026-01-11)"`)
 
 	_, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-01")
 	assert.Contains(t, body, `<title>2026-01-01 – 2026-01-08 18:00: `, "the review's trend lines are dated too (four buckets of 7¾ days)")
 }
 
 func TestLargeCountsAreGrouped(t *testing.T) {
-	s, db := serverWith(t, "", nil)
+	s, write := serverWith(t, "", nil)
 	const n = 1234
 	var b record.Batch
 	start := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
@@ -118,9 +117,9 @@ func TestLargeCountsAreGrouped(t *testing.T) {
 		opened := start.Add(time.Duration(i) * time.Minute)
 		resolved := opened.Add(time.Minute)
 		b.Incidents = append(b.Incidents, record.Incident{Source: "test", ID: fmt.Sprintf("N%d", i), System: "web", Severity: 4,
-			Impact: record.ImpactNone, OpenedAt: opened, ResolvedAt: &resolved})
+			Impact: record.ImpactNone, Category: "none", OpenedAt: opened, ResolvedAt: &resolved})
 	}
-	require.NoError(t, db.Write(context.Background(), b))
+	write(b)
 	for _, path := range []string{"/ui/subject/system/web?" + at, "/ui/?role=system&" + at, "/ui/report?role=system&subject=web&period=2026-01"} {
 		_, body := get(t, s.URL+path)
 		assert.Contains(t, body, ">1,234", path)
@@ -214,7 +213,7 @@ var versionLink = regexp.MustCompile(`<a href="(/ui/review\?[^"]+)">version (\d)
 // The list of frozen reviews: each with its versions, linked, and whether
 // today's data restates it.
 func TestFrozenReviewsPage(t *testing.T) {
-	s, db := serverWith(t, "", nil)
+	s, write := serverWith(t, "", nil)
 	code, body := get(t, s.URL+"/ui/reviews")
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, "No review has been frozen yet.")
@@ -229,8 +228,8 @@ func TestFrozenReviewsPage(t *testing.T) {
 	freeze(`{"role":"system_owner","period":"2025"}`)
 	// a late record for api in January restates its frozen review
 	opened := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, db.Write(context.Background(), record.Batch{Incidents: []record.Incident{
-		{Source: "test", ID: "late", System: "api", Severity: 1, Impact: record.ImpactOutage, OpenedAt: opened}}}))
+	write(record.Batch{Incidents: []record.Incident{
+		{Source: "test", ID: "late", System: "api", Severity: 1, Impact: record.ImpactOutage, Category: "none", OpenedAt: opened}}})
 	freeze(`{"role":"system","subject":"api","period":"2026-01"}`) // version 2
 
 	code, body = get(t, s.URL+"/ui/reviews")
@@ -243,8 +242,8 @@ func TestFrozenReviewsPage(t *testing.T) {
 	assert.Contains(t, body, `<a href="/ui/subject/system/api">api</a>`)
 
 	// more late data: the latest version is now restated, linked to its restatement
-	require.NoError(t, db.Write(context.Background(), record.Batch{Incidents: []record.Incident{
-		{Source: "test", ID: "later", System: "api", Severity: 2, Impact: record.ImpactNone, OpenedAt: opened.Add(time.Hour)}}}))
+	write(record.Batch{Incidents: []record.Incident{
+		{Source: "test", ID: "later", System: "api", Severity: 2, Impact: record.ImpactNone, Category: "none", OpenedAt: opened.Add(time.Hour)}}})
 	_, body = get(t, s.URL+"/ui/reviews")
 	assert.Contains(t, squash(body), "version 2 2026-11-25 00:00 restated")
 	assert.Contains(t, body, `href="/ui/report?period=2026-01&amp;role=system&amp;subject=api#restatement">restated</a>`)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/report"
@@ -36,9 +37,17 @@ type header struct {
 type roleTable struct {
 	Role             scorecard.Role
 	Headers          []header
-	Scored, Unscored int // how many KPI columns of each kind
-	Rows             []overviewRow
+	Scored, Unscored int           // how many KPI columns of each kind
+	Rows             []overviewRow // the page shown
+	// Total rows; Page (from 1) of Pages of overviewRows each
+	Total, Page, Pages int
+	PrevPage, NextPage int // 0: none
 }
+
+// overviewRows is the most rows a role's table shows at once: the
+// reference organisation has 5,000 systems and 1,000 owners, and the page
+// stays light (a role's table pages through the rest).
+const overviewRows = 100
 
 type overviewRow struct {
 	Subject                          string
@@ -116,6 +125,7 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 			t.Rows = append(t.Rows, row(&c, append(scored, unscored...)))
 		}
 		sortRows(t.Rows, d.Sort, d.Dir)
+		t.paginate(q.Get("page"))
 		d.Tables = append(d.Tables, t)
 	}
 	u.render(w, r, http.StatusOK, "overview", page{Title: "Scorecards", At: snap.At, Data: d})
@@ -154,6 +164,25 @@ func columns(cards []scorecard.Card, objectives map[string]config.Objective) (sc
 		}
 	}
 	return scored, unscored
+}
+
+// paginate keeps the rows of the page asked for (the first when absent
+// or out of range).
+func (t *roleTable) paginate(page string) {
+	t.Total = len(t.Rows)
+	t.Pages = max(1, (t.Total+overviewRows-1)/overviewRows)
+	t.Page = 1
+	if n, err := strconv.Atoi(page); err == nil && n >= 1 && n <= t.Pages {
+		t.Page = n
+	}
+	lo := (t.Page - 1) * overviewRows
+	t.Rows = t.Rows[lo:min(lo+overviewRows, t.Total)]
+	if t.Page > 1 {
+		t.PrevPage = t.Page - 1
+	}
+	if t.Page < t.Pages {
+		t.NextPage = t.Page + 1
+	}
 }
 
 func row(c *scorecard.Card, kpis []scorecard.KPI) overviewRow {

@@ -28,11 +28,22 @@ type subjectData struct {
 	Grafana       string
 	Periods       []string // recent calendar periods to review
 	Systems       []string // systems the subject answered for in the window
+	// TrendAt are the ends of the trend's windows, oldest first: the
+	// window and the ones before it, back to back
+	TrendAt []time.Time
 }
+
+// trendPoints is how many windows a subject page's trend lines show.
+const trendPoints = 12
+
+// evidenceRows is the most rows a subject page's evidence tables show.
+const evidenceRows = 100
 
 type tile struct {
 	report.KPI
-	Trend template.HTML
+	Trend   template.HTML
+	TrendAt []time.Time // the ends of the trend's windows
+	Values  []*float64  // the trend's values, for its table
 }
 
 func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +61,7 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}
-	snap := u.snapshotOrFail(w, r)
+	snap := u.snapshotOfOrFail(w, r, role, id)
 	if snap == nil {
 		return
 	}
@@ -76,16 +87,21 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		u.unavailable(w, r, err)
 		return
 	}
-	ats, size := p.Buckets()
-	trends, err := u.opts.Engine.Trend(ctx, []scorecard.Subject{c.Subject}, size, ats)
+	ats := make([]time.Time, trendPoints)
+	for i := range ats {
+		ats[i] = snap.At.Add(-time.Duration(trendPoints-1-i) * win.Duration)
+	}
+	trends, err := u.opts.Engine.Trend(ctx, []scorecard.Subject{c.Subject}, win.Duration, ats)
 	if err != nil {
 		u.unavailable(w, r, err)
 		return
 	}
 	prev := c.PreviousCard(snap.Objectives)
-	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject]}
+	// a subject page lists at most evidenceRows of each kind: the global
+	// subject's month holds tens of thousands of records
+	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject], RowLimit: evidenceRows}
 	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
-		PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name)}
+		PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name), TrendAt: ats}
 	var kpis []report.KPI
 	for _, x := range snap.Windows {
 		d.Windows = append(d.Windows, x.Name)
@@ -103,7 +119,10 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		for _, v := range trends[c.Subject] {
 			values = append(values, num(v[k]))
 		}
-		t.Trend = report.Trend(k.Name(), p.From, ats, values)
+		// the trend's windows are back to back, the first ending a window
+		// after its start
+		t.Trend = report.Trend(k.Name(), ats[0].Add(-win.Duration), ats, values)
+		t.TrendAt, t.Values = ats, values
 		kpis = append(kpis, t.KPI)
 		if t.Status != "" {
 			d.Scored = append(d.Scored, t)

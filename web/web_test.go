@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
@@ -56,8 +58,8 @@ func server(t *testing.T, grafana string) *httptest.Server {
 }
 
 // serverWith is server with the scenario's config changed by edit (if
-// set), and its store for the test to add records to.
-func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, *store.DB) {
+// set), and a function that adds records to its store and engine.
+func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, func(record.Batch)) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := scenario.Config(t)
@@ -78,7 +80,11 @@ func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httpt
 	mux.Handle("/api/v1/reviews", ui.Reviews())
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
-	return s, db
+	write := func(b record.Batch) {
+		require.NoError(t, db.Write(ctx, b))
+		require.NoError(t, eng.Sync(ctx))
+	}
+	return s, write
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -155,6 +161,21 @@ func TestSubjectPage(t *testing.T) {
 	plain := server(t, "")
 	_, body = get(t, plain.URL+"/ui/subject/system/api?"+at)
 	assert.NotContains(t, body, "Grafana", "no link without --web.grafana-url")
+}
+
+// Each KPI's trend shows the window and the 11 before it, each with the
+// date its window ends.
+func TestSubjectPageTrend(t *testing.T) {
+	s := server(t, "")
+	_, body := get(t, s.URL+"/ui/subject/system/api?"+at)
+	i := strings.Index(body, `data-kpi="mttr_seconds"`)
+	require.Positive(t, i)
+	tile := body[i:]
+	tile = tile[:strings.Index(tile, "</details>")]
+	assert.Equal(t, 12, strings.Count(tile, "<tr><td>"), "12 windows")
+	assert.Contains(t, tile, "<tr><td>2026-01-11 00:00</td><td>4h 40m</td></tr>", "the window itself, last")
+	assert.Contains(t, tile, "<tr><td>2026-01-01 00:00</td><td>no data</td></tr>", "the window before: nothing resolved on api")
+	assert.Contains(t, tile, "<tr><td>2025-09-23 00:00</td>", "the first of 12 ten-day windows")
 }
 
 func TestSystemPage(t *testing.T) {
@@ -287,4 +308,35 @@ func TestSystemAliasAsSubject(t *testing.T) {
 	assert.Contains(t, body, `"subject": "api"`)
 	code, _ = get(t, s.URL+"/ui/subject/system_owner/api-alias")
 	assert.Equal(t, http.StatusNotFound, code)
+}
+
+func TestOverviewPages(t *testing.T) {
+	tests := []struct {
+		rows             int
+		page             string
+		wantPage, pages  int
+		first, shown     int
+		wantPrev, wantNx int
+	}{
+		{rows: 3, page: "", wantPage: 1, pages: 1, first: 0, shown: 3},
+		{rows: 250, page: "", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "2", wantPage: 2, pages: 3, first: 100, shown: 100, wantPrev: 1, wantNx: 3},
+		{rows: 250, page: "3", wantPage: 3, pages: 3, first: 200, shown: 50, wantPrev: 2},
+		{rows: 250, page: "9", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "x", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+	}
+	for _, tt := range tests {
+		tb := roleTable{}
+		for i := range tt.rows {
+			tb.Rows = append(tb.Rows, overviewRow{Subject: strconv.Itoa(i)})
+		}
+		tb.paginate(tt.page)
+		assert.Equal(t, tt.rows, tb.Total)
+		assert.Equal(t, tt.wantPage, tb.Page, "page %q of %d", tt.page, tt.rows)
+		assert.Equal(t, tt.pages, tb.Pages)
+		require.Len(t, tb.Rows, tt.shown)
+		assert.Equal(t, strconv.Itoa(tt.first), tb.Rows[0].Subject)
+		assert.Equal(t, tt.wantPrev, tb.PrevPage)
+		assert.Equal(t, tt.wantNx, tb.NextPage)
+	}
 }

@@ -239,12 +239,12 @@ receivers:
 	want := map[string]record.Incident{
 		ids["DiskFull"]: {
 			ID: ids["DiskFull"], Source: "alertmanager", System: "payments-api", Title: "Disk full on payments", Severity: 1,
-			Impact: record.ImpactOutage, OpenedAt: startsAt, Team: "payments",
+			Impact: record.ImpactOutage, Category: record.CategoryNone, OpenedAt: startsAt, Team: "payments",
 			Labels: map[string]string{"alertname": "DiskFull", "service": "payments-api", "severity": "critical", "team": "payments", "impact": "outage"},
 		},
 		ids["HighLatency"]: {
 			ID: ids["HighLatency"], Source: "alertmanager", System: "checkout", Title: "HighLatency", Severity: 3,
-			Impact: record.ImpactNone, OpenedAt: startsAt,
+			Impact: record.ImpactNone, Category: record.CategoryNone, OpenedAt: startsAt,
 			Labels: map[string]string{"alertname": "HighLatency", "job": "checkout", "severity": "warning"},
 		},
 	}

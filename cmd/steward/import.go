@@ -12,11 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/record"
 )
@@ -36,17 +36,17 @@ type importOptions struct {
 }
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("import", "Import incident or change records from CSV or NDJSON files (or .zip files holding them) into the configured store. "+
+	fs := newFlags("import", "Import incident, change or feedback records from CSV or NDJSON files (or .zip files holding them) into the configured store. "+
 		"Rejected records are quarantined. Presets: "+strings.Join(collector.CSVPresets(), ", ")+".", stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: steward import --kind incident|change [--format csv|ndjson] [--mapping FILE | --preset NAME] [flags] FILE...\n\n"+
+		fmt.Fprintf(stderr, "Usage: steward import --kind incident|change|feedback [--format csv|ndjson] [--mapping FILE | --preset NAME] [flags] FILE...\n\n"+
 			"Import records from files (.csv, .ndjson, or .zip files of them) into the configured store, validating each\n"+
 			"record as the API does; rejected records are quarantined. Presets: %s.\n\nFlags:\n", strings.Join(collector.CSVPresets(), ", "))
 		fs.PrintDefaults()
 	}
 	var o importOptions
 	fs.StringVar(&o.configFile, "config.file", "steward.yml", "Steward configuration file (names the store).")
-	kind := fs.String("kind", "", "Record kind: incident or change (a preset implies it).")
+	kind := fs.String("kind", "", "Record kind: incident, change or feedback (a preset implies it).")
 	fs.StringVar(&o.format, "format", "csv", "Input format: csv or ndjson (Steward's record JSON, one per line).")
 	mappingFile := fs.String("mapping", "", "CSV column mapping file (YAML).")
 	preset := fs.String("preset", "", "Built-in CSV mapping of a public dataset: "+strings.Join(collector.CSVPresets(), ", ")+".")
@@ -105,8 +105,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return usage("import: --format %q: want csv or ndjson", o.format)
 	}
-	if o.kind != record.KindIncident && o.kind != record.KindChange {
-		return usage("import: --kind %q: want incident or change", *kind)
+	if !slices.Contains(record.Kinds, o.kind) {
+		return usage("import: --kind %q: want incident, change or feedback", *kind)
 	}
 	_, st, err := openStore(ctx, o.configFile)
 	if err != nil {
@@ -301,51 +301,41 @@ func writeImportBatch(ctx context.Context, st record.Store, o importOptions, bat
 			source = o.mapping.Source
 		}
 	}
-	var raws []json.RawMessage
-	var decoded []int // batch index of each raw
+	first := res.accepted + res.rejected // number of the batch's first record in the whole import
+	bb := record.NewBatchBuilder(o.kind, source, now)
 	for i, p := range batch {
-		if p.mapErr == nil {
-			raws = append(raws, p.raw)
-			decoded = append(decoded, i)
-		}
-	}
-	b, dec := api.Decode(o.kind, source, raws, now.UTC())
-	for i := range b.Rejected {
-		rj := &b.Rejected[i]
-		j := decoded[rj.Index]
-		rj.Index = res.accepted + res.rejected + j
-		rj.Error = rejectionPrefix.ReplaceAllString(rj.Error, "")
-	}
-	for i, p := range batch {
+		rj := (*record.Rejection)(nil)
 		if p.mapErr != nil {
-			b.Rejected = append(b.Rejected, record.Rejected{
-				Kind: o.kind, Source: source, Index: res.accepted + res.rejected + i, ID: p.id,
-				Error: strings.ReplaceAll(p.mapErr.Error(), "\n", "; "), ReceivedAt: now.UTC(),
-			})
+			rj = bb.Reject(first+i, p.id, p.mapErr, nil)
+		} else {
+			rj = bb.Add(first+i, p.raw)
+		}
+		if rj != nil {
+			for _, pr := range rj.Problems {
+				res.reasons[rfc3339Value.ReplaceAllString(pr.Error(), "<time>")]++
+			}
 		}
 	}
+	b := bb.Batch()
 	for i := range b.Rejected {
 		rj := &b.Rejected[i]
-		p := batch[rj.Index-res.accepted-res.rejected]
-		for _, reason := range strings.Split(rj.Error, "; ") {
-			res.reasons[rfc3339Value.ReplaceAllString(reason, "<time>")]++
-		}
-		rj.Error = fmt.Sprintf("%s: %s %d (id %q): %s", p.where, o.kind, rj.Index, rj.ID, rj.Error)
+		p := batch[rj.Index-first]
+		rj.Error = fmt.Sprintf("%s: %s", p.where, rj.Error)
 		rj.Raw = p.original
+		if len(rj.Raw) > record.MaxQuarantinedRawBytes {
+			rj.Raw = rj.Raw[:record.MaxQuarantinedRawBytes]
+		}
 	}
 	if err := st.Write(ctx, b); err != nil {
 		return fmt.Errorf("import: after %d records: %w", res.accepted+res.rejected, err)
 	}
 	res.batches++
-	res.accepted += dec.Accepted
+	res.accepted += bb.Accepted()
 	res.rejected += len(b.Rejected)
 	return nil
 }
 
 var (
-	// rejectionPrefix is api.Decode's "change 3 (id "x"): ", replaced by one
-	// that counts records across batches and says where they came from.
-	rejectionPrefix = regexp.MustCompile(`^\w+ \d+ \(id "[^"]*"\): `)
 	// rfc3339Value is replaced by <time> when counting reasons, so that a
 	// reason reads the same for every record it applies to.
 	rfc3339Value = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)

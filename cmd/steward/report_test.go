@@ -101,7 +101,7 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, out, "### Restatement since frozen version 1\n")
 	assert.Contains(t, out, "| Changes failed | 1 | 2 | not scored | not scored |\n")
 	assert.Contains(t, out, "| incident api/I9 | added |  |\n")
-	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → [{\"id\":\"I9\",\"source\":\"api\"}]; failed: false → true; failed_by_incident: false → true |\n")
+	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true |\n", "brackets are escaped: a value cannot make a Markdown link")
 }
 
 func TestReportCommandUsage(t *testing.T) {
