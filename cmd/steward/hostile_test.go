@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
 )
 
 // hostileConfig is an open daemon (ingest needs no token) with two
@@ -61,8 +63,11 @@ func manyTeams(t *testing.T, url string, n int) int {
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
+	// Teams past limits.teams (the default here) count for the overflow
+	// team: the last one within it has a scorecard of its own.
+	last := fmt.Sprintf("team-%05d", min(n, config.DefaultMaxTeams)-1)
 	require.Eventually(t, func() bool {
-		resp, err := http.Get(url + "/api/v1/scorecards?role=team&subject=" + fmt.Sprintf("team-%05d", n-1))
+		resp, err := http.Get(url + "/api/v1/scorecards?role=team&subject=" + last)
 		if err != nil {
 			return false
 		}
