@@ -160,6 +160,20 @@ func (a snapshotArchive) Versions(ctx context.Context, role, subject, period str
 	return out, nil
 }
 
+// All lists every frozen version without its content (the UI's list of
+// reviews).
+func (a snapshotArchive) All(ctx context.Context) ([]report.Frozen, error) {
+	ss, err := a.db.SnapshotIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Frozen, len(ss))
+	for i := range ss {
+		out[i] = frozen(ss[i])
+	}
+	return out, nil
+}
+
 func frozen(s store.Snapshot) report.Frozen {
 	return report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt, Content: s.Content}
 }
