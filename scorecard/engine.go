@@ -393,6 +393,6 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 
 func (st *state) card(si int32, window string, cur, prev Values) Card {
 	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
-	c.score(st.m.cfg.Objectives)
+	c.scoreBy(&st.objectives)
 	return c
 }
