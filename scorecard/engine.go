@@ -214,6 +214,7 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 	switch {
 	case e.st == nil || e.st.m.cfg != cfg:
 		if settle || e.st != nil {
+			e.st = nil // the old state's memory can go while the new one is built
 			e.st = newState(cfg, e.x)
 			e.gen++
 		}
@@ -246,6 +247,7 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 	e.mu.Lock()
 	switch {
 	case e.st == nil || e.st.m.cfg != cfg:
+		e.st = nil // the old state's memory can go while the new one is built
 		e.st = newState(cfg, e.x)
 		e.gen++
 	case e.st.delta == nil:

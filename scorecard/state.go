@@ -60,6 +60,7 @@ func newState(cfg *config.Config, x *index) *state {
 
 // rebuild builds the time index from every record and empties the delta.
 func (st *state) rebuild(x *index) {
+	st.ti = nil // let the collector take the old index while the new one is built
 	st.ti = buildTimeIndex(st.m, x, st.r)
 	st.spans = exposures(st.m)
 	st.own = newUnowned(st.m)
