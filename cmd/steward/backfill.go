@@ -124,7 +124,12 @@ func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) 
 		where = o.output
 	}
 
-	b := exporter.Backfill{From: o.from, To: o.to, Step: o.step, At: engine.At, Config: cfg, Progress: stderr, ProgressEvery: o.progressEvery}
+	// metrics carry no previous-window values: evaluating them would double
+	// the work of every step
+	at := func(ctx context.Context, t time.Time) (*scorecard.Snapshot, error) {
+		return engine.Evaluate(ctx, scorecard.Query{At: t, NoPrevious: true})
+	}
+	b := exporter.Backfill{From: o.from, To: o.to, Step: o.step, At: at, Config: cfg, Progress: stderr, ProgressEvery: o.progressEvery}
 	fmt.Fprintf(stderr, "backfill: %d evaluations from %s to %s every %s into %s\n",
 		b.Steps(), o.from.Format(time.RFC3339), o.to.Format(time.RFC3339), model.Duration(o.step), where)
 	start := time.Now()
