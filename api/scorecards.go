@@ -40,10 +40,13 @@ type KPIView struct {
 
 // CardView is one scorecard as the API shows it.
 type CardView struct {
-	Role    scorecard.Role     `json:"role"`
-	Subject string             `json:"subject"`
-	Score   *float64           `json:"score"`
-	KPIs    map[string]KPIView `json:"kpis"`
+	Role    scorecard.Role `json:"role"`
+	Subject string         `json:"subject"`
+	Score   *float64       `json:"score"`
+	// NotAccountable: a system owner who owned nothing in the window
+	// (SPEC 4, Exposure), hence the null score whatever the objectives.
+	NotAccountable bool               `json:"not_accountable,omitempty"`
+	KPIs           map[string]KPIView `json:"kpis"`
 }
 
 // ScorecardsView is the answer of GET /api/v1/scorecards.
@@ -71,7 +74,7 @@ func View(s *scorecard.Snapshot, window string, cards []scorecard.Card) Scorecar
 
 // cardView shapes one card for the API.
 func cardView(s *scorecard.Snapshot, c *scorecard.Card) CardView {
-	cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), KPIs: make(map[string]KPIView, len(c.Defined))}
+	cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), NotAccountable: c.NotAccountable, KPIs: make(map[string]KPIView, len(c.Defined))}
 	for _, k := range c.Defined {
 		kv := KPIView{Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k))}
 		if o, ok := s.Objectives[k.Name()]; ok {

@@ -72,6 +72,11 @@ type Review struct {
 	// Provisional is kept with a review frozen (by force) before its
 	// period ended.
 	Provisional bool `json:"provisional,omitempty"`
+	// NotAccountable says the subject, a system owner, owned nothing in
+	// the period (SPEC 8): no score, never a score of 0.
+	// PreviousNotAccountable says the same of the period before.
+	NotAccountable         bool `json:"not_accountable,omitempty"`
+	PreviousNotAccountable bool `json:"previous_not_accountable,omitempty"`
 	// RowLimit, if positive, is the most rows each evidence table of
 	// EvidenceHTML shows (the web UI's pages stay light for subjects with
 	// tens of thousands of records); the counts stay whole.
@@ -188,7 +193,8 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 // review shapes one card and its evidence.
 func review(snap *scorecard.Snapshot, p Period, c *scorecard.Card, ev *scorecard.Evidence) Review {
 	prev := c.PreviousCard(snap.Objectives)
-	r := Review{Role: c.Role, Subject: c.ID, Period: p, Score: num(c.Score), PreviousScore: num(prev.Score), Evidence: ev}
+	r := Review{Role: c.Role, Subject: c.ID, Period: p, Score: num(c.Score), PreviousScore: num(prev.Score), Evidence: ev,
+		NotAccountable: c.NotAccountable, PreviousNotAccountable: c.PreviousNotAccountable}
 	for _, k := range c.Defined {
 		kv := KPI{Name: k.Name(), Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k)), HigherIsBetter: k.HigherIsBetter()}
 		if o, ok := snap.Objectives[k.Name()]; ok {

@@ -90,9 +90,12 @@ func Titles(names []string) string {
 	return strings.Join(out, ", ")
 }
 
-// Explained is the review's score with its inputs. (A review of a subject
-// without exposure will set NotAccountable here.)
-func (r *Review) Explained() Explanation { return Explain(r.Score, r.KPIs) }
+// Explained is the review's score with its inputs.
+func (r *Review) Explained() Explanation {
+	e := Explain(r.Score, r.KPIs)
+	e.NotAccountable = r.NotAccountable
+	return e
+}
 
 // ScoredKPIs are the review's KPIs with an objective, which its score is
 // made of.

@@ -386,7 +386,7 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 			if previous {
 				prev = ev.values(si, now-length, length)
 			}
-			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev)
+			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, now, length, previous)
 		}
 	}, st)
 	return s
@@ -408,8 +408,13 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 	wg.Wait()
 }
 
-func (st *state) card(si int32, window string, cur, prev Values) Card {
+// card scores subject si's values of the window [at-length, at), and
+// says whether it was accountable then and, with previous, in the window
+// before.
+func (st *state) card(si int32, window string, cur, prev Values, at, length int64, previous bool) Card {
 	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
+	c.NotAccountable = st.owned(si, at-length, at) == 0
+	c.PreviousNotAccountable = previous && st.owned(si, at-2*length, at-length) == 0
 	c.scoreBy(&st.objectives)
 	return c
 }

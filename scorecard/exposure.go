@@ -1,7 +1,10 @@
 package scorecard
 
 import (
+	"math"
 	"slices"
+
+	"github.com/steward-sh/steward/kpi"
 )
 
 // span of a system a subject answers for: the whole system, or one owner's
@@ -115,4 +118,44 @@ func upperBound(s []int64, t int64) int {
 		}
 	}
 	return lo
+}
+
+// owned is how long (micros) subject si, a system owner, owned at least one
+// system during [from, at): the union of its tenures' parts in the window
+// (SPEC 4, Exposure: E). It is -1 for the other roles, whose exposure is
+// the window's length.
+func (st *state) owned(si int32, from, at int64) int64 {
+	if st.m.subj.list[si].Role != RoleSystemOwner {
+		return -1
+	}
+	var parts [][2]int64
+	if int(si) < len(st.spans) {
+		for _, sp := range st.spans[si] {
+			t := st.m.systems[sp.sys].tenures[sp.tenure]
+			if lo, hi := max(t.from, from), min(t.to, at); lo < hi {
+				parts = append(parts, [2]int64{lo, hi})
+			}
+		}
+	}
+	slices.SortFunc(parts, func(a, b [2]int64) int { return compareInt64(a[0], b[0]) })
+	var total, end int64
+	end = from
+	for _, p := range parts {
+		lo := max(p[0], end)
+		if p[1] > lo {
+			total += p[1] - lo
+			end = p[1]
+		}
+	}
+	return total
+}
+
+// noExposure leaves a subject that was accountable for nothing in the
+// window with its counts only: every KPI that is not a count has no value.
+func noExposure(v *Values) {
+	for _, k := range kpi.All() {
+		if k.Unit != kpi.UnitCount {
+			v[k.ID] = math.NaN()
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/kpi"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -273,6 +274,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	// availability
 	var exposure int64
 	var downtime float64
+	var owned [][2]time.Time // a system owner's tenures in the window
 	for i := range n.cfg.Systems {
 		s := &n.cfg.Systems[i]
 		p, hasProgram := n.cfg.Program(s.Program)
@@ -296,6 +298,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 			}
 			exposure += us(hi.Sub(lo))
 			downtime += n.downtime(s, lo, hi)
+			owned = append(owned, [2]time.Time{lo, hi})
 		}
 	}
 	if exposure > 0 {
@@ -310,6 +313,38 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		}
 	}
 	v[SystemsUnowned] = float64(unowned)
+
+	// SPEC 4, Exposure: an owner's E is the time in W they owned at least
+	// one system; with none, only counts have values.
+	if sub.Role == RoleSystemOwner {
+		var e time.Duration
+		for t := from; t.Before(at); {
+			next, in := at, false
+			for _, o := range owned {
+				if !t.Before(o[0]) && t.Before(o[1]) {
+					in = true
+				}
+				for _, b := range o {
+					if b.After(t) && b.Before(next) {
+						next = b
+					}
+				}
+			}
+			if in {
+				e += next.Sub(t)
+			}
+			t = next
+		}
+		if e == 0 {
+			for _, k := range kpi.All() {
+				if k.Unit != kpi.UnitCount {
+					v[k.ID] = math.NaN()
+				}
+			}
+		} else {
+			v[DeploymentsPerDay] = float64(succeeded) / (e.Hours() / 24)
+		}
+	}
 	return v
 }
 

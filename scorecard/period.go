@@ -59,7 +59,8 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 // PreviousCard scores the card's previous-window values as a card of their
 // own, so a review can set this period's score beside the last one's.
 func (c *Card) PreviousCard(objectives map[string]config.Objective) Card {
-	p := Card{Subject: c.Subject, Window: c.Window, Defined: c.Defined, Value: c.Previous, Previous: noValues()}
+	p := Card{Subject: c.Subject, Window: c.Window, Defined: c.Defined, Value: c.Previous, Previous: noValues(),
+		NotAccountable: c.PreviousNotAccountable}
 	p.score(objectives)
 	return p
 }

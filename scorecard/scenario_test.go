@@ -100,12 +100,22 @@ func TestScenario(t *testing.T) {
 		ChangesCompleted: 2, ChangesFailed: 1, IncidentsOpened: 2,
 		// owned api for 5 of the 10 days; the 3 h outage fell in them
 		DowntimeSeconds: 10800, AvailabilityRatio: 1 - 10800.0/432000,
+		// SPEC 4, Exposure: two changes with outcome success (C2 counts as
+		// failed through its incident, but deployed) over the 5 days she
+		// owned api
+		DeploymentsPerDay: 2.0 / 5,
 	})
 	bob := card(t, s, w, RoleSystemOwner, "bob")
 	assertKPIs(t, bob, map[KPI]float64{
 		ChangesCompleted: 1, ChangesFailed: 0, ChangeSuccessRatio: 1, IncidentsOpened: 1, MTTR: 36000,
 		DowntimeSeconds: 18000, AvailabilityRatio: 1 - 18000.0/432000, ChangeLeadTimeP50: none,
+		DeploymentsPerDay: 1.0 / 5, // over the 5 days he owned api
 	})
+	// bob owned nothing in the previous window: no rate, no score, only counts
+	assert.True(t, bob.PreviousNotAccountable)
+	assert.False(t, bob.NotAccountable)
+	assert.True(t, math.IsNaN(bob.Previous[DeploymentsPerDay]))
+	assert.Equal(t, 0.0, bob.Previous[ChangesCompleted])
 	assert.InDelta(t, 100*1.5/3, bob.Score, 1e-9)
 
 	carol := card(t, s, w, RoleSystemOwner, "carol")

@@ -49,6 +49,11 @@ type Card struct {
 	Value    Values
 	Previous Values // over [at-2L, at-L), evaluated at at-L
 	Status   [numKPI]Status
+	// NotAccountable says the subject, a system owner, owned nothing
+	// during the window (SPEC 4, Exposure): it has no score, whatever the
+	// objectives; PreviousNotAccountable says the same of the previous
+	// window.
+	NotAccountable, PreviousNotAccountable bool
 }
 
 // Delta is Value - Previous (NaN when either has no value).
@@ -131,7 +136,7 @@ func (c *Card) scoreBy(objectives *[numKPI]*config.Objective) {
 		}
 	}
 	c.Score = math.NaN()
-	if scored > 0 {
+	if scored > 0 && !c.NotAccountable {
 		c.Score = 100 * (meets + 0.5*warnings) / scored
 	}
 }

@@ -1,6 +1,8 @@
 package scorecard
 
 import (
+	"time"
+
 	"github.com/steward-sh/steward/config"
 )
 
@@ -213,6 +215,14 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	}
 	v[SystemsUnowned] = float64(st.own.at(at))
 	ev.meas.fill(&v, st, si, from, at)
+	switch owned := st.owned(si, from, at); {
+	case owned == 0:
+		noExposure(&v)
+	case owned > 0:
+		// a system owner's rates are over the time they owned something
+		days := (time.Duration(owned) * time.Microsecond).Hours() / 24
+		v[DeploymentsPerDay] = float64(t.n[popCompleted]-t.n[popFailedOutcome]) / days
+	}
 	return v
 }
 

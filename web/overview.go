@@ -207,6 +207,7 @@ func row(c *scorecard.Card, kpis []scorecard.KPI) overviewRow {
 		out.Cells = append(out.Cells, cl)
 	}
 	out.Score = report.Explain(num(c.Score), scored)
+	out.Score.NotAccountable = c.NotAccountable
 	return out
 }
 

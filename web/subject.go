@@ -131,6 +131,7 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Score = report.Explain(num(c.Score), kpis)
+	d.Score.NotAccountable = c.NotAccountable
 	if d.Evidence, err = report.EvidenceHTML(&rev); err != nil {
 		u.unavailable(w, r, err)
 		return

@@ -162,3 +162,60 @@ func TestReportCommandUnfinishedPeriods(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, stderr, "frozen: system api "+month+" version 1")
 }
+
+// SPEC 4, Exposure, with the example config: windy handed her only system
+// over on 2026-06-15, so in 2026-Q3 she answered for nothing and has no
+// score (never 0); bob took his system over on 1 July, so the quarter
+// before is not scored for him either.
+func TestReportNotAccountable(t *testing.T) {
+	text, err := os.ReadFile("../../examples/steward.yml")
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "steward.yml")
+	cfg := strings.Replace(string(text), "dsn: steward.db", "dsn: "+filepath.Join(t.TempDir(), "s.db"), 1)
+	require.NoError(t, os.WriteFile(file, []byte(cfg), 0o600))
+
+	out, _, err := runCLI(t, "report", "--config.file", file, "--role", "system_owner", "--subject", "windy", "--period", "2026-Q3")
+	require.NoError(t, err)
+	assert.Contains(t, out, "**Not accountable in this period**: owned no system in it")
+	assert.NotContains(t, out, "Score **0.0**")
+
+	out, _, err = runCLI(t, "report", "--config.file", file, "--role", "system_owner", "--period", "2026-Q3", "--format", "json")
+	require.NoError(t, err)
+	var rep struct {
+		Subjects []struct {
+			Subject                string
+			Score                  *float64
+			PreviousScore          *float64 `json:"previous_score"`
+			NotAccountable         bool     `json:"not_accountable"`
+			PreviousNotAccountable bool     `json:"previous_not_accountable"`
+			KPIs                   []struct {
+				Name  string
+				Value *float64
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	seen := map[string]bool{}
+	for _, s := range rep.Subjects {
+		seen[s.Subject] = true
+		switch s.Subject {
+		case "windy":
+			assert.True(t, s.NotAccountable)
+			assert.Nil(t, s.Score)
+			for _, k := range s.KPIs {
+				if k.Name == "deployments_per_day" || k.Name == "availability_ratio" {
+					assert.Nil(t, k.Value, k.Name)
+				}
+				if k.Name == "changes_completed" {
+					require.NotNil(t, k.Value, "counts keep their value")
+					assert.Zero(t, *k.Value)
+				}
+			}
+		case "bob":
+			assert.False(t, s.NotAccountable)
+			assert.True(t, s.PreviousNotAccountable)
+			assert.Nil(t, s.PreviousScore)
+		}
+	}
+	assert.True(t, seen["windy"] && seen["bob"], "%v", seen)
+}
