@@ -198,6 +198,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 
 	tel := telemetry.New(version, time.Now)
 	tel.ConfigReloaded(true)
+	tel.WatchPools(st.Pools())
 	counted := tel.Store(st)
 	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
 	var srv *api.Server           // keeps the latest snapshot's scorecard answers
@@ -228,12 +229,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	bodies := limit.NewBodies(o.maxBodyInFlight, o.maxBody, "--web.max-body-bytes-in-flight")
 	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
 		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, bodies: bodies, turns: takeTurns(st)})
-	gatherer := metricsGatherer(engine, live.get, tel)
 	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
 	var pusher *exporter.Pusher
 	if o.pushURL != "" {
-		if pusher, err = exporter.NewPusher(o.pushURL, gatherer, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
+		if pusher, err = exporter.NewPusher(o.pushURL, scraper.WriteText, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
 			return fmt.Errorf("--push.url: %w", err)
 		}
 	}
