@@ -1,8 +1,9 @@
 // Package exporter turns scorecard snapshots into Prometheus metrics (SPEC
-// section 5): a client_golang collector serving the latest snapshot on
-// GET /metrics, a pusher for sites that do not scrape, and the writers of
-// steward backfill (OpenMetrics for promtool, Prometheus text with
-// millisecond timestamps for VictoriaMetrics' import API).
+// section 5): GET /metrics (the KPIs rendered once per snapshot, after the
+// self-metrics a client_golang registry gathers per scrape), the pusher
+// for sites that do not scrape, and the writers of steward backfill
+// (OpenMetrics for promtool, Prometheus text with millisecond timestamps
+// for VictoriaMetrics' import API). All of them write through text.go.
 //
 // It only reads snapshots the scorecard engine has computed: it never
 // computes KPIs itself, never reads the store, and keeps no series of its
