@@ -172,3 +172,24 @@ func TestMeasurements(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 }
+
+// The store's connection pools are exported by client_golang's collector,
+// one db_name per pool.
+func TestWatchPools(t *testing.T) {
+	st, err := store.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.Close()
+	tel := New("dev", time.Now)
+	tel.WatchPools(st.Pools())
+	mfs, err := tel.Registry().Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "go_sql_max_open_connections" {
+			for _, m := range mf.Metric {
+				got[m.Label[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	assert.Equal(t, map[string]float64{"write": 1, "read": 0}, got, "SQLite: one writer, unbounded readers")
+}
