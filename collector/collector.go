@@ -12,8 +12,9 @@
 // the API, so a vendor can never store what the API would refuse.
 //
 // The package must not know about attribution, KPIs or a concrete store, and
-// must not import a metrics library: per-source health is kept as plain
-// counters (Health) that the telemetry code exports.
+// must not import a metrics library: what the handlers, pollers and spool
+// did is told to the daemon's callbacks (Observe, Stored, Failed, Counted,
+// Drained), which count it in the self-metrics.
 package collector
 
 import (
@@ -350,7 +351,7 @@ type Request struct {
 
 // Source is one vendor's webhook as the handler serves it.
 type Source struct {
-	// Name is the records' source and the health counters' label.
+	// Name is the records' source and the self-metrics' source label.
 	Name string
 	// Kind is what the vendor's records are, so that a malformed body is
 	// quarantined as that kind.
@@ -388,8 +389,6 @@ type Options struct {
 	// Notify is called after records were stored, so KPIs are recomputed
 	// soon. It must not block.
 	Notify func()
-	// Health counts what the handlers did; nil counts nothing.
-	Health *Health
 	// Observe, if set, is told about every answered request (for the
 	// daemon's ingest metrics). It must not block.
 	Observe func(Event)
@@ -491,7 +490,6 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		writeAnswer(w, status, a)
 	}
 	refuse := func(err error) {
-		h.o.Health.add(src.Name, func(s *Stats) { s.Unauthorized++ })
 		log.Warn("webhook: request refused", "remote", r.RemoteAddr, "err", err)
 		reply(http.StatusUnauthorized, Answer{Error: err.Error()})
 	}
@@ -561,7 +559,6 @@ func (h *handler) store(w http.ResponseWriter, r *http.Request, src Source, body
 		writeAnswer(w, status, a)
 	}
 	unavailable := func(msg string, err error) {
-		h.o.Health.add(src.Name, func(s *Stats) { s.Failed++ })
 		log.Error("webhook: store unavailable", "err", err)
 		w.Header().Set("Retry-After", "5")
 		reply(http.StatusServiceUnavailable, Answer{Error: msg})
@@ -589,7 +586,6 @@ func (h *handler) store(w http.ResponseWriter, r *http.Request, src Source, body
 			unavailable("the payload could not be quarantined; retry later", ev.StoreErr)
 			return
 		}
-		h.o.Health.add(src.Name, func(s *Stats) { s.Malformed++; s.Rejected++ })
 		log.Warn("webhook: malformed payload quarantined", "err", err)
 		reply(http.StatusBadRequest, Answer{Rejected: []Rejection{{Error: err.Error()}}, Ignored: []string{}, Error: err.Error()})
 		return
@@ -607,7 +603,6 @@ func (h *handler) store(w http.ResponseWriter, r *http.Request, src Source, body
 	for _, rj := range dec.Rejected {
 		ans.Rejected = append(ans.Rejected, Rejection{Index: rj.Index, ID: rj.ID, Error: rj.Error})
 	}
-	h.o.Health.add(src.Name, func(s *Stats) { s.Ignored += uint64(len(dec.Ignored)) })
 	if ans.Accepted+len(dec.Rejected) == 0 {
 		log.Debug("webhook: nothing to store", "ignored", dec.Ignored)
 		reply(http.StatusAccepted, ans)
@@ -621,11 +616,6 @@ func (h *handler) store(w http.ResponseWriter, r *http.Request, src Source, body
 		unavailable("records could not be stored durably; nothing was accepted, retry later", ev.StoreErr)
 		return
 	}
-	h.o.Health.add(src.Name, func(s *Stats) {
-		s.Accepted += uint64(ans.Accepted)
-		s.Rejected += uint64(len(dec.Rejected))
-		s.LastSuccess = now
-	})
 	h.o.Notify()
 	log.Debug("webhook: stored", "accepted", ans.Accepted, "rejected", len(dec.Rejected), "ignored", len(dec.Ignored))
 	reply(http.StatusOK, ans)
@@ -679,74 +669,6 @@ func validHMAC(sig string, body []byte, secret string) bool {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	return hmac.Equal(got, mac.Sum(nil))
-}
-
-// Stats is what one source's webhook has done since the daemon started.
-// Request counters count requests; Accepted and Rejected count records.
-type Stats struct {
-	Source       string
-	Accepted     uint64 // records stored
-	Rejected     uint64 // records (and malformed bodies) quarantined
-	Ignored      uint64 // events Steward does not use, or stale ones
-	Unauthorized uint64 // requests refused for bad credentials (401)
-	Malformed    uint64 // requests whose body could not be decoded (400)
-	Failed       uint64 // requests answered 503: the store failed
-	Spooled      uint64 // requests answered 202 and kept in the spool
-	LastSuccess  time.Time
-}
-
-// HealthReporter gives the counters to whatever exports them as metrics
-// (steward_ingest_* by source and result, steward_last_ingest_timestamp).
-type HealthReporter interface {
-	Stats() []Stats
-}
-
-// Health keeps per-source counters. A nil *Health counts nothing. It is
-// safe for concurrent use.
-type Health struct {
-	mu      sync.Mutex
-	sources map[string]*Stats
-}
-
-var _ HealthReporter = (*Health)(nil)
-
-// NewHealth returns counters for the named sources, all zero, so that each
-// is reported before its first request.
-func NewHealth(sources ...string) *Health {
-	h := &Health{sources: map[string]*Stats{}}
-	for _, s := range sources {
-		h.sources[s] = &Stats{Source: s}
-	}
-	return h
-}
-
-func (h *Health) add(source string, f func(*Stats)) {
-	if h == nil {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s, ok := h.sources[source]
-	if !ok {
-		s = &Stats{Source: source}
-		h.sources[source] = s
-	}
-	f(s)
-}
-
-// Stats returns a copy of every source's counters, by source name.
-func (h *Health) Stats() []Stats {
-	if h == nil {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]Stats, 0, len(h.sources))
-	for _, s := range h.sources {
-		out = append(out, *s)
-	}
-	slices.SortFunc(out, func(a, b Stats) int { return strings.Compare(a.Source, b.Source) })
-	return out
 }
 
 // stale reports whether an event that happened at t is older than the last

@@ -57,7 +57,6 @@ type Poller struct {
 	log      *slog.Logger
 	sleep    func(ctx context.Context, d time.Duration) error
 	now      func() time.Time
-	health   *Health
 	stored   func(record.Batch, time.Duration)
 	failed   func(error, time.Duration)
 }
@@ -69,7 +68,6 @@ type PollerOptions struct {
 	Logger   *slog.Logger
 	Sleep    func(ctx context.Context, d time.Duration) error
 	Now      func() time.Time
-	Health   *Health // counts pages stored and failed under the feed's name; nil counts nothing
 	// Stored, when set, is told of every page stored (to recompute KPIs
 	// and count ingest); it must not block.
 	Stored func(b record.Batch, took time.Duration)
@@ -80,7 +78,7 @@ type PollerOptions struct {
 
 // NewPoller returns a poller of src that stores into st.
 func NewPoller(src Feed, st CursorStore, o PollerOptions) *Poller {
-	p := &Poller{src: src, store: st, interval: o.Interval, log: o.Logger, sleep: o.Sleep, now: o.Now, health: o.Health, stored: o.Stored, failed: o.Failed}
+	p := &Poller{src: src, store: st, interval: o.Interval, log: o.Logger, sleep: o.Sleep, now: o.Now, stored: o.Stored, failed: o.Failed}
 	if p.interval <= 0 {
 		p.interval = 5 * time.Minute
 	}
@@ -123,12 +121,6 @@ func (p *Poller) Step(ctx context.Context) (more bool, err error) {
 		p.fail(err, start)
 		return false, err
 	}
-	now := p.now().UTC()
-	p.health.add(name, func(s *Stats) {
-		s.Accepted += uint64(len(b.Incidents) + len(b.Changes))
-		s.Rejected += uint64(len(b.Rejected))
-		s.LastSuccess = now
-	})
 	if p.stored != nil && b.Len() > 0 {
 		p.stored(b, p.now().Sub(start))
 	}
@@ -141,7 +133,6 @@ func (p *Poller) Step(ctx context.Context) (more bool, err error) {
 }
 
 func (p *Poller) fail(err error, start time.Time) {
-	p.health.add(p.src.Name(), func(s *Stats) { s.Failed++ })
 	if p.failed != nil {
 		p.failed(err, p.now().Sub(start))
 	}

@@ -69,7 +69,6 @@ type SpoolerOptions struct {
 	Counted func(result string)
 	// Backoff paces retries while the store is down; Attempts is unused.
 	Backoff Backoff
-	Health  *Health
 }
 
 // Spooler keeps webhook deliveries in a Spool while the store is down and
@@ -171,7 +170,6 @@ func (h *handler) spooled(w http.ResponseWriter, r *http.Request, src Source, bo
 		return false
 	}
 	if err := sp.hold(src, r.Header, body, now); err != nil {
-		h.o.Health.add(src.Name, func(s *Stats) { s.Failed++ })
 		h.o.Logger.Error("webhook: the store is unavailable and the spool refused the delivery", "source", src.Name, "err", err)
 		w.Header().Set("Retry-After", "30")
 		reply(http.StatusServiceUnavailable, Answer{Error: "the store is unavailable and the spool cannot take the delivery (" +
@@ -179,7 +177,6 @@ func (h *handler) spooled(w http.ResponseWriter, r *http.Request, src Source, bo
 		return true
 	}
 	ev.Batch, ev.StoreErr = record.Batch{}, nil
-	h.o.Health.add(src.Name, func(s *Stats) { s.Spooled++ })
 	h.o.Logger.Info("webhook: delivery spooled until the store is back", "source", src.Name)
 	reply(status, a)
 	return true
@@ -289,11 +286,6 @@ func (s *Spooler) step(ctx context.Context) (more bool, err error) {
 	s.applied = seq
 	s.o.Counted(result)
 	s.o.Drained(d.Kind, b)
-	s.o.Health.add(d.Source, func(st *Stats) {
-		st.Accepted += uint64(len(b.Incidents) + len(b.Changes))
-		st.Rejected += uint64(len(b.Rejected))
-		st.LastSuccess = time.Now().UTC()
-	})
 	s.o.Notify()
 	s.o.Logger.Debug("spool: delivery stored", "source", d.Source, "seq", seq,
 		"records", len(b.Incidents)+len(b.Changes), "rejected", len(b.Rejected))

@@ -66,7 +66,7 @@ steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767236400
 	assert.Contains(t, text, mttr)
 	assert.True(t, strings.HasPrefix(text, "# HELP steward_incidents_opened "), "families in exposition order")
 	assert.True(t, strings.HasSuffix(text, "1767236400\n# EOF\n"))
-	assert.Contains(t, text, `steward_system_owner_info{system="pay",owner="alice",program="checkout",tier="1"} 1 1767225600`)
+	assert.Contains(t, text, `steward_system_owner_info{owner="alice",program="checkout",system="pay",tier="1"} 1 1767225600`)
 
 	t.Run("regrouping in several passes gives the same file", func(t *testing.T) {
 		assert.Equal(t, text, writeOpenMetrics(t, 3))

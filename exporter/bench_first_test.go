@@ -26,7 +26,7 @@ func BenchmarkScrapeFirst(b *testing.B) {
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			for b.Loop() {
-				h := ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+				h := ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 				req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 				if tt.accept != "" {
 					req.Header.Set("Accept", tt.accept)

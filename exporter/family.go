@@ -1,8 +1,9 @@
 // Package exporter turns scorecard snapshots into Prometheus metrics (SPEC
-// section 5): a client_golang collector serving the latest snapshot on
-// GET /metrics, a pusher for sites that do not scrape, and the writers of
-// steward backfill (OpenMetrics for promtool, Prometheus text with
-// millisecond timestamps for VictoriaMetrics' import API).
+// section 5): GET /metrics (the KPIs rendered once per snapshot, after the
+// self-metrics a client_golang registry gathers per scrape), the pusher
+// for sites that do not scrape, and the writers of steward backfill
+// (OpenMetrics for promtool, Prometheus text with millisecond timestamps
+// for VictoriaMetrics' import API). All of them write through text.go.
 //
 // It only reads snapshots the scorecard engine has computed: it never
 // computes KPIs itself, never reads the store, and keeps no series of its
@@ -19,8 +20,12 @@ import (
 // same label names, in this order.
 type family struct {
 	name, help string
-	labels     []string
-	order      []int // label indexes by label name, the exposition order
+	// typ is the TYPE its header says (appendHeader): gauge, unless set.
+	// A summary (a percentile KPI with _sum and _count) is one family of
+	// typ summary; its _sum and _count samples belong under its header.
+	typ    string
+	labels []string
+	order  []int // label indexes by label name, the exposition order
 }
 
 // Label names, as SPEC section 5 fixes them.
@@ -43,6 +48,9 @@ var (
 	raciInfo     = &family{name: "steward_raci_assignment_info", help: "A letter of the RACI matrix in force (always 1): who (a person or team, in label person) is Responsible, Accountable, Consulted or Informed for an activity of a system or process.", labels: []string{"scope_kind", "scope", "activity", "person", "letter"}}
 	routeInfo    = &family{name: "steward_alert_route_info", help: "Who a subject's KPI alerts go to (always 1): the accountable person and the informed people or teams, comma-separated.", labels: []string{lRole, lSubject, "accountable", "informed"}}
 	raciFindings = &family{name: "steward_raci_findings", help: "Findings of the RACI matrix in force, by rule: violations (an activity with nobody Accountable) and warnings.", labels: []string{"rule", "severity"}}
+	// stamp is the snapshot's evaluation time, for staleness alerts; the
+	// scrape writes it first.
+	stamp = &family{name: "steward_scorecard_timestamp_seconds", help: "Evaluation time of the exported scorecards (the engine's last recompute)."}
 	// families lists every family in exposition order.
 	families []*family
 )
@@ -67,7 +75,10 @@ func init() {
 		}
 	}
 	families = append(families, score, status, objective, warning, ownerInfo, raciInfo, raciFindings, routeInfo)
-	for _, f := range families {
+	for _, f := range append(families, stamp) {
+		if f.typ == "" {
+			f.typ = "gauge"
+		}
 		f.order = make([]int, len(f.labels))
 		for i := range f.order {
 			f.order[i] = i

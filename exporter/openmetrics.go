@@ -40,8 +40,8 @@ const DefaultMaxBuffered = 20 << 20
 type spill struct {
 	f      *os.File
 	w      *bufio.Writer
-	index  map[string]uint32 // label text -> series number
-	labels []string          // series number -> label text
+	index  map[string]uint32 // series text (name and labels) -> series number
+	series []string          // series number -> series text
 	counts []int             // samples per series
 	n      int
 }
@@ -74,6 +74,7 @@ func (w *OpenMetricsWriter) Add(s *scorecard.Snapshot, cfg *config.Config) error
 	}
 	w.lastMs = ms
 	var rec [spillRecord]byte
+	var text []byte
 	walk(s, cfg, func(f *family, labels []string, v float64) {
 		if w.err != nil {
 			return
@@ -83,12 +84,12 @@ func (w *OpenMetricsWriter) Add(s *scorecard.Snapshot, cfg *config.Config) error
 			w.err = err
 			return
 		}
-		text := labelText(f, labels)
-		i, ok := sp.index[text]
+		text = appendSeries(text[:0], f, labels)
+		i, ok := sp.index[string(text)] // no allocation for a known series
 		if !ok {
-			i = uint32(len(sp.labels))
-			sp.index[text] = i
-			sp.labels = append(sp.labels, text)
+			i = uint32(len(sp.series))
+			sp.index[string(text)] = i
+			sp.series = append(sp.series, string(text))
 			sp.counts = append(sp.counts, 0)
 		}
 		sp.counts[i]++
@@ -134,8 +135,8 @@ func (w *OpenMetricsWriter) Close() error {
 		if sp == nil {
 			continue
 		}
-		fmt.Fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", f.name, helpEscaper.Replace(f.help), f.name)
-		if err := sp.writeTo(out, f.name, w.maxBuffered); err != nil {
+		out.Write(appendHeader(nil, f))
+		if err := sp.writeTo(out, w.maxBuffered); err != nil {
 			return err
 		}
 	}
@@ -149,13 +150,14 @@ func (w *OpenMetricsWriter) Close() error {
 // writeTo writes the family's samples series after series, each in the
 // order added (time order). Series are taken in ranges whose samples fit in
 // maxBuffered; each range reads the spill file once.
-func (sp *spill) writeTo(out *bufio.Writer, name string, maxBuffered int) error {
+func (sp *spill) writeTo(out *bufio.Writer, maxBuffered int) error {
 	if err := sp.w.Flush(); err != nil {
 		return fmt.Errorf("openmetrics: spill: %w", err)
 	}
-	for lo := 0; lo < len(sp.labels); {
+	var line, ts []byte
+	for lo := 0; lo < len(sp.series); {
 		hi, n := lo, 0
-		for hi < len(sp.labels) && (hi == lo || n+sp.counts[hi] <= maxBuffered) {
+		for hi < len(sp.series) && (hi == lo || n+sp.counts[hi] <= maxBuffered) {
 			n += sp.counts[hi]
 			hi++
 		}
@@ -165,13 +167,9 @@ func (sp *spill) writeTo(out *bufio.Writer, name string, maxBuffered int) error 
 		}
 		for s := lo; s < hi; s++ {
 			for _, r := range recs[starts[s-lo]:starts[s-lo+1]] {
-				out.WriteString(name)
-				out.WriteString(sp.labels[s])
-				out.WriteByte(' ')
-				out.WriteString(value(r.v))
-				out.WriteByte(' ')
-				out.WriteString(strconv.FormatFloat(float64(r.ms)/1000, 'f', -1, 64))
-				out.WriteByte('\n')
+				ts = strconv.AppendFloat(ts[:0], float64(r.ms)/1000, 'f', -1, 64)
+				line = appendValue(append(line[:0], sp.series[s]...), r.v, ts)
+				out.Write(line)
 			}
 		}
 		lo = hi
@@ -216,6 +214,3 @@ func (sp *spill) load(lo, hi, n int) ([]point, []int, error) {
 	}
 	return recs, starts, nil
 }
-
-// helpEscaper escapes HELP text as OpenMetrics requires.
-var helpEscaper = labelEscaper

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -22,15 +21,19 @@ import (
 // linger there; VictoriaMetrics accepts PUT like POST.
 type Pusher struct {
 	url    string
-	g      prometheus.Gatherer
+	write  func(io.Writer) error
 	client *http.Client
 	logger *slog.Logger
 	pushed func(error)
 }
 
-// NewPusher checks rawURL and builds a Pusher of g. pushed, if not nil, is
-// told each push's result (for the daemon's own metrics).
-func NewPusher(rawURL string, g prometheus.Gatherer, client *http.Client, logger *slog.Logger, pushed func(error)) (*Pusher, error) {
+// NewPusher checks rawURL and builds a Pusher of what write writes in the
+// text format (Scraper.WriteText). pushed, if not nil, is told each push's
+// result (for the daemon's own metrics).
+//
+// VictoriaMetrics/metrics' push client would do the same PUT, but reports
+// its results only in its own global set and the standard logger.
+func NewPusher(rawURL string, write func(io.Writer) error, client *http.Client, logger *slog.Logger, pushed func(error)) (*Pusher, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("push: %q is not an http(s) URL", rawURL)
@@ -38,7 +41,7 @@ func NewPusher(rawURL string, g prometheus.Gatherer, client *http.Client, logger
 	if pushed == nil {
 		pushed = func(error) {}
 	}
-	return &Pusher{url: rawURL, g: g, client: client, logger: logger, pushed: pushed}, nil
+	return &Pusher{url: rawURL, write: write, client: client, logger: logger, pushed: pushed}, nil
 }
 
 // Run pushes every interval until ctx ends; failures are logged and retried
@@ -66,16 +69,9 @@ func (p *Pusher) Push(ctx context.Context) error {
 }
 
 func (p *Pusher) push(ctx context.Context) error {
-	mfs, gatherErr := p.g.Gather()
-	if len(mfs) == 0 && gatherErr != nil {
-		return fmt.Errorf("push: gather: %w", gatherErr)
-	}
 	var body bytes.Buffer
-	enc := expfmt.NewEncoder(&body, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("push: encode %s: %w", mf.GetName(), err)
-		}
+	if err := p.write(&body); err != nil {
+		return fmt.Errorf("push: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, p.url, &body)
 	if err != nil {
@@ -90,10 +86,6 @@ func (p *Pusher) push(ctx context.Context) error {
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("push: %s answered %s: %s", p.url, resp.Status, bytes.TrimSpace(msg))
-	}
-	if gatherErr != nil {
-		// Pushed what could be gathered; still say what could not.
-		return fmt.Errorf("push: partial: %w", gatherErr)
 	}
 	return nil
 }

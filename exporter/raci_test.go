@@ -6,9 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
-
-	"github.com/steward-sh/steward/config"
-	sc "github.com/steward-sh/steward/scorecard"
 )
 
 // The RACI matrix in force at the snapshot's time is exported for Grafana
@@ -23,7 +20,7 @@ raci:
     - {system: "*", activity: respond, responsible: [ops], informed: [bob]}
 `)
 	snap := tinySnapshot(cfg, false)
-	c := NewCollector(func() *sc.Snapshot { return snap }, func() *config.Config { return cfg })
+	c := renderedOf(&snap, &cfg)
 	want := `
 # HELP steward_raci_assignment_info A letter of the RACI matrix in force (always 1): who (a person or team, in label person) is Responsible, Accountable, Consulted or Informed for an activity of a system or process.
 # TYPE steward_raci_assignment_info gauge
@@ -38,7 +35,7 @@ steward_raci_findings{rule="accountable_overload",severity="warning"} 0
 steward_raci_findings{rule="no_accountable",severity="violation"} 1
 steward_raci_findings{rule="no_responsible",severity="warning"} 0
 `
-	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), "steward_raci_assignment_info", "steward_raci_findings"))
+	require.NoError(t, testutil.GatherAndCompare(c, strings.NewReader(want), "steward_raci_assignment_info", "steward_raci_findings"))
 
 	// KPI alerts of pay go to its Accountable (its owner by default) and
 	// the Informed of the alert activity; global has nobody to route to.
@@ -48,5 +45,5 @@ steward_raci_findings{rule="no_responsible",severity="warning"} 0
 steward_alert_route_info{accountable="alice",informed="bob",role="system",subject="pay"} 1
 `
 	snap = tinySnapshot(cfg, true)
-	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(route), "steward_alert_route_info"))
+	require.NoError(t, testutil.GatherAndCompare(c, strings.NewReader(route), "steward_alert_route_info"))
 }

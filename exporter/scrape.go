@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"io"
@@ -22,21 +23,19 @@ import (
 // ScrapeHandler serves GET /metrics fast: the KPIs of a snapshot (hundreds
 // of thousands of samples for a large organisation) are rendered once per
 // snapshot, in the format asked for, and every scrape until the next
-// recompute writes those bytes; only the small rest (Go runtime, process and
-// self-metrics, from rest) is gathered per scrape. A scraper asking for
-// protobuf is served by the generic path over all.
-func ScrapeHandler(latest func() *scorecard.Snapshot, cfg func() *config.Config, rest, all prometheus.Gatherer, logger *slog.Logger) *Scraper {
-	return &Scraper{latest: latest, config: cfg, rest: rest, generic: Handler(all, logger), logger: logger,
-		warm: []renderKey{prometheusDefault}}
+// recompute writes those bytes after the small rest (Go runtime, process
+// and self-metrics, gathered from self per scrape and encoded straight into
+// the answer by expfmt).
+func ScrapeHandler(latest func() *scorecard.Snapshot, cfg func() *config.Config, self prometheus.Gatherer, logger *slog.Logger) *Scraper {
+	return &Scraper{latest: latest, config: cfg, self: self, logger: logger, warm: []renderKey{prometheusDefault}}
 }
 
 // Scraper is the handler ScrapeHandler returns.
 type Scraper struct {
-	latest  func() *scorecard.Snapshot
-	config  func() *config.Config
-	rest    prometheus.Gatherer
-	generic http.Handler
-	logger  *slog.Logger
+	latest func() *scorecard.Snapshot
+	config func() *config.Config
+	self   prometheus.Gatherer
+	logger *slog.Logger
 
 	mu       sync.Mutex
 	snap     *scorecard.Snapshot
@@ -107,12 +106,14 @@ func (s *Scraper) Warm() {
 // it comes right after a recompute.
 func (s *Scraper) Warmed() bool { return s.warmed.Load() }
 
+// ServeHTTP answers in OpenMetrics when the scraper accepts it (as
+// Prometheus does), else in the text format: a scraper asking for protobuf
+// gets text too, which Prometheus reads by its Content-Type.
 func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
 	om := format.FormatType() == expfmt.TypeOpenMetrics
 	if !om && format.FormatType() != expfmt.TypeTextPlain {
-		s.generic.ServeHTTP(w, r)
-		return
+		format = expfmt.NewFormat(expfmt.TypeTextPlain)
 	}
 	gz := acceptsGzip(r)
 	k := renderKey{om, gz}
@@ -132,16 +133,7 @@ func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		zw = gzip.NewWriter(&head)
 		out = zw
 	}
-	mfs, err := s.rest.Gather()
-	if err != nil {
-		s.logger.Error("gathering self-metrics", "err", err)
-	}
-	enc := expfmt.NewEncoder(out, format)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			s.logger.Error("encoding self-metrics", "family", mf.GetName(), "err", err)
-		}
-	}
+	s.writeSelf(out, format)
 	if zw != nil {
 		_ = zw.Close()
 		w.Header().Set("Content-Encoding", "gzip")
@@ -151,6 +143,35 @@ func (s *Scraper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Two gzip members, one after the other, are one gzip stream (RFC 1952).
 	_, _ = w.Write(head.Bytes())
 	_, _ = w.Write(kpis)
+}
+
+// writeSelf encodes the self-metrics in format. A failing collector is
+// logged and the rest written; the OpenMetrics # EOF is the KPI part's.
+func (s *Scraper) writeSelf(w io.Writer, format expfmt.Format) {
+	mfs, err := s.self.Gather()
+	if err != nil {
+		s.logger.Error("gathering self-metrics", "err", err)
+	}
+	enc := expfmt.NewEncoder(w, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			s.logger.Error("encoding self-metrics", "family", mf.GetName(), "err", err)
+		}
+	}
+}
+
+// WriteText writes what a text scrape serves, uncompressed: for
+// --push.url. The KPI part comes from (or goes into) the renderings kept
+// for scrapes.
+func (s *Scraper) WriteText(w io.Writer) error {
+	kpis := s.kpis(renderKey{})
+	bw := bufio.NewWriter(w)
+	s.writeSelf(bw, expfmt.NewFormat(expfmt.TypeTextPlain))
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(kpis)
+	return err
 }
 
 func acceptsGzip(r *http.Request) bool {
@@ -194,83 +215,4 @@ func (s *Scraper) renderAs(k renderKey, snap *scorecard.Snapshot, cfg *config.Co
 	}
 	s.rendered[k] = b
 	return b
-}
-
-// Render writes a snapshot's metrics in the Prometheus text format, or in
-// OpenMetrics (ending with # EOF), each family's samples together.
-func Render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) []byte {
-	return bytes.Join(render(snap, cfg, openMetrics), nil)
-}
-
-// renderChunk is the size of the pieces a family's samples are written
-// into: large enough for few writes, small enough that the last, partly
-// filled piece of each family wastes little, and nothing is copied to grow.
-const renderChunk = 64 << 10
-
-// render is Render in pieces, in exposition order.
-func render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) [][]byte {
-	var out [][]byte
-	if snap != nil {
-		bodies := make(map[*family]*chunked, len(families))
-		var line []byte
-		walk(snap, cfg, func(f *family, labels []string, v float64) {
-			line = append(line[:0], f.name...)
-			line = appendLabels(line, f, labels)
-			line = append(line, ' ')
-			line = strconv.AppendFloat(line, v, 'g', -1, 64)
-			line = append(line, '\n')
-			c := bodies[f]
-			if c == nil {
-				c = &chunked{}
-				bodies[f] = c
-			}
-			c.write(line)
-		})
-		at := strconv.FormatFloat(float64(snap.At.UnixMilli())/1000, 'g', -1, 64)
-		head := appendHeader(nil, atName, atHelp)
-		head = append(append(append(head, atName...), ' '), at...)
-		out = append(out, append(head, '\n'))
-		for _, f := range families {
-			if c := bodies[f]; c != nil {
-				out = append(out, appendHeader(nil, f.name, f.help))
-				out = append(out, c.pieces...)
-			}
-		}
-	}
-	if openMetrics {
-		out = append(out, []byte("# EOF\n"))
-	}
-	return out
-}
-
-// chunked is a growing text kept in renderChunk pieces.
-type chunked struct{ pieces [][]byte }
-
-func (c *chunked) write(b []byte) {
-	n := len(c.pieces)
-	if n == 0 || len(c.pieces[n-1])+len(b) > cap(c.pieces[n-1]) {
-		c.pieces = append(c.pieces, make([]byte, 0, max(renderChunk, len(b))))
-		n++
-	}
-	c.pieces[n-1] = append(c.pieces[n-1], b...)
-}
-
-func appendHeader(b []byte, name, help string) []byte {
-	b = append(append(append(b, "# HELP "...), name...), ' ')
-	b = append(append(b, helpEscaper.Replace(help)...), '\n')
-	return append(append(append(b, "# TYPE "...), name...), " gauge\n"...)
-}
-
-// appendLabels writes {name="value",...} in the family's exposition order.
-func appendLabels(b []byte, f *family, values []string) []byte {
-	b = append(b, '{')
-	for n, i := range f.order {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		b = append(append(b, f.labels[i]...), `="`...)
-		b = append(b, labelEscaper.Replace(values[i])...)
-		b = append(b, '"')
-	}
-	return append(b, '}')
 }

@@ -3,20 +3,16 @@ package exporter
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,8 +38,8 @@ func scrape(t *testing.T, h http.Handler, accept, encoding string) (string, http
 	return string(body), rec.Header()
 }
 
-// The cached scrape serves exactly the samples of the generic path, with
-// the rest (self-metrics) in front, in text, OpenMetrics and gzip.
+// The cached scrape serves the self-metrics, then the KPIs exactly as
+// rendered, in text, OpenMetrics and gzip; a protobuf scraper gets text.
 func TestScrapeHandler(t *testing.T) {
 	cfg := parse(t, tinyConfig)
 	snap := tinySnapshot(cfg, true)
@@ -51,24 +47,20 @@ func TestScrapeHandler(t *testing.T) {
 	self := prometheus.NewRegistry()
 	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "steward_self_test", Help: "A self-metric."})
 	self.MustRegister(up)
-	c := NewCollector(latest, func() *config.Config { return cfg })
-	h := ScrapeHandler(latest, func() *config.Config { return cfg }, self, Merge(self, c), slog.New(slog.DiscardHandler))
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, self, slog.New(slog.DiscardHandler))
 
 	text, hdr := scrape(t, h, "text/plain", "")
 	assert.True(t, strings.HasPrefix(hdr.Get("Content-Type"), "text/plain; version=0.0.4"))
-	assert.True(t, strings.HasPrefix(text, "# HELP steward_self_test A self-metric.\n# TYPE steward_self_test gauge\nsteward_self_test 0\n"))
-	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(expected(true))), "the KPI part is the collector's")
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+	selfText := "# HELP steward_self_test A self-metric.\n# TYPE steward_self_test gauge\nsteward_self_test 0\n"
+	assert.Equal(t, selfText+string(Render(snap, cfg, false)), text)
+	got, err := parseText([]byte(text))
 	require.NoError(t, err)
-	want, err := Merge(self, c).Gather()
-	require.NoError(t, err)
-	require.Len(t, fams, len(want))
-	for _, mf := range want {
-		got := fams[mf.GetName()]
-		require.NotNil(t, got, mf.GetName())
-		assert.Equal(t, samples(mf), samples(got), mf.GetName())
-	}
+	require.NoError(t, testutil.GatherAndCompare(prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return got, nil }),
+		strings.NewReader(expected(true)+selfText)), "one valid exposition")
+
+	proto, hdr := scrape(t, h, "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "")
+	assert.True(t, strings.HasPrefix(hdr.Get("Content-Type"), "text/plain; version=0.0.4"), "protobuf is answered in text")
+	assert.Equal(t, text, proto)
 
 	zipped, hdr := scrape(t, h, "text/plain", "gzip, deflate")
 	assert.Equal(t, "gzip", hdr.Get("Content-Encoding"))
@@ -79,27 +71,13 @@ func TestScrapeHandler(t *testing.T) {
 	assert.True(t, strings.HasSuffix(om, "\n# EOF\n"))
 	assert.Equal(t, 1, strings.Count(om, "# EOF"))
 	assert.Contains(t, om, `steward_kpi_status{kpi="mttr_seconds",role="system",subject="pay",window="7d"} 1`+"\n")
+	assert.True(t, strings.HasPrefix(om, strings.Replace(selfText, "test 0\n", "test 0.0\n", 1)), "the self-metrics come first, encoded as OpenMetrics")
 
 	// a new snapshot is rendered anew; a subject gone is gone
 	snap = tinySnapshot(cfg, false)
 	text2, _ := scrape(t, h, "text/plain", "")
 	assert.NotContains(t, text2, `subject="pay"`)
 	assert.Contains(t, text, `subject="pay"`)
-}
-
-// samples lists a family's series as sorted "labels value" lines.
-func samples(mf *dto.MetricFamily) []string {
-	var out []string
-	for _, m := range mf.Metric {
-		var l []string
-		for _, p := range m.Label {
-			l = append(l, p.GetName()+"="+p.GetValue())
-		}
-		slices.Sort(l)
-		out = append(out, fmt.Sprint(l, " ", m.GetGauge().GetValue()))
-	}
-	slices.Sort(out)
-	return out
 }
 
 // prometheusAccept is the Accept header Prometheus 3 sends by default.
@@ -114,8 +92,7 @@ func TestScrapeHandlerWarm(t *testing.T) {
 	cfg := parse(t, tinyConfig)
 	var snap *sc.Snapshot
 	latest := func() *sc.Snapshot { return snap }
-	c := NewCollector(latest, func() *config.Config { return cfg })
-	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 
 	h.Warm() // before the first snapshot: nothing to render
 	assert.Equal(t, 0, h.renders)
@@ -168,8 +145,7 @@ func TestScrapeHandlerWarmUnscraped(t *testing.T) {
 		}
 		return snap
 	}
-	c := NewCollector(latest, func() *config.Config { return cfg })
-	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), Merge(c), slog.New(slog.DiscardHandler))
+	h := ScrapeHandler(latest, func() *config.Config { return cfg }, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	h.Warm()
 	require.Equal(t, 1, h.renders)
 	assert.False(t, h.Warmed(), "the rendering was superseded")

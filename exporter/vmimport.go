@@ -48,15 +48,11 @@ func NewVMImporter(ctx context.Context, rawURL string, client *http.Client) (*VM
 
 // Add sends (or queues) every sample of s at s.At.
 func (v *VMImporter) Add(s *scorecard.Snapshot, cfg *config.Config) error {
-	ts := strconv.FormatInt(s.At.UnixMilli(), 10)
+	ts := strconv.AppendInt(nil, s.At.UnixMilli(), 10)
+	var line []byte
 	walk(s, cfg, func(f *family, labels []string, val float64) {
-		v.buf.WriteString(f.name)
-		v.buf.WriteString(labelText(f, labels))
-		v.buf.WriteByte(' ')
-		v.buf.WriteString(value(val))
-		v.buf.WriteByte(' ')
-		v.buf.WriteString(ts)
-		v.buf.WriteByte('\n')
+		line = appendSample(line[:0], f, labels, val, ts)
+		v.buf.Write(line)
 	})
 	if v.buf.Len() >= v.flushBytes {
 		return v.flush()

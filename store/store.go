@@ -25,6 +25,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,15 @@ type DB struct {
 }
 
 var _ record.Store = (*DB)(nil)
+
+// Pools returns the connection pools by name, for their metrics: "write"
+// and "read" in SQLite, one "store" in PostgreSQL, where both are one.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.read == db.write {
+		return map[string]*sql.DB{"store": db.write.DB}
+	}
+	return map[string]*sql.DB{"write": db.write.DB, "read": db.read.DB}
+}
 
 // dialect is what differs between the databases; everything else is shared.
 type dialect interface {

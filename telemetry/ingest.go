@@ -22,10 +22,8 @@ const (
 func (t *Telemetry) Ingested(kind record.Kind, endpoint string, status int, b record.Batch, storeErr error, took time.Duration) {
 	k := string(kind)
 	ep := t.source(endpoint)
-	t.set.GetOrCreateCounter(`steward_ingest_requests_total{source=` + quote(ep) + `,kind=` + quote(k) +
-		`,code=` + quote(strconv.Itoa(status)) + `}`).Inc()
-	t.set.GetOrCreatePrometheusHistogram(`steward_ingest_duration_seconds{source=` + quote(ep) + `,kind=` + quote(k) + `}`).
-		Update(took.Seconds())
+	t.ingestRequests.WithLabelValues(ep, k, strconv.Itoa(status)).Inc()
+	t.ingestDuration.WithLabelValues(ep, k).Observe(took.Seconds())
 	t.records(k, b, storeErr)
 }
 
@@ -57,13 +55,12 @@ func (t *Telemetry) records(k string, b record.Batch, storeErr error) {
 		counts[[2]string{b.Rejected[i].Source, result}]++
 	}
 	for key, n := range counts {
-		t.set.GetOrCreateCounter(`steward_ingest_records_total{source=` + quote(t.source(key[0])) + `,kind=` + quote(k) +
-			`,result=` + quote(key[1]) + `}`).Add(n)
+		t.ingestRecords.WithLabelValues(t.source(key[0]), k, key[1]).Add(float64(n))
 	}
 	now := unix(t.now())
 	for src, ok := range stored {
 		if ok {
-			t.set.GetOrCreateGauge(`steward_last_ingest_timestamp_seconds{source=`+quote(t.source(src))+`}`, nil).Set(now)
+			t.lastIngest.WithLabelValues(t.source(src)).Set(now)
 		}
 	}
 }

@@ -10,5 +10,5 @@ func (t *Telemetry) Leading(task string, leading bool) {
 	if leading {
 		v = 1
 	}
-	t.set.GetOrCreateGauge(`steward_leader{task=`+quote(task)+`}`, nil).Set(v)
+	t.leader.WithLabelValues(task).Set(v)
 }

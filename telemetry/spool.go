@@ -1,17 +1,26 @@
 package telemetry
 
-import "github.com/steward-sh/steward/record"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/steward-sh/steward/record"
+)
 
 // WatchSpool exports the webhook spool's size, read at each scrape.
 func (t *Telemetry) WatchSpool(size func() (entries int, bytes int64)) {
-	t.set.NewGauge("steward_spool_entries", func() float64 { n, _ := size(); return float64(n) })
-	t.set.NewGauge("steward_spool_bytes", func() float64 { _, b := size(); return float64(b) })
+	t.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "steward_spool_entries",
+			Help: "Webhook deliveries waiting in the local spool for the store."},
+			func() float64 { n, _ := size(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "steward_spool_bytes",
+			Help: "Size of the webhook deliveries waiting in the local spool, in bytes."},
+			func() float64 { _, b := size(); return float64(b) }))
 }
 
 // Spooled counts one spool result ("spooled", "refused", "drained",
 // "quarantined").
 func (t *Telemetry) Spooled(result string) {
-	t.set.GetOrCreateCounter(`steward_spool_deliveries_total{result=` + quote(result) + `}`).Inc()
+	t.spoolDeliveries.WithLabelValues(result).Inc()
 }
 
 // Drained counts the records of a spooled delivery once they are stored,

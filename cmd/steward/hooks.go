@@ -46,17 +46,12 @@ type hookOptions struct {
 // mountHooks serves the vendor webhooks. Every route is mounted, and each
 // request looks up its vendor's section in the config in force, so a
 // reload that adds, removes or re-keys a webhook applies at once; a vendor
-// without a section answers 404. The returned counters are the webhooks'
-// health, for the self-metrics.
-func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
-	names := make([]string, len(hookSources))
-	for i, h := range hookSources {
-		names[i] = h.name
-	}
-	health := collector.NewHealth(names...)
+// without a section answers 404. Each answered request is told to
+// o.observe, for the self-metrics.
+func mountHooks(srv *api.Server, o hookOptions) {
 	opts := collector.Options{
 		Store: o.store, Prior: o.prior, Logger: o.logger, Notify: o.notify,
-		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody, Spooler: o.spooler, Bodies: o.bodies, Turns: o.turns,
+		Observe: o.observe, MaxBodyBytes: o.maxBody, Spooler: o.spooler, Bodies: o.bodies, Turns: o.turns,
 	}
 	for _, h := range hookSources {
 		current := func() (collector.Source, bool) {
@@ -68,7 +63,6 @@ func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
 		}
 		srv.Handle("POST /hooks/"+h.name, collector.Handler(current, opts))
 	}
-	return health
 }
 
 // observeHook counts webhook requests in the self-metrics, as the ingest

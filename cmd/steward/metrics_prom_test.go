@@ -131,7 +131,8 @@ func TestMetricsNegotiatesOpenMetrics(t *testing.T) {
 			assert.Equal(t, tt.last, lines[len(lines)-1])
 			assert.Equal(t, 1, strings.Count(string(body), "# EOF"))
 		}
-		for _, want := range []string{"steward_build_info{", "steward_recompute_duration_seconds_bucket{", "steward_scorecard_score{"} {
+		for _, want := range []string{"steward_build_info{", "steward_recompute_duration_seconds_bucket{", "steward_scorecard_score{",
+			`go_sql_max_open_connections{db_name="write"} 1`, "process_start_time_seconds "} {
 			assert.True(t, strings.Contains(string(body), want), "%s in %s", want, tt.contentType)
 		}
 	}

@@ -46,15 +46,10 @@ func pollerFeeds(o pollerOptions) []collector.Feed {
 // startPollers runs the configured pollers until ctx ends, each in its own
 // goroutine on wg and, on PostgreSQL, in one replica at a time. Pollers
 // follow the config Steward started with: a reload that changes the
-// pollers section takes effect at the next restart. The returned counters
-// are the pollers' health, by feed name.
-func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *collector.Health {
+// pollers section takes effect at the next restart. Pages stored and
+// failed count in the self-metrics as ingest requests of the feed.
+func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) {
 	feeds := pollerFeeds(o)
-	names := make([]string, len(feeds))
-	for i, f := range feeds {
-		names[i] = f.Name()
-	}
-	health := collector.NewHealth(names...)
 	intervals := map[string]time.Duration{}
 	kinds := map[string]record.Kind{}
 	if sn := o.config.Pollers.ServiceNow; sn != nil {
@@ -69,7 +64,7 @@ func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *col
 	}
 	for _, f := range feeds {
 		p := collector.NewPoller(f, newFencedCursors(o.store), collector.PollerOptions{
-			Interval: intervals[f.Name()], Logger: o.logger, Health: health,
+			Interval: intervals[f.Name()], Logger: o.logger,
 			Stored: func(b record.Batch, took time.Duration) {
 				if o.tel != nil {
 					o.tel.Ingested(kinds[f.Name()], f.Name(), http.StatusOK, b, nil, took)
@@ -89,7 +84,6 @@ func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *col
 		// One replica polls each feed (see replicas.go).
 		wg.Go(func() { leadTask(ctx, o.store, "poller/"+f.Name(), o.lead, o.tel, p.Run) })
 	}
-	return health
 }
 
 // startMeasurements reads the configured measurements (SPEC section 9)

@@ -236,7 +236,7 @@ func TestReadiness(t *testing.T) {
 	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 
 	cfgFn := func() *config.Config { return cfg }
-	scraper := exporter.ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	scraper := exporter.ScrapeHandler(engine.Latest, cfgFn, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	assert.EqualError(t, readiness(func() *config.Config { return nil }, engine, scraper)(), "no configuration loaded")
 	ready := readiness(cfgFn, engine, scraper)
 	assert.EqualError(t, ready(), "the first KPI snapshot is not computed yet")

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/promslog"
+
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
@@ -70,8 +72,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", "Run the Steward daemon: ingest API, KPI engine and scorecards.", stderr)
 	fs.StringVar(&o.configFile, "config.file", "steward.yml", "Steward configuration file.")
 	fs.StringVar(&o.listenAddress, "web.listen-address", ":9470", "Address to listen on for the API and metrics.")
-	fs.StringVar(&o.logLevel, "log.level", "info", "Log level: debug, info, warn, error.")
-	fs.StringVar(&o.logFormat, "log.format", "logfmt", "Log format: logfmt or json.")
+	fs.StringVar(&o.logLevel, "log.level", "info", "Only log messages with the given severity or above. One of: ["+strings.Join(promslog.LevelFlagOptions, ", ")+"]")
+	fs.StringVar(&o.logFormat, "log.format", "logfmt", "Output format of log messages. One of: ["+strings.Join(promslog.FormatFlagOptions, ", ")+"]")
 	fs.DurationVar(&o.interval, "compute.interval", time.Minute, "How often KPIs are recomputed when nothing is ingested (ingest also asks for a recompute, see --compute.min-interval).")
 	fs.DurationVar(&o.minInterval, "compute.min-interval", time.Second, "Least time between the starts of two recomputes asked for by ingest; batches arriving faster share one recompute, so that recomputing does not take the CPU ingest needs. The API and web UI always answer with every stored record; /metrics may show a batch up to this much later. 0: recompute after every batch.")
 	fs.BoolVar(&o.demo, "demo", false, "Load a small generated demo dataset for the configured systems when the store is empty.")
@@ -107,19 +109,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return serve(ctx, o, logger)
 }
 
+// newLogger builds the daemon's logger as Prometheus's own components do
+// (prometheus/common/promslog): the same --log.level and --log.format
+// values and defaults, and each line's source file and line.
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
+	cfg := promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: w}
+	if err := cfg.Level.Set(level); err != nil {
 		return nil, fmt.Errorf("--log.level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "logfmt":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	if err := cfg.Format.Set(format); err != nil {
+		return nil, fmt.Errorf("--log.format: %w", err)
 	}
-	return nil, fmt.Errorf("--log.format: %q is neither logfmt nor json", format)
+	return promslog.New(&cfg), nil
 }
 
 // liveConfig holds the config in force and swaps it on reload, keeping the
@@ -198,6 +199,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 
 	tel := telemetry.New(version, time.Now)
 	tel.ConfigReloaded(true)
+	tel.WatchPools(st.Pools())
 	counted := tel.Store(st)
 	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
 	var srv *api.Server           // keeps the latest snapshot's scorecard answers
@@ -237,12 +239,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	bodies := limit.NewBodies(o.maxBodyInFlight, o.maxBody, "--web.max-body-bytes-in-flight")
 	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: written, spooler: spooler,
 		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, bodies: bodies, turns: takeTurns(st)})
-	gatherer := metricsGatherer(engine, live.get, tel)
 	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
 	var pusher *exporter.Pusher
 	if o.pushURL != "" {
-		if pusher, err = exporter.NewPusher(o.pushURL, gatherer, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
+		if pusher, err = exporter.NewPusher(o.pushURL, scraper.WriteText, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
 			return fmt.Errorf("--push.url: %w", err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -156,12 +155,10 @@ func expected(withPay bool) string {
 	return b.String()
 }
 
-func TestCollector(t *testing.T) {
+func TestRender(t *testing.T) {
 	cfg := parse(t, tinyConfig)
 	snap := tinySnapshot(cfg, true)
-	c := NewCollector(func() *sc.Snapshot { return snap }, func() *config.Config { return cfg })
-	reg := prometheus.NewPedanticRegistry()
-	require.NoError(t, reg.Register(c))
+	reg := renderedOf(&snap, &cfg)
 
 	t.Run("a tiny snapshot", func(t *testing.T) {
 		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(expected(true))))
@@ -184,10 +181,10 @@ func TestCollector(t *testing.T) {
 	})
 }
 
-func TestCollectorExportLimits(t *testing.T) {
+func TestRenderExportLimits(t *testing.T) {
 	cfg := parse(t, tinyConfig+"export: {roles: [global], windows: [7d]}\n")
 	snap := tinySnapshot(cfg, true)
-	c := NewCollector(func() *sc.Snapshot { return snap }, func() *config.Config { return cfg })
+	c := renderedOf(&snap, &cfg)
 	const want = `
 # HELP steward_systems_unowned Configured systems with no owner at evaluation time.
 # TYPE steward_systems_unowned gauge
@@ -196,19 +193,19 @@ steward_systems_unowned{role="global",subject="all"} 1
 # TYPE steward_unattributed_records gauge
 steward_unattributed_records{kind="incident",role="global",subject="all",window="7d"} 0
 `
-	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
+	require.NoError(t, testutil.GatherAndCompare(c, strings.NewReader(want),
 		"steward_systems_unowned", "steward_unattributed_records", "steward_mttr_seconds", "steward_scorecard_score"))
 }
 
-func TestCollectorPointInTimeFromFirstExportedWindow(t *testing.T) {
+func TestRenderPointInTimeFromFirstExportedWindow(t *testing.T) {
 	cfg := parse(t, tinyConfig+"export: {windows: [30d]}\n")
 	snap := tinySnapshot(cfg, true)
 	snap.Cards["30d"][0].Value[sc.IncidentsOpen] = 4 // would differ only if taken from 7d
-	c := NewCollector(func() *sc.Snapshot { return snap }, func() *config.Config { return cfg })
+	c := renderedOf(&snap, &cfg)
 	const want = `
 # HELP steward_incidents_open Incidents open at evaluation time.
 # TYPE steward_incidents_open gauge
 steward_incidents_open{role="system",subject="pay"} 4
 `
-	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), "steward_incidents_open"))
+	require.NoError(t, testutil.GatherAndCompare(c, strings.NewReader(want), "steward_incidents_open"))
 }
