@@ -19,7 +19,7 @@ build: ## build bin/steward
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/steward ./cmd/steward
 
 test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests must not skip)
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
