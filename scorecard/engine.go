@@ -196,7 +196,8 @@ func (e *Engine) Sync(ctx context.Context) error {
 }
 
 // take puts records into the index and brings the state up to date;
-// settle says whether this is the last part of a sync.
+// settle says whether this is the last part of a sync (the state of an
+// engine that has none yet is built then, from every record).
 func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -219,12 +220,13 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 			e.gen++
 		}
 	case changed:
+		// the writer pays for a rebuild the delta has grown to need; the
+		// delta is listed per subject by the next reader, once however
+		// many writes came before it
 		e.st.absorb(e.x)
-		if settle {
-			e.st.settle(e.x)
+		if e.st.large(e.x) {
+			e.st.rebuild(e.x)
 		}
-	case settle && e.st.delta == nil && len(e.st.incPrior)+len(e.st.chgPrior) > 0:
-		e.st.settle(e.x)
 	}
 }
 
@@ -251,7 +253,7 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 		e.st = newState(cfg, e.x)
 		e.gen++
 	case e.st.delta == nil:
-		e.st.settle(e.x) // a sync still under way took records in
+		e.st.settle(e.x) // records were taken in since the last read
 	}
 	e.mu.Unlock()
 	return e.read(ctx)

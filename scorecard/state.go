@@ -133,10 +133,17 @@ func (st *state) absorb(x *index) {
 	x.settled()
 }
 
+// large reports whether the delta has grown past a sixteenth of the
+// records (and minRebuild): evaluating it then costs more than building
+// the time index again is worth.
+func (st *state) large(x *index) bool {
+	return len(st.incPrior)+len(st.chgPrior) > max(st.minRebuild, (len(x.incidents)+len(x.changes))/16)
+}
+
 // settle rebuilds the time index when the delta has grown large, and
 // otherwise lists the delta per subject.
 func (st *state) settle(x *index) {
-	if len(st.incPrior)+len(st.chgPrior) > max(st.minRebuild, (len(x.incidents)+len(x.changes))/16) {
+	if st.large(x) {
 		st.rebuild(x)
 		return
 	}
