@@ -220,13 +220,10 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 			e.gen++
 		}
 	case changed:
-		// the writer pays for a rebuild the delta has grown to need; the
-		// delta is listed per subject by the next reader, once however
-		// many writes came before it
+		// a write only takes its records in; the next reader lists the
+		// delta per subject, or rebuilds the index when it has grown
+		// large, once however many writes came before it
 		e.st.absorb(e.x)
-		if e.st.large(e.x) {
-			e.st.rebuild(e.x)
-		}
 	}
 }
 
