@@ -203,7 +203,8 @@ func (e *Engine) Sync(ctx context.Context) error {
 }
 
 // take puts records into the index and brings the state up to date;
-// settle says whether this is the last part of a sync.
+// settle says whether this is the last part of a sync (the state of an
+// engine that has none yet is built then, from every record).
 func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -226,12 +227,10 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 			e.gen++
 		}
 	case changed:
+		// a write only takes its records in; the next reader lists the
+		// delta per subject, or rebuilds the index when it has grown
+		// large, once however many writes came before it
 		e.st.absorb(e.x)
-		if settle {
-			e.st.settle(e.x)
-		}
-	case settle && e.st.delta == nil && len(e.st.incPrior)+len(e.st.chgPrior) > 0:
-		e.st.settle(e.x)
 	}
 }
 
@@ -258,7 +257,7 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 		e.st = newState(cfg, e.x)
 		e.gen++
 	case e.st.delta == nil:
-		e.st.settle(e.x) // a sync still under way took records in
+		e.st.settle(e.x) // records were taken in since the last read
 	}
 	e.mu.Unlock()
 	return e.read(ctx)

@@ -135,10 +135,18 @@ func (st *state) absorb(x *index) {
 	x.settled()
 }
 
+// large reports whether the delta has grown past a quarter of the records
+// the index holds (and minRebuild): evaluating it then costs more than
+// building the index again. Growing by a quarter between rebuilds keeps
+// their total cost during a bulk load at about five final builds.
+func (st *state) large(x *index) bool {
+	return len(st.incPrior)+len(st.chgPrior) > max(st.minRebuild, (st.ti.incidents+st.ti.changes)/4)
+}
+
 // settle rebuilds the time index when the delta has grown large, and
 // otherwise lists the delta per subject.
 func (st *state) settle(x *index) {
-	if len(st.incPrior)+len(st.chgPrior) > max(st.minRebuild, (len(x.incidents)+len(x.changes))/16) {
+	if st.large(x) {
 		st.rebuild(x)
 		return
 	}
@@ -166,7 +174,8 @@ func (st *state) settle(x *index) {
 
 // defaultMinRebuild is the delta below which the time index is never
 // rebuilt: rebuilding costs about a second at two million records, taking
-// back and adding a record again a fraction of a microsecond per read.
+// back and adding a record again a fraction of a microsecond per subject
+// and window it counts for.
 const defaultMinRebuild = 20000
 
 // evaluator computes KPI values from a state; each goroutine has its own.
