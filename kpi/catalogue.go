@@ -71,6 +71,13 @@ var catalogue = [Count]KPI{
 		Title: "Measurement coverage", Help: "Samples in the window as a fraction of the (step, system) pairs in scope: how much of the window was measured."},
 	{ID: UnattributedMeasurements, Name: "unattributed_measurements", Metric: "unattributed_measurements", Unit: UnitCount, Group: GroupMeasurement,
 		Title: "Unattributed measurements", Help: "Measurement samples in the window whose series names no configured system or alias."},
+
+	{ID: RetroactiveChanges, Name: "retroactive_changes", Metric: "retroactive_changes", Unit: UnitCount, Group: GroupChange,
+		Title: "Retroactive changes", Help: "Completed changes in the window whose work started (else finished) before the change was requested."},
+	{ID: EstimatedIncidents, Name: "estimated_records_incident", Metric: "estimated_records", Label: "kind", LabelValue: "incident", Unit: UnitCount, Group: GroupAccountability,
+		Title: "Incidents with estimated times", Help: "Incidents opened in the window with a time a collector had to estimate."},
+	{ID: EstimatedChanges, Name: "estimated_records_change", Metric: "estimated_records", Label: "kind", LabelValue: "change", Unit: UnitCount, Group: GroupAccountability,
+		Title: "Changes with estimated times", Help: "Changes finished in the window with a time a collector had to estimate."},
 }
 
 // familyHelp is the help text of the metrics that carry an extra label:
@@ -80,4 +87,5 @@ var familyHelp = map[string]string{
 	"incidents_opened":         "Incidents opened in the window, by severity.",
 	"time_to_restore_seconds":  "Quantile of the time to restore of the incidents resolved in the window.",
 	"unattributed_records":     "Records in the window whose system matches no configured system or alias, by kind.",
+	"estimated_records":        "Records in the window with a time a collector had to estimate, by kind: their durations count in no mean, percentile or ratio.",
 }

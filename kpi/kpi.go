@@ -47,6 +47,9 @@ const (
 	ResponseTimeComplianceRatio
 	MeasurementCoverageRatio
 	UnattributedMeasurements
+	RetroactiveChanges
+	EstimatedIncidents
+	EstimatedChanges
 	// Count is the number of KPIs.
 	Count
 )

@@ -181,16 +181,19 @@ func (t *tally) values(length int64) Values {
 	}
 	v[IncidentsOpened] = float64(total)
 	resolved := t.n[popResolved]
-	v[IncidentsResolved] = float64(resolved)
+	v[IncidentsResolved] = float64(resolved + t.n[popResolvedEstimated])
 	v[MTTR] = mean(t.sum[popResolved], resolved)
 	v[TimeToRestoreP50], v[TimeToRestoreP90] = quantiles(t.ttrs)
 	v[MTTA] = mean(t.sum[popAcked]+t.sum[popAckedEarly], t.n[popAcked]+t.n[popAckedEarly])
 	v[SLABreachRatio] = ratio(t.n[popBreach], resolved-t.n[popUntargeted])
-	v[IncidentsOpen] = float64(openedBefore - t.below[popResolved])
+	v[IncidentsOpen] = float64(openedBefore - t.below[popResolved] - t.below[popResolvedEstimated])
 	v[ReviewComplianceRatio] = ratio(t.n[popReviewOnTime], t.n[popReviewDue])
 	v[ReviewsOverdue] = float64(t.below[popReviewDue] - t.below[popReviewSettled])
 	v[UnattributedIncidents] = float64(t.n[popUnattributedInc])
 	v[UnattributedChanges] = float64(t.n[popUnattributedChg])
+	v[RetroactiveChanges] = float64(t.n[popRetroactive])
+	v[EstimatedIncidents] = float64(t.n[popEstimatedInc])
+	v[EstimatedChanges] = float64(t.n[popEstimatedChg])
 	return v
 }
 

@@ -249,6 +249,9 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 			it.ResolvedInPeriod = w.in(mb.key)
 			it.TTRSeconds = ptrFloat(seconds(mb.val))
 			resolvedBefore = mb.key < w.at
+		case popResolvedEstimated: // no time to restore: an estimated time
+			it.ResolvedInPeriod = w.in(mb.key)
+			resolvedBefore = mb.key < w.at
 		case popBreach:
 			it.SLABreached = true
 		case popAcked, popAckedEarly:

@@ -33,6 +33,51 @@ type incident struct {
 	cause          int32 // the number of the change key it names, -1 none
 	severity       int8
 	reviewRequired int8 // -1: by policy
+	estimated      estimated
+}
+
+// estimated marks the times of a record a collector had to estimate (SPEC
+// 2, estimated): a duration that starts or ends on one is left out of
+// every mean, percentile and ratio of durations (SPEC 4, Times).
+type estimated uint8
+
+const (
+	estOpened   estimated = 1 << iota // an incident's opened_at
+	estAcked                          // acknowledged_at
+	estRestored                       // resolved_at, or closed_at standing in for it
+	estCreated                        // a change's created_at
+	estFinished                       // finished_at
+	estAny                            // any time at all, listed or not above
+)
+
+func incidentEstimated(r *record.Incident) estimated {
+	var e estimated
+	for _, f := range r.Estimated {
+		e |= estAny
+		switch {
+		case f == "opened_at":
+			e |= estOpened
+		case f == "acknowledged_at":
+			e |= estAcked
+		case f == "resolved_at" && r.ResolvedAt != nil, f == "closed_at" && r.ResolvedAt == nil:
+			e |= estRestored
+		}
+	}
+	return e
+}
+
+func changeEstimated(r *record.Change) estimated {
+	var e estimated
+	for _, f := range r.Estimated {
+		e |= estAny
+		switch f {
+		case "created_at":
+			e |= estCreated
+		case "finished_at":
+			e |= estFinished
+		}
+	}
+	return e
 }
 
 type change struct {
@@ -48,6 +93,8 @@ type change struct {
 	typ          sym
 	outcome      sym
 	authorized   bool
+	retroactive  bool // its work started (else finished) before it was created
+	estimated    estimated
 }
 
 // attrTime is when a change is attributed (SPEC section 4).
@@ -128,6 +175,7 @@ func (x *index) putIncident(r *record.Incident) {
 		resolved:       optMicros(r.Restored()),
 		reviewDone:     absent,
 	}
+	in.estimated = incidentEstimated(r)
 	if r.Review != nil {
 		if r.Review.Required != nil {
 			in.reviewRequired = 0
@@ -200,6 +248,13 @@ func (x *index) putChange(r *record.Change) {
 		started:     optMicros(r.StartedAt),
 		finished:    optMicros(r.FinishedAt),
 		causeOpened: absent,
+		estimated:   changeEstimated(r),
+	}
+	if start := c.started; c.created != absent {
+		if start == absent {
+			start = c.finished
+		}
+		c.retroactive = start != absent && start < c.created
 	}
 	if r.Seq > x.chgSeq {
 		x.chgSeq = r.Seq

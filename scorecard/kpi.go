@@ -47,7 +47,11 @@ const (
 	ResponseTimeComplianceRatio = kpi.ResponseTimeComplianceRatio
 	MeasurementCoverageRatio    = kpi.MeasurementCoverageRatio
 	UnattributedMeasurements    = kpi.UnattributedMeasurements
-	numKPI                      = kpi.Count
+
+	RetroactiveChanges = kpi.RetroactiveChanges
+	EstimatedIncidents = kpi.EstimatedIncidents
+	EstimatedChanges   = kpi.EstimatedChanges
+	numKPI             = kpi.Count
 )
 
 // AllKPIs lists every KPI in API order.

@@ -143,7 +143,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v := noValues()
 
 	// changes
-	var completed, failed, emergency, unauthorized, succeeded, unattributedChg int
+	var completed, failed, emergency, unauthorized, succeeded, unattributedChg, retroactive, estimatedChg int
 	var leads []int64
 	for _, c := range n.changes {
 		if !slices.Contains(pol.ChangeEnvironments, c.Environment) || !inW(c.FinishedAt, from, at) {
@@ -152,6 +152,9 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		if _, known := n.cfg.System(c.System); !known && sub.Role == RoleGlobal {
 			unattributedChg++
 		}
+		if len(c.Estimated) > 0 && sub.Role == RoleGlobal {
+			estimatedChg++
+		}
 		if !n.attributed(sub, "change", c.System, c.Team, changeAttrTime(&c)) {
 			continue
 		}
@@ -159,6 +162,13 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 			continue
 		}
 		completed++
+		start := c.StartedAt
+		if start == nil {
+			start = c.FinishedAt
+		}
+		if c.CreatedAt != nil && start.Before(*c.CreatedAt) {
+			retroactive++
+		}
 		isFailed := c.Outcome != record.OutcomeSuccess
 		if pol.ChangeFailureFromIncidents {
 			for _, in := range n.incidents {
@@ -178,7 +188,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		}
 		if c.Outcome == record.OutcomeSuccess {
 			succeeded++
-			if c.CreatedAt != nil {
+			if c.CreatedAt != nil && !slices.Contains(c.Estimated, "created_at") && !slices.Contains(c.Estimated, "finished_at") {
 				leads = append(leads, us(c.FinishedAt.Sub(*c.CreatedAt)))
 			}
 		}
@@ -191,16 +201,21 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[DeploymentsPerDay] = float64(succeeded) / (length.Hours() / 24)
 	v[ChangeLeadTimeP50] = naivePercentile(leads, 0.5)
 	v[ChangeLeadTimeP90] = naivePercentile(leads, 0.9)
+	v[RetroactiveChanges] = float64(retroactive)
+	v[EstimatedChanges] = float64(estimatedChg)
 
 	// incidents (an incident opened at or after `at` does not exist yet)
 	var opened [6]int
-	var resolved, acked, targeted, breached, open, due, onTime, overdue, unattributedInc int
+	var resolved, acked, targeted, breached, open, due, onTime, overdue, unattributedInc, estimatedInc int
 	var ttrSum, ackSum int64
 	var ttrs []int64
 	for _, in := range n.incidents {
+		restored := "resolved_at"
 		if in.ResolvedAt == nil {
 			in.ResolvedAt = in.ClosedAt // SPEC 4, Times: closed stands in for resolved
+			restored = "closed_at"
 		}
+		estimated := func(field string) bool { return slices.Contains(in.Estimated, field) }
 		if !in.OpenedAt.Before(at) {
 			continue
 		}
@@ -212,10 +227,16 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		}
 		if inW(&in.OpenedAt, from, at) {
 			opened[in.Severity]++
+			if len(in.Estimated) > 0 && sub.Role == RoleGlobal {
+				estimatedInc++
+			}
 		}
 		if inW(in.ResolvedAt, from, at) {
-			ttr := us(in.ResolvedAt.Sub(in.OpenedAt))
 			resolved++
+		}
+		// SPEC 4, Times: a duration on an estimated time counts nowhere
+		if inW(in.ResolvedAt, from, at) && !estimated("opened_at") && !estimated(restored) {
+			ttr := us(in.ResolvedAt.Sub(in.OpenedAt))
 			ttrSum += ttr
 			ttrs = append(ttrs, ttr)
 			if target, ok := pol.SLA[in.Severity]; ok {
@@ -225,7 +246,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 				}
 			}
 		}
-		if inW(in.AcknowledgedAt, from, at) {
+		if inW(in.AcknowledgedAt, from, at) && !estimated("opened_at") && !estimated("acknowledged_at") {
 			acked++
 			ackSum += us(in.AcknowledgedAt.Sub(in.OpenedAt))
 		}
@@ -260,7 +281,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	}
 	v[IncidentsOpened] = float64(total)
 	v[IncidentsResolved] = float64(resolved)
-	v[MTTR] = naiveMean(ttrSum, resolved)
+	v[MTTR] = naiveMean(ttrSum, len(ttrs))
 	v[TimeToRestoreP50] = naivePercentile(ttrs, 0.5)
 	v[TimeToRestoreP90] = naivePercentile(ttrs, 0.9)
 	v[MTTA] = naiveMean(ackSum, acked)
@@ -270,6 +291,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[ReviewsOverdue] = float64(overdue)
 	v[UnattributedIncidents] = float64(unattributedInc)
 	v[UnattributedChanges] = float64(unattributedChg)
+	v[EstimatedIncidents] = float64(estimatedInc)
 
 	// availability
 	var exposure int64
@@ -449,7 +471,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 		}
 		for k := 0; k < rng.IntN(25) && written > 0; k++ {
 			in := incidents[rng.IntN(written)]
-			switch rng.IntN(6) {
+			switch rng.IntN(7) {
 			case 0:
 				r := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour)
 				in.ResolvedAt = &r
@@ -468,11 +490,20 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 			case 5:
 				c := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour) // closed, never resolved
 				in.ResolvedAt, in.ClosedAt = nil, &c
+			case 6: // a collector estimated a time
+				in.Estimated = [][]string{{"opened_at"}, {"resolved_at"}, {"closed_at"}, {"acknowledged_at"}}[rng.IntN(4)]
 			}
 			b.Incidents = append(b.Incidents, in)
 			c := changes[rng.IntN(2*written)]
 			if c.FinishedAt != nil {
 				c.Outcome = []record.Outcome{record.OutcomeSuccess, record.OutcomeFailed, record.OutcomeRolledBack, record.OutcomeCancelled}[rng.IntN(4)]
+				if c.CreatedAt != nil && rng.IntN(3) == 0 {
+					s := c.CreatedAt.Add(-time.Hour) // work started before the change was requested
+					c.StartedAt = &s
+					if rng.IntN(2) == 0 {
+						c.Estimated = []string{"created_at"}
+					}
+				}
 				b.Changes = append(b.Changes, c)
 			}
 		}

@@ -20,10 +20,11 @@ const (
 	popOpened4
 	popOpened5
 	popUnattributedInc // opened, whose system matches nothing (global only)
-	// by resolved_at; value TTR
+	// by resolved_at (closed_at standing in); value TTR
 	popResolved
-	popUntargeted // resolved, whose severity has no SLA target
-	popBreach     // resolved, TTR above its severity's SLA target
+	popResolvedEstimated // resolved, with an estimated TTR: counted, no duration
+	popUntargeted        // resolved, whose severity has no SLA target
+	popBreach            // resolved, TTR above its severity's SLA target
 	// by acknowledged_at; value acknowledged_at - opened_at
 	popAcked      // acknowledged at or after opening
 	popAckedEarly // acknowledged before opening: counts once opened (opened_at < at)
@@ -45,6 +46,9 @@ const (
 	// incident is opened (opened_at < at)
 	popCauseLinked
 	popUnattributedChg // finished (any outcome), whose system matches nothing (global only)
+	popRetroactive     // completed, its work started (else finished) before it was created
+	popEstimatedInc    // opened, with an estimated time (global only)
+	popEstimatedChg    // finished, with an estimated time (global only)
 	numPop
 )
 
@@ -72,6 +76,9 @@ var pops = [numPop]popInfo{
 	popLead:            {change: true, valued: true},
 	popCauseLinked:     {change: true, valued: true, conditional: true},
 	popUnattributedChg: {change: true, globalOnly: true},
+	popRetroactive:     {change: true},
+	popEstimatedInc:    {globalOnly: true},
+	popEstimatedChg:    {change: true, globalOnly: true},
 }
 
 // rules is the policy in the form the rules use.
@@ -126,7 +133,15 @@ func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member 
 	if sys < 0 {
 		out = append(out, member{pop: popUnattributedInc, key: in.opened})
 	}
-	if in.resolved != absent {
+	if in.estimated != 0 {
+		out = append(out, member{pop: popEstimatedInc, key: in.opened})
+	}
+	switch {
+	case in.resolved == absent:
+	case in.estimated&(estOpened|estRestored) != 0:
+		// SPEC 4, Times: resolved, but its time to restore is no measure
+		out = append(out, member{pop: popResolvedEstimated, key: in.resolved})
+	default:
 		ttr := in.resolved - in.opened
 		out = append(out, member{pop: popResolved, key: in.resolved, val: ttr})
 		switch target := r.sla[in.severity]; {
@@ -136,7 +151,7 @@ func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member 
 			out = append(out, member{pop: popBreach, key: in.resolved})
 		}
 	}
-	if in.acked != absent {
+	if in.acked != absent && in.estimated&(estOpened|estAcked) == 0 {
 		p := popAcked
 		if in.acked < in.opened {
 			p = popAckedEarly
@@ -170,8 +185,14 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 	if sys < 0 {
 		out = append(out, member{pop: popUnattributedChg, key: c.finished})
 	}
+	if c.estimated != 0 {
+		out = append(out, member{pop: popEstimatedChg, key: c.finished})
+	}
 	if !completed(c) {
 		return out
+	}
+	if c.retroactive {
+		out = append(out, member{pop: popRetroactive, key: c.finished})
 	}
 	out = append(out, member{pop: popCompleted, key: c.finished})
 	if c.outcome != symSuccess {
@@ -184,7 +205,7 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 		out = append(out, member{pop: popUnauthorized, key: c.finished})
 	}
 	if c.outcome == symSuccess {
-		if c.created != absent {
+		if c.created != absent && c.estimated&(estCreated|estFinished) == 0 {
 			out = append(out, member{pop: popLead, key: c.finished, val: c.finished - c.created})
 		}
 		if r.failFromCauses && c.causeOpened != absent {
