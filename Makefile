@@ -1,6 +1,9 @@
 # Steward's entry points. `make help` lists them.
 GO      ?= go
 CONFIG  ?= examples/steward.yml
+# LISTEN is where make run listens: this machine only, since the example
+# config turns no authentication on. LISTEN=:9470 opens it to the network.
+LISTEN  ?= 127.0.0.1:9470
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
@@ -9,8 +12,8 @@ LDFLAGS := -X main.version=$(VERSION)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-run: ## run the daemon on SQLite with the example config (demo data if the store is empty)
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/steward serve --config.file $(CONFIG) --demo
+run: ## run the daemon on 127.0.0.1:9470, SQLite, the example config (demo data if the store is empty)
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/steward serve --config.file $(CONFIG) --web.listen-address $(LISTEN) --demo
 
 build: ## build bin/steward
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/steward ./cmd/steward

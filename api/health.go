@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/steward-sh/steward/fault"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -44,15 +46,15 @@ func (s *Server) quarantine(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "limit must be a positive integer")
+			fault.Write(w, fault.Errorf(fault.Invalid, "limit must be a positive integer"))
 			return
 		}
 		limit = n
 	}
 	rows, err := s.opts.Store.Quarantined(r.Context(), limit)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "store unavailable: "+err.Error())
+		fault.Write(w, fault.Errorf(fault.Unavailable, "store unavailable: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"quarantined": rows})
+	fault.WriteJSON(w, http.StatusOK, map[string]any{"quarantined": rows})
 }

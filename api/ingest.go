@@ -2,11 +2,11 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
 	"time"
 
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -72,13 +72,13 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 			var tooMany *record.TooManyRecordsError
 			switch {
 			case errors.As(err, &tooBig):
-				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
+				fault.Write(w, fault.Errorf(fault.TooLarge, "body exceeds %d bytes (--web.max-body-bytes); split the batch", tooBig.Limit))
 			case errors.As(err, &tooMany):
-				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("batch has more than the limit of %d records (--web.max-batch-records); split it", tooMany.Limit))
+				fault.Write(w, fault.Errorf(fault.TooLarge, "batch has more than the limit of %d records (--web.max-batch-records); split it", tooMany.Limit))
 			case errors.Is(err, record.ErrUnparseable):
-				writeError(w, http.StatusBadRequest, err.Error())
+				fault.Write(w, fault.Wrap(fault.Invalid, err))
 			default:
-				writeError(w, http.StatusBadRequest, "reading body: "+err.Error())
+				fault.Write(w, fault.Errorf(fault.Invalid, "reading body: %w", err))
 			}
 			return
 		}
@@ -90,18 +90,18 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 				if errors.Is(err, record.ErrInvalid) {
 					// No retry can store it: say so rather than answer 503
 					// for ever.
-					writeError(w, http.StatusUnprocessableEntity, "the store refused the batch, nothing was accepted: "+err.Error())
+					fault.Write(w, fault.Errorf(fault.Unprocessable, "the store refused the batch, nothing was accepted: %w", err))
 					return
 				}
 				s.opts.Logger.Error("ingest: store unavailable", "kind", kind, "records", batch.Len(), "err", err)
 				w.Header().Set("Retry-After", "5")
-				writeError(w, http.StatusServiceUnavailable, "records could not be stored durably; nothing was accepted, retry later")
+				fault.Write(w, fault.Errorf(fault.Unavailable, "records could not be stored durably; nothing was accepted, retry later"))
 				return
 			}
 			s.opts.Ingested()
 		}
 		s.opts.Logger.Debug("ingest", "kind", kind, "accepted", res.Accepted, "rejected", len(res.Rejected))
-		writeJSON(w, http.StatusOK, res)
+		fault.WriteJSON(w, http.StatusOK, res)
 	}
 }
 

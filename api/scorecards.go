@@ -1,17 +1,19 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/steward-sh/steward/csvsafe"
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
 
@@ -21,6 +23,9 @@ type Scorecards interface {
 	Current(ctx context.Context) (*scorecard.Snapshot, error)
 	// At computes the snapshot as of any evaluation time.
 	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+	// Evaluate computes only the scorecards a query selects (at any time;
+	// zero: now); the answer may hold more.
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 }
 
 // KPIView is one KPI of a scorecard as the API shows it.
@@ -59,23 +64,27 @@ func num(v float64) *float64 {
 func View(s *scorecard.Snapshot, window string, cards []scorecard.Card) ScorecardsView {
 	out := ScorecardsView{At: s.At, Window: window, Scorecards: make([]CardView, 0, len(cards))}
 	for i := range cards {
-		c := &cards[i]
-		cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), KPIs: make(map[string]KPIView, len(c.Defined))}
-		for _, k := range c.Defined {
-			kv := KPIView{Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k))}
-			if o, ok := s.Objectives[k.Name()]; ok {
-				kv.Objective = num(o.Objective)
-				if o.Warning != nil {
-					kv.Warning = num(*o.Warning)
-				}
-				st := c.Status[k].String()
-				kv.Status = &st
-			}
-			cv.KPIs[k.Name()] = kv
-		}
-		out.Scorecards = append(out.Scorecards, cv)
+		out.Scorecards = append(out.Scorecards, cardView(s, &cards[i]))
 	}
 	return out
+}
+
+// cardView shapes one card for the API.
+func cardView(s *scorecard.Snapshot, c *scorecard.Card) CardView {
+	cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), KPIs: make(map[string]KPIView, len(c.Defined))}
+	for _, k := range c.Defined {
+		kv := KPIView{Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k))}
+		if o, ok := s.Objectives[k.Name()]; ok {
+			kv.Objective = num(o.Objective)
+			if o.Warning != nil {
+				kv.Warning = num(*o.Warning)
+			}
+			st := c.Status[k].String()
+			kv.Status = &st
+		}
+		cv.KPIs[k.Name()] = kv
+	}
+	return cv
 }
 
 func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
@@ -84,34 +93,46 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("role"); v != "" {
 		var err error
 		if role, err = scorecard.ParseRole(v); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			fault.Write(w, fault.Wrap(fault.Invalid, err))
 			return
 		}
 	}
 	var snap *scorecard.Snapshot
 	var err error
-	at := q.Get("at")
+	var t time.Time
+	at, subject := q.Get("at"), q.Get("subject")
 	if at != "" {
-		t, perr := time.Parse(time.RFC3339Nano, at)
-		if perr != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("at: not an RFC 3339 time: %q", at))
+		var perr error
+		if t, perr = time.Parse(time.RFC3339Nano, at); perr != nil {
+			fault.Write(w, fault.Errorf(fault.Invalid, "at: not an RFC 3339 time: %q", at))
 			return
 		}
+	}
+	switch {
+	case subject != "" || (role != "" && at != ""):
+		// only what is asked for is evaluated
+		query := scorecard.Query{At: t, Window: q.Get("window"), Role: role, Subject: subject}
+		snap, err = s.opts.Scorecards.Evaluate(r.Context(), query)
+		if id := s.systemID(role, subject); err == nil && id != subject && !hasSubject(snap, role, subject) {
+			query.Subject = id // a system's alias
+			snap, err = s.opts.Scorecards.Evaluate(r.Context(), query)
+		}
+	case at != "":
 		snap, err = s.opts.Scorecards.At(r.Context(), t)
-	} else {
+	default:
 		snap, err = s.opts.Scorecards.Current(r.Context())
 	}
 	if err != nil {
 		s.opts.Logger.Error("scorecards", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "scorecards unavailable: "+err.Error())
+		fault.Write(w, fault.Errorf(fault.Unavailable, "scorecards unavailable: %w", err))
 		return
 	}
 	window, ok := pickWindow(snap, q.Get("window"))
 	if !ok {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
-	subject, format := q.Get("subject"), q.Get("format")
+	format := q.Get("format")
 	if format == "" {
 		format = "json"
 	}
@@ -124,22 +145,51 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if format != "json" && format != "csv" {
+		fault.Write(w, fault.Errorf(fault.Invalid, "format must be json or csv"))
+		return
+	}
 	cards := snap.Find(window, role, subject)
+	if id := s.systemID(role, subject); len(cards) == 0 && id != subject {
+		cards = snap.Find(window, role, id)
+	}
 	if subject != "" && len(cards) == 0 {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no subject %q with role %q", subject, role))
+		fault.Write(w, fault.Errorf(fault.NotFound, "no subject %q with role %q", subject, role))
 		return
 	}
-	body, ok := encodeAnswer(View(snap, window, cards), format)
-	if !ok {
-		writeError(w, http.StatusBadRequest, "format must be json or csv")
-		return
-	}
+	// An answer is encoded card by card into a buffer that, past a bound,
+	// spills into the response: a small answer goes out whole with its
+	// Content-Length (and is kept), a large one (every team of a big
+	// organisation) is streamed instead of being built whole in memory.
+	max := maxStreamedBuffer
 	if keep {
-		// Kept in a slice of its own size: the encoder's buffer may be
-		// up to twice as large.
+		max = s.answers.max / 4
+	}
+	out := &spill{w: w, format: format, max: max}
+	encodeAnswer(out, snap, window, cards, format)
+	if body, whole := out.finish(); whole && keep {
+		// Kept in a slice of its own size: the buffer may be up to twice
+		// as large.
 		s.answers.put(snap, key, bytes.Clone(body))
 	}
-	writeAnswer(w, format, body)
+}
+
+// maxStreamedBuffer is how much of an answer that is not kept is buffered
+// before it spills into the response. An answer that may be kept is
+// buffered up to a quarter of the kept answers' bound (16 MiB; the
+// reference organisation's every-system answer is 15 MiB), so the
+// concurrent reads --web.max-concurrent-reads admits hold at most that
+// each.
+const maxStreamedBuffer = 1 << 20
+
+// hasSubject reports whether snap has a card of subject in any window.
+func hasSubject(snap *scorecard.Snapshot, role scorecard.Role, subject string) bool {
+	for w := range snap.Cards {
+		if len(snap.Find(w, role, subject)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SnapshotComputed drops the scorecard answers kept for an earlier
@@ -151,27 +201,79 @@ func (s *Server) SnapshotComputed(snap *scorecard.Snapshot) {
 	}
 }
 
-// encodeAnswer encodes a view in format ("json" or "csv"); ok is false for
-// any other format.
-func encodeAnswer(v ScorecardsView, format string) (body []byte, ok bool) {
-	var b bytes.Buffer
-	switch format {
-	case "json":
-		_ = json.NewEncoder(&b).Encode(v)
-	case "csv":
-		writeCSV(&b, v)
-	default:
-		return nil, false
+// encodeAnswer writes the cards in format ("json" or "csv"), one card at a
+// time: the bytes are those of encoding View(snap, window, cards) whole.
+func encodeAnswer(w io.Writer, snap *scorecard.Snapshot, window string, cards []scorecard.Card, format string) {
+	if format == "csv" {
+		writeCSVHeader(w)
+		at := snap.At.Format(time.RFC3339)
+		for i := range cards {
+			writeCSVCard(w, at, window, cardView(snap, &cards[i]))
+		}
+		return
 	}
-	return b.Bytes(), true
+	head, _ := json.Marshal(struct {
+		At     time.Time `json:"at"`
+		Window string    `json:"window"`
+	}{snap.At, window})
+	_, _ = w.Write(head[:len(head)-1])
+	_, _ = io.WriteString(w, `,"scorecards":[`)
+	for i := range cards {
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		b, _ := json.Marshal(cardView(snap, &cards[i]))
+		_, _ = w.Write(b)
+	}
+	_, _ = io.WriteString(w, "]}\n")
 }
 
-func writeAnswer(w http.ResponseWriter, format string, body []byte) {
+// spill buffers an answer up to max bytes; past that it sends what it
+// holds and streams the rest through a buffered writer.
+type spill struct {
+	w         http.ResponseWriter
+	format    string
+	max       int
+	buf       bytes.Buffer
+	streaming *bufio.Writer // nil while buffering
+}
+
+func (s *spill) Write(p []byte) (int, error) {
+	if s.streaming != nil {
+		return s.streaming.Write(p)
+	}
+	if s.buf.Len()+len(p) <= s.max {
+		return s.buf.Write(p)
+	}
+	setContentType(s.w, s.format)
+	s.w.WriteHeader(http.StatusOK)
+	s.streaming = bufio.NewWriterSize(s.w, 64<<10)
+	_, _ = s.streaming.Write(s.buf.Bytes())
+	s.buf = bytes.Buffer{} // let it go
+	return s.streaming.Write(p)
+}
+
+// finish sends a buffered answer whole, with its length, or flushes the
+// stream; whole says the answer was buffered, and body is it.
+func (s *spill) finish() (body []byte, whole bool) {
+	if s.streaming != nil {
+		_ = s.streaming.Flush()
+		return nil, false
+	}
+	writeAnswer(s.w, s.format, s.buf.Bytes())
+	return s.buf.Bytes(), true
+}
+
+func setContentType(w http.ResponseWriter, format string) {
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	} else {
 		w.Header().Set("Content-Type", "application/json")
 	}
+}
+
+func writeAnswer(w http.ResponseWriter, format string, body []byte) {
+	setContentType(w, format)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -211,22 +313,33 @@ func windowNames(s *scorecard.Snapshot) string {
 
 // writeCSV writes one row per subject and KPI, in API order.
 func writeCSV(w io.Writer, v ScorecardsView) {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"at", "window", "role", "subject", "score", "kpi", "value", "objective", "warning", "status", "previous", "delta"})
+	writeCSVHeader(w)
 	at := v.At.Format(time.RFC3339)
 	for _, c := range v.Scorecards {
-		for _, k := range scorecard.AllKPIs() {
-			kv, ok := c.KPIs[k.Name()]
-			if !ok {
-				continue
-			}
-			status := ""
-			if kv.Status != nil {
-				status = *kv.Status
-			}
-			_ = cw.Write([]string{at, v.Window, string(c.Role), c.Subject, fmtNum(c.Score), k.Name(),
-				fmtNum(kv.Value), fmtNum(kv.Objective), fmtNum(kv.Warning), status, fmtNum(kv.Previous), fmtNum(kv.Delta)})
+		writeCSVCard(w, at, v.Window, c)
+	}
+}
+
+func writeCSVHeader(w io.Writer) {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"at", "window", "role", "subject", "score", "kpi", "value", "objective", "warning", "status", "previous", "delta"})
+	cw.Flush()
+}
+
+// writeCSVCard writes a card's rows, one per KPI, in API order.
+func writeCSVCard(w io.Writer, at, window string, c CardView) {
+	cw := csv.NewWriter(w)
+	for _, k := range scorecard.AllKPIs() {
+		kv, ok := c.KPIs[k.Name()]
+		if !ok {
+			continue
 		}
+		status := ""
+		if kv.Status != nil {
+			status = *kv.Status
+		}
+		_ = cw.Write([]string{at, csvsafe.Text(window), string(c.Role), csvsafe.Text(c.Subject), fmtNum(c.Score), k.Name(),
+			fmtNum(kv.Value), fmtNum(kv.Objective), fmtNum(kv.Warning), status, fmtNum(kv.Previous), fmtNum(kv.Delta)})
 	}
 	cw.Flush()
 }
@@ -235,5 +348,17 @@ func fmtNum(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
+}
+
+// systemID is the id of the system an alias names, for a subject of role
+// system (or of any role); name itself otherwise.
+func (s *Server) systemID(role scorecard.Role, name string) string {
+	if name == "" || s.opts.Config == nil || (role != "" && role != scorecard.RoleSystem) {
+		return name
+	}
+	if sys, ok := s.opts.Config().System(name); ok {
+		return sys.ID
+	}
+	return name
 }

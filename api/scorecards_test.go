@@ -36,6 +36,10 @@ func (f *fixedScorecards) At(context.Context, time.Time) (*scorecard.Snapshot, e
 	return f.snap.Load(), nil
 }
 
+func (f *fixedScorecards) Evaluate(context.Context, scorecard.Query) (*scorecard.Snapshot, error) {
+	return f.snap.Load(), nil
+}
+
 // generatedSnapshots computes a generated organisation's snapshot with the
 // real engine, and a second one after more records arrived.
 func generatedSnapshots(t *testing.T) (first, second *scorecard.Snapshot) {

@@ -4,10 +4,10 @@
 package api
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -30,6 +30,9 @@ type Options struct {
 	Reload func() error
 	// Scorecards answers GET /api/v1/scorecards; nil leaves it out.
 	Scorecards Scorecards
+	// Config, if set, is the config in force: a system's alias then names
+	// the system as a subject of GET /api/v1/scorecards.
+	Config func() *config.Config
 	// Ingested is called after records were stored, so KPIs can be
 	// recomputed soon. It must not block.
 	Ingested func()
@@ -78,13 +81,3 @@ func New(opts Options) *Server {
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}

@@ -14,18 +14,18 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/fault"
 )
 
 // Options configure a Guard. Config, Pattern, Audit and Logger are
@@ -44,16 +44,15 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the clock tokens expire by; nil is time.Now.
 	Now func() time.Time
+	// MaxBcrypt bounds the bcrypt comparisons run at once; 0 is half the
+	// CPUs, at least one.
+	MaxBcrypt int
 }
 
 // Guard is the authentication and authorization middleware.
 type Guard struct {
-	opts Options
-	// bcryptMu runs one bcrypt comparison at a time: each costs tens of
-	// milliseconds of CPU, and a flood of wrong passwords must not take
-	// every core.
-	bcryptMu sync.Mutex
-	verdicts verdictCache
+	opts      Options
+	passwords *passwords
 }
 
 // New builds a Guard.
@@ -64,7 +63,7 @@ func New(opts Options) *Guard {
 	if opts.Users == nil {
 		opts.Users = func() (map[string]string, error) { return nil, nil }
 	}
-	return &Guard{opts: opts, verdicts: verdictCache{m: map[[32]byte]bool{}}}
+	return &Guard{opts: opts, passwords: newPasswords(opts.MaxBcrypt, bcrypt.CompareHashAndPassword)}
 }
 
 // principal is who a request comes from.
@@ -102,7 +101,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		}
 		users, err := g.opts.Users()
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, "the server's web config file is invalid; see its log")
+			fault.Write(w, fault.Errorf(fault.Internal, "the server's web config file is invalid; see its log"))
 			return
 		}
 		// With no credential configured everything is open (SPEC section 6):
@@ -128,7 +127,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				rec.why = why
 			}
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="steward", error="insufficient_scope", scope=%q`, rl.Scope))
-			writeJSON(w, http.StatusForbidden, why)
+			fault.Write(w, fault.Errorf(fault.Forbidden, "%s", why))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -163,12 +162,27 @@ func (g *Guard) authenticate(r *http.Request, cfg *config.Config, users map[stri
 			return anonymous, "basic auth is not enabled (no basic_auth_users in the web config file); send Authorization: Bearer <token>", true
 		}
 		name, pass, ok := r.BasicAuth()
-		if !ok || !g.checkPassword(users, name, pass) {
+		if !ok || !g.passwords.check(r.Context(), users, name, pass) {
 			return anonymous, "invalid user name or password", true
 		}
 		return principal{Name: name, Kind: audit.KindUser, Scopes: userScopes(cfg, name)}, "", false
 	}
-	return anonymous, fmt.Sprintf("unsupported authorization scheme %q: send Authorization: Bearer <token>", scheme), true
+	return anonymous, fmt.Sprintf("unsupported authorization scheme %s: send Authorization: Bearer <token>", schemeName(scheme)), true
+}
+
+// schemeName quotes an unsupported scheme when it looks like one (Token,
+// Digest); anything else may be a credential sent without a scheme, which
+// must not reach the answer, the log or the audit log.
+func schemeName(s string) string {
+	if len(s) == 0 || len(s) > 16 {
+		return "(not shown)"
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return "(not shown)"
+		}
+	}
+	return strconv.Quote(s)
 }
 
 // match finds the token whose hash is the hash of cred, comparing with
@@ -202,53 +216,6 @@ func userScopes(cfg *config.Config, name string) []config.Scope {
 	return []config.Scope{config.ScopeAdmin}
 }
 
-// fakeHash is compared against when the user is unknown, so that the
-// answer takes as long as for a known user (no user enumeration by timing).
-// It is the toolkit's bcrypt hash of "fakepassword".
-const fakeHash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
-
-func (g *Guard) checkPassword(users map[string]string, name, pass string) bool {
-	hash, known := users[name]
-	if !known {
-		hash = fakeHash
-	}
-	key := sha256.Sum256([]byte(name + "\x00" + hash + "\x00" + pass))
-	ok, cached := g.verdicts.get(key)
-	if !cached {
-		g.bcryptMu.Lock()
-		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pass)) == nil
-		g.bcryptMu.Unlock()
-		g.verdicts.set(key, ok)
-	}
-	return ok && known
-}
-
-// verdictCache remembers bcrypt verdicts by a hash of user, stored hash and
-// password, so a client sending its password on every request pays bcrypt
-// once. A changed hash in the web config is a different key.
-type verdictCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]bool
-}
-
-const maxVerdicts = 1024
-
-func (c *verdictCache) get(k [32]byte) (bool, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *verdictCache) set(k [32]byte, v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxVerdicts {
-		clear(c.m) // a flood of wrong passwords must not grow it without bound
-	}
-	c.m[k] = v
-}
-
 // unauthorized answers 401 with the challenges a client can meet: Bearer
 // always, Basic when the web config has users (so a browser asks for them).
 func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, users map[string]string, why string, invalid bool) {
@@ -261,13 +228,7 @@ func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, users map[s
 		w.Header().Add("WWW-Authenticate", `Basic realm="steward", charset="UTF-8"`)
 	}
 	g.opts.Logger.Debug("request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "reason", why)
-	writeJSON(w, http.StatusUnauthorized, why)
-}
-
-func writeJSON(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	fault.Write(w, fault.Errorf(fault.Unauthorized, "%s", why))
 }
 
 // audit writes the audit line of a call to an admin route.
@@ -279,6 +240,9 @@ func (g *Guard) audit(r *http.Request, pattern string, rl Rule, rec *recorder) {
 	switch status := rec.status(); {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Outcome = audit.Denied
+		if e.Reason == "" { // refused behind the guard: a cross-site request
+			e.Reason = rec.reason()
+		}
 	case status >= 400:
 		e.Outcome, e.Reason = audit.Failure, rec.reason()
 	default:
@@ -289,7 +253,7 @@ func (g *Guard) audit(r *http.Request, pattern string, rl Rule, rec *recorder) {
 		slog.String("remote", r.RemoteAddr), slog.Int("status", rec.status()),
 	}
 	if q := r.URL.RawQuery; q != "" {
-		e.Attrs = append(e.Attrs, slog.String("query", q))
+		e.Attrs = append(e.Attrs, slog.String("query", redactQuery(q, g.opts.Config().Auth.Tokens)))
 	}
 	if b := rec.body.String(); b != "" {
 		e.Attrs = append(e.Attrs, slog.String("request", b))

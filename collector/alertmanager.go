@@ -41,7 +41,7 @@ func AlertmanagerSource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "alertmanager",
 		Kind: record.KindIncident,
-		Verify: func(r *http.Request, _ []byte) error {
+		Admit: func(r *http.Request) error {
 			if t, ok := bearer(r); ok && token != "" && equal(t, token) {
 				return nil
 			}
@@ -50,10 +50,45 @@ func AlertmanagerSource(cfg *config.Webhook) Source {
 			}
 			return errUnauthorized
 		},
-		Decode: func(_ context.Context, req Request) (Decoded, error) {
-			return DecodeAlertmanager(req.Body, m, req.Now)
+		Decode: func(ctx context.Context, req Request) (Decoded, error) {
+			d, err := DecodeAlertmanager(req.Body, m, req.Now)
+			if err != nil {
+				return d, err
+			}
+			return d, dropReopening(ctx, &d, req.Prior)
 		},
+		// Firing alerts are checked against what is stored, so that two
+		// notifications of one alert are not checked at once.
+		Merges: true,
 	}
+}
+
+// dropReopening leaves out firing alerts whose incident is stored as
+// resolved: Alertmanager gives a new firing a new startsAt (a new
+// incident), so a firing notification for a resolved one is late or
+// replayed, and must not reopen it, as other vendors' stale events do not
+// undo newer ones.
+func dropReopening(ctx context.Context, d *Decoded, prior record.Getter) error {
+	if prior == nil {
+		return nil
+	}
+	kept := d.Incidents[:0]
+	for _, in := range d.Incidents {
+		if in.ResolvedAt == nil {
+			old, err := prior.Incident(ctx, in.Source, in.ID)
+			if err != nil {
+				return fmt.Errorf("alertmanager: read incident %s: %w", in.ID, err)
+			}
+			if old != nil && old.ResolvedAt != nil {
+				d.Ignored = append(d.Ignored, fmt.Sprintf("alert %s is firing in a late or replayed notification: "+
+					"its incident was resolved at %s", in.ID, old.ResolvedAt.UTC().Format(time.RFC3339)))
+				continue
+			}
+		}
+		kept = append(kept, in)
+	}
+	d.Incidents = kept
+	return nil
 }
 
 // amPayload is Alertmanager's webhook payload, version 4. Alerts stay raw

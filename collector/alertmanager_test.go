@@ -252,6 +252,21 @@ func TestAlertmanagerWebhook(t *testing.T) {
 		assert.NotNil(t, got["88cbf0084cf27726-1541367838"].ResolvedAt)
 		assert.Nil(t, got["88cbf0084cf27726-1541404800"].ResolvedAt)
 	})
+	t.Run("a late or replayed firing does not reopen a resolved incident", func(t *testing.T) {
+		e := newHookEnv(t, AlertmanagerSource(cfg))
+		for _, body := range [][]byte{firing, resolved} {
+			code, _ := e.post(t, "/hooks/alertmanager", body, "Authorization", "Bearer am-token")
+			require.Equal(t, http.StatusOK, code)
+		}
+		code, a := e.post(t, "/hooks/alertmanager", firing, "Authorization", "Bearer am-token")
+		assert.Equal(t, http.StatusAccepted, code, "nothing to store")
+		assert.Zero(t, a.Accepted)
+		require.Len(t, a.Ignored, 1)
+		assert.Contains(t, a.Ignored[0], "late or replayed")
+		got := e.incidents(t)
+		require.Len(t, got, 1)
+		assert.Equal(t, atp("2018-11-04T21:48:13.283995Z"), got["88cbf0084cf27726-1541367838"].ResolvedAt, "still resolved")
+	})
 	t.Run("bad credentials: 401 and nothing stored", func(t *testing.T) {
 		e := newHookEnv(t, AlertmanagerSource(cfg))
 		for _, auth := range []string{"", "Bearer wrong", "Bearer ", basic("alertmanager", "wrong"), basic("other", "pw"), "am-token"} {

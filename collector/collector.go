@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/limit"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -354,8 +355,15 @@ type Source struct {
 	// Kind is what the vendor's records are, so that a malformed body is
 	// quarantined as that kind.
 	Kind record.Kind
+	// Admit checks what of the request's credentials can be checked
+	// before its body is read: the whole credential of a token scheme, the
+	// presence and form of a signature. A request it refuses is answered
+	// 401 without its body being read, so senders without credentials
+	// cannot make the daemon hold their bodies. Nil admits every request.
+	Admit func(r *http.Request) error
 	// Verify checks the request's credentials; body is the raw body, for
 	// signatures. It must not say which part of a credential was wrong.
+	// Nil when Admit checks everything.
 	Verify func(r *http.Request, body []byte) error
 	Decode func(ctx context.Context, req Request) (Decoded, error)
 	// Merges says Decode reads prior records: the handler then serialises
@@ -391,6 +399,17 @@ type Options struct {
 	// Spooler, if set, keeps the deliveries of the sources it holds when
 	// the store fails, and answers them 202 (see spool.go).
 	Spooler *Spooler
+	// Bodies, if set, bounds the bodies read into memory at once, shared
+	// with the ingest API: past it a delivery is answered 503 with
+	// Retry-After before its body is read.
+	Bodies *limit.Bodies
+	// Turns, if set, runs the part of a merging source's delivery that
+	// reads prior records and writes the merge, once the body is read and
+	// verified, in the source's turn across replicas (the handler already
+	// serialises it within one). It returns an error, without running fn,
+	// when the turn cannot be taken: the handler then runs fn alone, to be
+	// spooled or refused as the store allows.
+	Turns func(ctx context.Context, source string, fn func()) error
 }
 
 // Event describes one answered webhook request, for Options.Observe.
@@ -463,7 +482,79 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.o.Observe(ev)
 }
 
+// serve checks a delivery's credentials, reads its body within the bounds
+// and stores it, in turn when its source merges with prior records.
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *Event) {
+	log := h.o.Logger.With("source", src.Name)
+	reply := func(status int, a Answer) {
+		ev.Status = status
+		writeAnswer(w, status, a)
+	}
+	refuse := func(err error) {
+		h.o.Health.add(src.Name, func(s *Stats) { s.Unauthorized++ })
+		log.Warn("webhook: request refused", "remote", r.RemoteAddr, "err", err)
+		reply(http.StatusUnauthorized, Answer{Error: err.Error()})
+	}
+	if src.Admit != nil {
+		if err := src.Admit(r); err != nil {
+			refuse(err)
+			return
+		}
+	}
+	tooBig := func() {
+		reply(http.StatusRequestEntityTooLarge, Answer{Error: fmt.Sprintf("body exceeds %d bytes", h.o.MaxBodyBytes)})
+	}
+	if r.ContentLength > h.o.MaxBodyBytes {
+		tooBig() // refused before reading a byte of it
+		return
+	}
+	release, ok := h.o.Bodies.Take(r)
+	if !ok {
+		ev.Status = http.StatusServiceUnavailable
+		h.o.Bodies.Refuse(w)
+		return
+	}
+	defer release()
+	body, err := limit.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes), r.ContentLength, h.o.MaxBodyBytes)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			tooBig()
+			return
+		}
+		reply(http.StatusBadRequest, Answer{Error: "reading body: " + err.Error()})
+		return
+	}
+	if src.Verify != nil {
+		if err := src.Verify(r, body); err != nil {
+			refuse(err)
+			return
+		}
+	}
+	if !src.Merges {
+		h.store(w, r, src, body, ev)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.o.Turns == nil {
+		h.store(w, r, src, body, ev)
+		return
+	}
+	ran := false
+	err = h.o.Turns(r.Context(), src.Name, func() { ran = true; h.store(w, r, src, body, ev) })
+	if err != nil && !ran {
+		if r.Context().Err() != nil {
+			return // the sender gave up waiting
+		}
+		log.Warn("webhook: cannot take the replicas' turn; handling the delivery alone", "err", err)
+		h.store(w, r, src, body, ev)
+	}
+}
+
+// store decodes a verified delivery and stores its records, or spools it
+// while the store cannot take them.
+func (h *handler) store(w http.ResponseWriter, r *http.Request, src Source, body []byte, ev *Event) {
 	log := h.o.Logger.With("source", src.Name)
 	reply := func(status int, a Answer) {
 		ev.Status = status
@@ -475,27 +566,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, src Source, ev *
 		w.Header().Set("Retry-After", "5")
 		reply(http.StatusServiceUnavailable, Answer{Error: msg})
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			reply(http.StatusRequestEntityTooLarge, Answer{Error: fmt.Sprintf("body exceeds %d bytes", tooBig.Limit)})
-			return
-		}
-		reply(http.StatusBadRequest, Answer{Error: "reading body: " + err.Error()})
-		return
-	}
-	if err := src.Verify(r, body); err != nil {
-		h.o.Health.add(src.Name, func(s *Stats) { s.Unauthorized++ })
-		log.Warn("webhook: request refused", "remote", r.RemoteAddr, "err", err)
-		reply(http.StatusUnauthorized, Answer{Error: err.Error()})
-		return
-	}
 	now := h.o.Now().UTC()
-	if src.Merges {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-	}
 	if h.o.Spooler.queued(src.Name) {
 		status, a := queuedAnswer(r.Context(), src, Request{Body: body, Header: r.Header, Now: now})
 		if h.spooled(w, r, src, body, now, status, a, reply, ev) {
@@ -588,6 +659,14 @@ func bearer(r *http.Request) (string, bool) {
 	}
 	token = strings.TrimSpace(token)
 	return token, token != ""
+}
+
+// hmacForm reports whether sig could be an HMAC-SHA256 in hex: checked
+// before the body is read, so that unsigned requests are refused without
+// holding their bodies.
+func hmacForm(sig string) bool {
+	b, err := hex.DecodeString(strings.TrimSpace(sig))
+	return err == nil && len(b) == sha256.Size
 }
 
 // validHMAC reports whether sig (hex) is the HMAC-SHA256 of body keyed with

@@ -40,6 +40,12 @@ func GitHubSource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "github",
 		Kind: record.KindChange,
+		Admit: func(r *http.Request) error {
+			if sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256="); !ok || !hmacForm(sig) {
+				return errUnauthorized
+			}
+			return nil
+		},
 		Verify: func(r *http.Request, body []byte) error {
 			sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256=")
 			if !ok || !validHMAC(sig, body, secret) {

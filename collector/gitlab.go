@@ -33,7 +33,7 @@ func GitLabSource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "gitlab",
 		Kind: record.KindChange,
-		Verify: func(r *http.Request, _ []byte) error {
+		Admit: func(r *http.Request) error {
 			if got := r.Header.Get("X-Gitlab-Token"); got == "" || !equal(got, token) {
 				return errUnauthorized
 			}

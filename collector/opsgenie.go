@@ -45,7 +45,7 @@ func OpsgenieSource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "opsgenie",
 		Kind: record.KindIncident,
-		Verify: func(r *http.Request, _ []byte) error {
+		Admit: func(r *http.Request) error {
 			got, ok := bearer(r)
 			if !ok {
 				got = r.URL.Query().Get("token")

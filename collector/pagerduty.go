@@ -44,6 +44,14 @@ func PagerDutySource(cfg *config.Webhook) Source {
 	return Source{
 		Name: "pagerduty",
 		Kind: record.KindIncident,
+		Admit: func(r *http.Request) error {
+			for _, sig := range strings.Split(r.Header.Get("X-PagerDuty-Signature"), ",") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(sig), "v1="); ok && hmacForm(v) {
+					return nil
+				}
+			}
+			return errUnauthorized
+		},
 		Verify: func(r *http.Request, body []byte) error {
 			// Several signatures are sent while a secret is being rotated.
 			for _, sig := range strings.Split(r.Header.Get("X-PagerDuty-Signature"), ",") {

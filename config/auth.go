@@ -33,6 +33,10 @@ type Auth struct {
 	// Users scopes the basic auth users of the web config file; a user not
 	// listed is an admin, as every user is in Prometheus.
 	Users []User
+	// AllowNone says, explicitly, that running with no credential at all
+	// (every endpoint open) is meant: without it, a reload or a web config
+	// change that would remove the last credential in force is refused.
+	AllowNone bool
 }
 
 // Token is a bearer token, known only by the SHA-256 of its value, so that
@@ -72,6 +76,9 @@ func (d *decoder) auth(n *yaml.Node, a *Auth) {
 		},
 		"tokens": func(v *yaml.Node) { a.Tokens = d.tokens(v) },
 		"users":  func(v *yaml.Node) { a.Users = d.users(v) },
+		"allow_none": func(v *yaml.Node) {
+			a.AllowNone, _ = d.boolean(v, at(where, "allow_none"))
+		},
 	})
 }
 

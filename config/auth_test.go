@@ -45,6 +45,12 @@ auth:
 	open, err := Parse([]byte(`auth: {metrics: open}`))
 	require.NoError(t, err)
 	assert.Equal(t, Scope(""), open.Auth.Metrics)
+	assert.False(t, open.Auth.AllowNone)
+	allow, err := Parse([]byte(`auth: {allow_none: true}`))
+	require.NoError(t, err)
+	assert.True(t, allow.Auth.AllowNone)
+	_, err = Parse([]byte(`auth: {allow_none: maybe}`))
+	assert.ErrorContains(t, err, "allow_none")
 }
 
 func TestAuthErrors(t *testing.T) {

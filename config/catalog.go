@@ -1,22 +1,22 @@
 package config
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/steward-sh/steward/backstage"
 )
 
 // Catalog names where ownership already lives, to import it. The config
-// file's own entries always take precedence over imported ones.
+// file's own entries always take precedence over imported ones. Parsing
+// the config does not read the catalog: whoever loads the config reads it
+// (a directory or the catalog API) and merges it with WithCatalog.
 type Catalog struct {
 	Backstage *BackstageCatalog
 }
@@ -25,9 +25,14 @@ type Catalog struct {
 // spec.system as program, chosen annotations as aliases), Systems as
 // programs and Users as people.
 type BackstageCatalog struct {
-	Path      string // a directory of catalog-info.yaml files, or one file
-	URL       string // a catalog API base URL (instead of Path)
-	TokenFile string // bearer token for URL, read at load
+	// Path is a directory of catalog-info.yaml files, or one file; a
+	// relative path is made absolute from the config file's directory.
+	Path string
+	URL  string // a catalog API base URL (instead of Path)
+	// HTTP is how to reach URL: Prometheus's HTTP client configuration
+	// (authorization, bearer_token_file, tls_config...). token_file is kept
+	// as a name for a bearer token file.
+	HTTP promconfig.HTTPClientConfig
 	// Since is when imported owners took over (the catalog has no history).
 	Since time.Time
 	// AliasAnnotations are the annotations whose values become aliases.
@@ -50,73 +55,69 @@ var defaultAliasAnnotations = []string{"pagerduty.com/service-id", "opsgenie.com
 func (d *decoder) catalog(n *yaml.Node, c *Catalog) {
 	const where = "catalog"
 	d.fields(n, where, map[string]func(*yaml.Node){
-		"backstage": func(v *yaml.Node) {
-			const where = "catalog.backstage"
-			b := &BackstageCatalog{AliasAnnotations: defaultAliasAnnotations, GroupAccountable: map[string]string{}}
-			ok := d.fields(v, where, map[string]func(*yaml.Node){
-				"path":       func(v *yaml.Node) { b.Path, _ = d.str(v, at(where, "path")) },
-				"url":        func(v *yaml.Node) { b.URL, _ = d.str(v, at(where, "url")) },
-				"token_file": func(v *yaml.Node) { b.TokenFile, _ = d.str(v, at(where, "token_file")) },
-				"since":      func(v *yaml.Node) { b.Since, _ = d.instant(v, at(where, "since")) },
-				"alias_annotations": func(v *yaml.Node) {
-					if a, ok := d.strs(v, at(where, "alias_annotations")); ok {
-						b.AliasAnnotations = a
-					}
-				},
-				"group_accountable": func(v *yaml.Node) {
-					pairs, _ := d.mapping(v, at(where, "group_accountable"))
-					for _, p := range pairs {
-						if person, ok := d.str(p.value, at(where, "group_accountable", p.key.Value)); ok {
-							b.GroupAccountable[p.key.Value] = person
-							d.refs = append(d.refs, ref{where, "group_accountable person", person, "people", deref(p.value).Line})
-						}
-					}
-				},
-			})
-			if ok && (b.Path == "") == (b.URL == "") {
-				d.errorf(deref(v), where, "give exactly one of path or url")
-			}
-			c.Backstage = b
-		},
+		"backstage": func(v *yaml.Node) { c.Backstage = d.backstage(v) },
 	})
 }
 
-// importCatalog merges the configured catalog into c. The config's own
-// people, programs, systems and aliases win; what the catalog says
-// differently is reported as a conflict and left out.
-func (c *Config) importCatalog(ctx context.Context, dir string) error {
+func (d *decoder) backstage(v *yaml.Node) *BackstageCatalog {
+	const where = "catalog.backstage"
+	b := &BackstageCatalog{AliasAnnotations: defaultAliasAnnotations, GroupAccountable: map[string]string{}}
+	var tokenFile string
+	var ok bool
+	b.HTTP, ok = d.fieldsWithHTTP(v, where, map[string]func(*yaml.Node){
+		"path":       func(v *yaml.Node) { b.Path, _ = d.str(v, at(where, "path")) },
+		"url":        func(v *yaml.Node) { b.URL, _ = d.str(v, at(where, "url")) },
+		"token_file": func(v *yaml.Node) { tokenFile, _ = d.str(v, at(where, "token_file")) },
+		"since":      func(v *yaml.Node) { b.Since, _ = d.instant(v, at(where, "since")) },
+		"alias_annotations": func(v *yaml.Node) {
+			if a, ok := d.strs(v, at(where, "alias_annotations")); ok {
+				b.AliasAnnotations = a
+			}
+		},
+		"group_accountable": func(v *yaml.Node) {
+			pairs, _ := d.mapping(v, at(where, "group_accountable"))
+			for _, p := range pairs {
+				if person, ok := d.str(p.value, at(where, "group_accountable", p.key.Value)); ok {
+					b.GroupAccountable[p.key.Value] = person
+					d.refs = append(d.refs, ref{where, "group_accountable person", person, "people", deref(p.value).Line})
+				}
+			}
+		},
+	})
+	if !ok {
+		return b
+	}
+	if (b.Path == "") == (b.URL == "") {
+		d.errorf(deref(v), where, "give exactly one of path or url")
+	}
+	if b.Path != "" && !filepath.IsAbs(b.Path) && d.dir != "" {
+		b.Path = filepath.Join(d.dir, b.Path)
+	}
+	if tokenFile != "" {
+		if b.HTTP.Authorization != nil || b.HTTP.BasicAuth != nil || b.HTTP.OAuth2 != nil {
+			d.errorf(deref(v), where, "give token_file or Prometheus's authorization settings, not both")
+		} else {
+			b.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: promconfig.JoinDir(d.dir, tokenFile)}
+		}
+	}
+	return b
+}
+
+// WithCatalog returns a copy of c with the catalog's entities merged in:
+// the config's own people, programs, systems and aliases win, and what the
+// catalog says differently is reported as a conflict and left out. source
+// names where the entities came from, for the report. c is not changed.
+func (c *Config) WithCatalog(entities []backstage.Entity, source string) *Config {
 	b := c.Catalog.Backstage
 	if b == nil {
-		return nil
+		return c
 	}
-	var entities []backstage.Entity
-	var err error
-	source := b.Path
-	if b.Path != "" {
-		if !filepath.IsAbs(source) && dir != "" {
-			source = filepath.Join(dir, source)
-		}
-		entities, err = backstage.ReadDir(source)
-	} else {
-		source = b.URL
-		token := ""
-		if b.TokenFile != "" {
-			raw, rerr := os.ReadFile(b.TokenFile)
-			if rerr != nil {
-				return fmt.Errorf("catalog.backstage: token_file: %w", rerr)
-			}
-			token = strings.TrimSpace(string(raw))
-		}
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		entities, err = backstage.Fetch(ctx, http.DefaultClient, b.URL, token)
-	}
-	if err != nil {
-		return fmt.Errorf("catalog.backstage: %w", err)
-	}
-	c.CatalogReport = c.mergeBackstage(b, entities)
-	c.CatalogReport.Source = source
-	return nil
+	out := *c
+	out.People, out.Programs, out.Systems = slices.Clone(c.People), slices.Clone(c.Programs), slices.Clone(c.Systems)
+	out.CatalogReport = out.mergeBackstage(b, entities)
+	out.CatalogReport.Source = source
+	out.index()
+	return &out
 }
 
 func (c *Config) mergeBackstage(b *BackstageCatalog, entities []backstage.Entity) *CatalogReport {

@@ -31,6 +31,8 @@ type Config struct {
 	Collectors    Collectors     `yaml:"collectors"`
 	Pollers       Pollers        `yaml:"pollers"`
 	Auth          Auth           `yaml:"auth"`
+	Measurements  *Measurements  `yaml:"measurements"`
+	Limits        Limits         `yaml:"limits"`
 
 	systemByName map[string]*System
 	programByID  map[string]*Program

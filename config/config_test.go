@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +127,18 @@ func TestParseBad(t *testing.T) {
 		},
 		"two_documents": {
 			`line 3: a second YAML document: the file must hold one`,
+		},
+		"bad_limits": {
+			`line 2: limits: teams must be at least 1`,
+			`line 3: limits: unknown key "series"`,
+		},
+		"bad_measurements": {
+			`line 3: measurements.source: url: "ftp://prometheus:9090" is not an http(s) base URL (scheme and host, no query or credentials)`,
+			`line 3: measurements.source: at most one of bearer_token & bearer_token_file must be configured`,
+			`line 6: measurements: step 500ms is shorter than a second`,
+			`line 9: measurements: uptime: by "9system" is not a label name`,
+			`line 11: measurements: response_time: query is required`,
+			`line 11: measurements: response_time: objective is required (the response time a sample must not exceed, e.g. 300ms)`,
 		},
 		// Every problem in the file at once, sorted by line.
 		"many": {
@@ -405,25 +416,6 @@ func TestLiteralConfigLookups(t *testing.T) {
 	assert.True(t, ok)
 	_, ok = c.Person("b")
 	assert.False(t, ok)
-}
-
-func TestKPIs(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	for _, k := range KPINames {
-		assert.False(t, seen[k], "%s listed twice", k)
-		seen[k] = true
-	}
-	assert.Len(t, KPINames, 28)
-	for _, k := range []string{"incidents_opened_sev1", "incidents_opened_sev5", "unattributed_records_change"} {
-		assert.True(t, seen[k], k)
-	}
-
-	higher := []string{"change_success_ratio", "availability_ratio", "review_compliance_ratio", "deployments_per_day"}
-	for _, k := range KPINames {
-		assert.Equal(t, slices.Contains(higher, k), HigherIsBetter(k), k)
-	}
-	assert.False(t, HigherIsBetter("not_a_kpi"))
 }
 
 func TestErrorsFormat(t *testing.T) {

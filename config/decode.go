@@ -9,21 +9,23 @@ import (
 
 func (d *decoder) root(n *yaml.Node, c *Config) {
 	d.fields(n, "", map[string]func(*yaml.Node){
-		"storage":    func(v *yaml.Node) { d.storage(v, &c.Storage) },
-		"windows":    func(v *yaml.Node) { d.windows(v, c) },
-		"people":     func(v *yaml.Node) { c.People = d.people(v) },
-		"systems":    func(v *yaml.Node) { c.Systems = d.systemList(v) },
-		"programs":   func(v *yaml.Node) { c.Programs = d.programs(v) },
-		"processes":  func(v *yaml.Node) { d.processes(v, &c.Processes) },
-		"policy":     func(v *yaml.Node) { d.policy(v, &c.Policy) },
-		"objectives": func(v *yaml.Node) { c.Objectives = d.objectives(v) },
-		"teams":      func(v *yaml.Node) { c.Teams = d.teams(v) },
-		"raci":       func(v *yaml.Node) { d.raci(v, &c.RACI) },
-		"catalog":    func(v *yaml.Node) { d.catalog(v, &c.Catalog) },
-		"export":     func(v *yaml.Node) { d.export(v, n, c) },
-		"collectors": func(v *yaml.Node) { d.collectors(v, &c.Collectors) },
-		"pollers":    func(v *yaml.Node) { d.pollers(v, &c.Pollers) },
-		"auth":       func(v *yaml.Node) { d.auth(v, &c.Auth) },
+		"storage":      func(v *yaml.Node) { d.storage(v, &c.Storage) },
+		"windows":      func(v *yaml.Node) { d.windows(v, c) },
+		"people":       func(v *yaml.Node) { c.People = d.people(v) },
+		"systems":      func(v *yaml.Node) { c.Systems = d.systemList(v) },
+		"programs":     func(v *yaml.Node) { c.Programs = d.programs(v) },
+		"processes":    func(v *yaml.Node) { d.processes(v, &c.Processes) },
+		"policy":       func(v *yaml.Node) { d.policy(v, &c.Policy) },
+		"objectives":   func(v *yaml.Node) { c.Objectives = d.objectives(v) },
+		"teams":        func(v *yaml.Node) { c.Teams = d.teams(v) },
+		"raci":         func(v *yaml.Node) { d.raci(v, &c.RACI) },
+		"catalog":      func(v *yaml.Node) { d.catalog(v, &c.Catalog) },
+		"export":       func(v *yaml.Node) { d.export(v, n, c) },
+		"collectors":   func(v *yaml.Node) { d.collectors(v, &c.Collectors) },
+		"pollers":      func(v *yaml.Node) { d.pollers(v, &c.Pollers) },
+		"auth":         func(v *yaml.Node) { d.auth(v, &c.Auth) },
+		"measurements": func(v *yaml.Node) { c.Measurements = d.measurements(v) },
+		"limits":       func(v *yaml.Node) { d.limits(v, &c.Limits) },
 	})
 }
 

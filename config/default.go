@@ -24,5 +24,6 @@ func defaults() Config {
 		},
 		Objectives: map[string]Objective{},
 		RACI:       RACI{MaxAccountableSystems: defaultMaxAccountableSystems, AlertActivity: DefaultAlertActivity},
+		Limits:     Limits{Teams: DefaultMaxTeams},
 	}
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,16 +36,13 @@ func parse(data []byte, dir string) (*Config, error) {
 		return nil, err
 	}
 	c := defaults()
-	d := &decoder{}
+	d := &decoder{dir: dir}
 	if root != nil {
 		d.root(root, &c)
 	}
 	d.crossCheck()
 	d.checkRACI(&c)
 	if err := d.errs.err(); err != nil {
-		return nil, err
-	}
-	if err := c.importCatalog(context.Background(), dir); err != nil {
 		return nil, err
 	}
 	c.index()

@@ -16,6 +16,7 @@ import (
 // after a problem and report them all.
 type decoder struct {
 	errs Errors
+	dir  string // the config file's directory: relative paths start there
 
 	// Declarations and references, checked by crossCheck once the whole
 	// file has been read (people may be declared after the systems they own).

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/steward-sh/steward/kpi"
 )
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
@@ -104,31 +106,31 @@ func (d *decoder) objectives(n *yaml.Node) map[string]Objective {
 	out := map[string]Objective{}
 	entries, _ := d.mapping(n, where)
 	for _, p := range entries {
-		kpi := p.key.Value
-		if !isKPI(kpi) {
-			d.errorf(p.key, where, "unknown KPI %q", kpi)
+		k, ok := kpi.ByName(p.key.Value)
+		if !ok {
+			d.errorf(p.key, where, "unknown KPI %q", p.key.Value)
 			continue
 		}
-		if o, ok := d.objective(p.value, kpi, p.key.Line); ok {
-			out[kpi] = o
+		if o, ok := d.objective(p.value, k, p.key.Line); ok {
+			out[k.Name] = o
 		}
 	}
 	return out
 }
 
-func (d *decoder) objective(n *yaml.Node, kpi string, line int) (Objective, bool) {
-	where := fmt.Sprintf("objective %q", kpi)
+func (d *decoder) objective(n *yaml.Node, k *kpi.KPI, line int) (Objective, bool) {
+	where := fmt.Sprintf("objective %q", k.Name)
 	var o Objective
 	given, valid := false, true
 	ok := d.fields(n, where, map[string]func(*yaml.Node){
 		"objective": func(v *yaml.Node) {
 			o.Objective, given = d.number(v, at(where, "objective"))
-			valid = valid && d.inRange(v, where, kpi, "objective", o.Objective)
+			valid = valid && d.inRange(v, where, k, "objective", o.Objective)
 		},
 		"warning": func(v *yaml.Node) {
 			if w, ok := d.number(v, at(where, "warning")); ok {
 				o.Warning = &w
-				valid = valid && d.inRange(v, where, kpi, "warning", w)
+				valid = valid && d.inRange(v, where, k, "warning", w)
 			}
 		},
 	})
@@ -141,7 +143,7 @@ func (d *decoder) objective(n *yaml.Node, kpi string, line int) (Objective, bool
 		}
 		return o, false
 	}
-	if o.Warning != nil && valid && better(kpi, *o.Warning, o.Objective) {
+	if o.Warning != nil && valid && better(k, *o.Warning, o.Objective) {
 		d.errs.add(line, "%s: warning %g is better than the objective %g", where, *o.Warning, o.Objective)
 		return o, false
 	}
@@ -150,9 +152,9 @@ func (d *decoder) objective(n *yaml.Node, kpi string, line int) (Objective, bool
 
 // inRange checks that a target is a possible value of kpi: ratios are in
 // 0..1, every other KPI is a count, rate or duration and never negative.
-func (d *decoder) inRange(n *yaml.Node, where, kpi, field string, x float64) bool {
+func (d *decoder) inRange(n *yaml.Node, where string, k *kpi.KPI, field string, x float64) bool {
 	switch {
-	case strings.HasSuffix(kpi, "_ratio") && (x < 0 || x > 1):
+	case k.Unit == kpi.UnitRatio && (x < 0 || x > 1):
 		d.errorf(deref(n), where, "%s %g is out of range 0..1", field, x)
 	case x < 0:
 		d.errorf(deref(n), where, "%s %g is negative", field, x)
@@ -162,9 +164,9 @@ func (d *decoder) inRange(n *yaml.Node, where, kpi, field string, x float64) boo
 	return false
 }
 
-// better reports whether a is strictly better than b for kpi.
-func better(kpi string, a, b float64) bool {
-	if HigherIsBetter(kpi) {
+// better reports whether a is strictly better than b for k.
+func better(k *kpi.KPI, a, b float64) bool {
+	if k.HigherIsBetter {
 		return a > b
 	}
 	return a < b

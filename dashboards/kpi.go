@@ -7,23 +7,25 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
+
+	kpis "github.com/steward-sh/steward/kpi"
 )
 
-// kpi is how the dashboards show one flattened KPI of SPEC section 4.
+// kpi is how the dashboards show one flattened KPI of the catalogue.
 type kpi struct {
 	name    string // API name: the objectives key and the kpi label of steward_kpi_status
 	metric  string // metric name without the steward_ prefix
 	matcher string // the label that flattens it, e.g. quantile="0.5"
 	title   string
-	unit    string
+	unit    string // Grafana's
 	help    string
 	total   bool // the sum over severities of steward_incidents_opened
 	// pointInTime KPIs have no window label.
-	pointInTime bool
-	// higher is better for four KPIs; lower for the others.
+	pointInTime    bool
 	higherIsBetter bool
 	// count KPIs are whole numbers: a threshold on "more than n" sits at n+1.
-	count bool
+	count    bool
+	decimals int
 }
 
 // Units of Grafana.
@@ -40,80 +42,50 @@ const (
 	unitErrorRate  = "suffix: errors/s"
 )
 
-var changeKPIs = []kpi{
-	{name: "changes_completed", metric: "changes_completed", title: "Changes completed", unit: unitCount, count: true,
-		help: "Changes that finished (success, failed or rolled back) in the window, in the counted environments."},
-	{name: "changes_failed", metric: "changes_failed", title: "Changes failed", unit: unitCount, count: true,
-		help: "Completed changes that failed, were rolled back or caused an incident."},
-	{name: "change_success_ratio", metric: "change_success_ratio", title: "Change success", unit: unitRatio, higherIsBetter: true,
-		help: "Completed changes that did not fail, as a fraction of completed changes."},
-	{name: "emergency_change_ratio", metric: "emergency_change_ratio", title: "Emergency changes", unit: unitRatio,
-		help: "Completed emergency changes as a fraction of completed changes."},
-	{name: "unauthorized_changes", metric: "unauthorized_changes", title: "Unauthorized changes", unit: unitCount, count: true,
-		help: "Completed changes made without authorization."},
-	{name: "deployments_per_day", metric: "deployments_per_day", title: "Deployments", unit: unitPerDay, higherIsBetter: true,
-		help: "Successful changes per day of the window."},
-	{name: "change_lead_time_p50_seconds", metric: "change_lead_time_seconds", matcher: `quantile="0.5"`, title: "Lead time p50", unit: unitSeconds,
-		help: "Median time from a successful change's creation to its finish."},
-	{name: "change_lead_time_p90_seconds", metric: "change_lead_time_seconds", matcher: `quantile="0.9"`, title: "Lead time p90", unit: unitSeconds,
-		help: "90th percentile of the time from a successful change's creation to its finish."},
+var grafanaUnits = map[kpis.Unit]string{
+	kpis.UnitCount:   unitCount,
+	kpis.UnitRatio:   unitRatio,
+	kpis.UnitSeconds: unitSeconds,
+	kpis.UnitPerDay:  unitPerDay,
 }
 
-var incidentKPIs = []kpi{
-	{name: "incidents_opened", metric: "incidents_opened", total: true, title: "Incidents opened", unit: unitCount, count: true,
-		help: "Incidents opened in the window, every severity."},
-	{name: "incidents_resolved", metric: "incidents_resolved", title: "Incidents resolved", unit: unitCount, count: true,
-		help: "Incidents resolved in the window."},
-	{name: "incidents_open", metric: "incidents_open", title: "Incidents open now", unit: unitCount, count: true, pointInTime: true,
-		help: "Incidents open at evaluation time."},
-	{name: "mttr_seconds", metric: "mttr_seconds", title: "MTTR", unit: unitSeconds,
-		help: "Mean time to restore of the incidents resolved in the window."},
-	{name: "time_to_restore_p50_seconds", metric: "time_to_restore_seconds", matcher: `quantile="0.5"`, title: "Time to restore p50", unit: unitSeconds,
-		help: "Median time to restore of the incidents resolved in the window."},
-	{name: "time_to_restore_p90_seconds", metric: "time_to_restore_seconds", matcher: `quantile="0.9"`, title: "Time to restore p90", unit: unitSeconds,
-		help: "90th percentile of the time to restore of the incidents resolved in the window."},
-	{name: "mtta_seconds", metric: "mtta_seconds", title: "MTTA", unit: unitSeconds,
-		help: "Mean time to acknowledge of the incidents acknowledged in the window."},
-	{name: "sla_breach_ratio", metric: "sla_breach_ratio", title: "SLA breaches", unit: unitRatio,
-		help: "Resolved incidents whose severity has a resolution target that took longer than it, as a fraction."},
-	{name: "review_compliance_ratio", metric: "review_compliance_ratio", title: "Review compliance", unit: unitRatio, higherIsBetter: true,
-		help: "Required post-incident reviews due in the window that were completed by their due time, as a fraction."},
-	{name: "reviews_overdue", metric: "reviews_overdue", title: "Reviews overdue now", unit: unitCount, count: true, pointInTime: true,
-		help: "Required post-incident reviews past due and not completed at evaluation time."},
+// view is a catalogue entry as the dashboards show it. A point-in-time
+// KPI's title says that it is the value now.
+func view(k *kpis.KPI) kpi {
+	title := k.Title
+	if k.PointInTime {
+		title += " now"
+	}
+	return kpi{name: k.Name, metric: k.Metric, matcher: k.Matcher(), title: title, unit: grafanaUnits[k.Unit], help: k.Help,
+		total: !k.Exported(), pointInTime: k.PointInTime, higherIsBetter: k.HigherIsBetter, count: k.Unit == kpis.UnitCount,
+		decimals: k.Decimals}
 }
 
-var availabilityKPIs = []kpi{
-	{name: "availability_ratio", metric: "availability_ratio", title: "Availability", unit: unitRatio, higherIsBetter: true,
-		help: "One minus downtime over exposure in the window (time-weighted over the systems owned)."},
-	{name: "downtime_seconds", metric: "downtime_seconds", title: "Downtime", unit: unitSeconds,
-		help: "Outage time, plus weighted degraded time, in the window."},
-}
-
-var accountabilityKPIs = []kpi{
-	{name: "systems_unowned", metric: "systems_unowned", title: "Systems without an owner", unit: unitCount, count: true, pointInTime: true,
-		help: "Configured systems with no owner now."},
-	{name: "unattributed_records_incident", metric: "unattributed_records", matcher: `kind="incident"`, title: "Unattributed incidents", unit: unitCount, count: true,
-		help: "Incidents opened in the window whose system matches no configured system or alias."},
-	{name: "unattributed_records_change", metric: "unattributed_records", matcher: `kind="change"`, title: "Unattributed changes", unit: unitCount, count: true,
-		help: "Changes finished in the window whose system matches no configured system or alias."},
-}
-
-// allKPIs lists every KPI the dashboards know, in API order by group.
-func allKPIs() []kpi {
+// groupKPIs lists the KPIs of a group the scorecard rows show, in API
+// order. A labelled KPI whose total is in the catalogue (incidents by
+// severity) is shown by its total and a graph by label instead.
+func groupKPIs(g kpis.Group) []kpi {
+	totals := map[string]bool{}
+	for _, k := range kpis.All() {
+		if !k.Exported() {
+			totals[k.Metric] = true
+		}
+	}
 	var out []kpi
-	for _, g := range [][]kpi{changeKPIs, incidentKPIs, availabilityKPIs, accountabilityKPIs} {
-		out = append(out, g...)
+	for _, k := range kpis.All() {
+		if k.Group == g && (k.LabelValue == "" || !totals[k.Metric]) {
+			out = append(out, view(&k))
+		}
 	}
 	return out
 }
 
 func kpiByName(name string) kpi {
-	for _, k := range allKPIs() {
-		if k.name == name {
-			return k
-		}
+	k, ok := kpis.ByName(name)
+	if !ok {
+		panic("dashboards: unknown KPI " + name) // a typo in this package
 	}
-	panic("dashboards: unknown KPI " + name) // a typo in this package
+	return view(k)
 }
 
 // labels identify one series of a KPI: role, subject, window (unless the
@@ -168,10 +140,7 @@ func (g gen) kpiStat(k kpi, window string, subject ...string) *stat.PanelBuilder
 		WithTarget(instant(g.expr(k, window, subject...), k.title)).
 		Span(3)
 	if k.unit == unitRatio {
-		p.Decimals(1)
-		if k.name == "availability_ratio" {
-			p.Decimals(3)
-		}
+		p.Decimals(float64(k.decimals))
 	}
 	if t := g.kpiThresholds(k); t != nil {
 		p.Thresholds(t)

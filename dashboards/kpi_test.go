@@ -8,42 +8,7 @@ import (
 
 	"github.com/steward-sh/steward/dashboards/dashboardtest"
 	"github.com/steward-sh/steward/mixin"
-	"github.com/steward-sh/steward/scorecard"
 )
-
-// The dashboards know every KPI the scorecard engine exports, by the same
-// metric, label, kind and direction (incidents by severity through their
-// total and a graph by severity).
-func TestKPICatalogueMatchesScorecard(t *testing.T) {
-	var names []string
-	for _, k := range scorecard.AllKPIs() {
-		metric, labelName, labelValue, ok := k.Metric()
-		if !ok && k.Name() != "incidents_opened" {
-			continue
-		}
-		if labelName == "severity" { // shown by the total and the graph by severity
-			assert.Equal(t, metric, "steward_"+kpiByName("incidents_opened").metric, k.Name())
-			continue
-		}
-		names = append(names, k.Name())
-		d := kpiByName(k.Name())
-		if ok {
-			assert.Equal(t, metric, "steward_"+d.metric, k.Name())
-		}
-		if labelName != "" {
-			assert.Equal(t, labelName+`="`+labelValue+`"`, d.matcher, k.Name())
-		} else {
-			assert.Empty(t, d.matcher, k.Name())
-		}
-		assert.Equal(t, k.PointInTime(), d.pointInTime, k.Name())
-		assert.Equal(t, k.HigherIsBetter(), d.higherIsBetter, k.Name())
-	}
-	var have []string
-	for _, k := range allKPIs() {
-		have = append(have, k.name)
-	}
-	assert.ElementsMatch(t, names, have)
-}
 
 // Stats are green when a KPI meets its objective, yellow in the warning
 // band and red in breach, whichever direction is good.

@@ -9,6 +9,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	kpis "github.com/steward-sh/steward/kpi"
 )
 
 // personRoles are the roles a person holds.
@@ -53,11 +55,11 @@ func (g gen) scorecardRows(b *dashboard.DashboardBuilder, who []string, window s
 		WithPanel(g.breaches(who, window)).
 		WithPanel(g.statusTable(who, window))
 	b = b.WithRow(dashboard.NewRowBuilder("Changes"))
-	for _, k := range changeKPIs {
+	for _, k := range groupKPIs(kpis.GroupChange) {
 		b = b.WithPanel(g.kpiStat(k, window, who...))
 	}
 	b = b.WithRow(dashboard.NewRowBuilder("Incidents and availability"))
-	for _, k := range append(append([]kpi{}, incidentKPIs...), availabilityKPIs...) {
+	for _, k := range append(groupKPIs(kpis.GroupIncident), groupKPIs(kpis.GroupAvailability)...) {
 		b = b.WithPanel(g.kpiStat(k, window, who...).Span(4))
 	}
 	return b.WithRow(dashboard.NewRowBuilder("Trends")).

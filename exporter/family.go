@@ -12,7 +12,7 @@ package exporter
 import (
 	"sort"
 
-	"github.com/steward-sh/steward/scorecard"
+	"github.com/steward-sh/steward/kpi"
 )
 
 // family is one exported metric family: every series of it carries the
@@ -31,33 +31,10 @@ const (
 	lKPI     = "kpi"
 )
 
-var kpiHelp = map[string]string{
-	"steward_changes_completed":        "Changes completed (success, failed or rolled back) in the window, in the counted environments.",
-	"steward_changes_failed":           "Completed changes in the window that failed, were rolled back or caused an incident.",
-	"steward_change_success_ratio":     "Completed changes in the window that did not fail, as a fraction of completed changes.",
-	"steward_emergency_change_ratio":   "Completed emergency changes in the window, as a fraction of completed changes.",
-	"steward_unauthorized_changes":     "Completed changes in the window made without authorization.",
-	"steward_deployments_per_day":      "Successful changes in the window per day of the window.",
-	"steward_change_lead_time_seconds": "Quantile of the time from a successful change's creation to its finish, over changes finished in the window.",
-	"steward_incidents_opened":         "Incidents opened in the window, by severity.",
-	"steward_incidents_resolved":       "Incidents resolved in the window.",
-	"steward_mttr_seconds":             "Mean time to restore of the incidents resolved in the window.",
-	"steward_time_to_restore_seconds":  "Quantile of the time to restore of the incidents resolved in the window.",
-	"steward_mtta_seconds":             "Mean time to acknowledge of the incidents acknowledged in the window.",
-	"steward_sla_breach_ratio":         "Incidents resolved in the window later than their severity's SLA target, as a fraction of those with a target.",
-	"steward_incidents_open":           "Incidents open at evaluation time.",
-	"steward_review_compliance_ratio":  "Required post-incident reviews due in the window that were completed by their due time, as a fraction.",
-	"steward_reviews_overdue":          "Required post-incident reviews past due and not completed at evaluation time.",
-	"steward_downtime_seconds":         "Outage time, plus weighted degraded time, in the window.",
-	"steward_availability_ratio":       "One minus downtime over exposure in the window.",
-	"steward_systems_unowned":          "Configured systems with no owner at evaluation time.",
-	"steward_unattributed_records":     "Records in the window whose system matches no configured system or alias, by kind.",
-}
-
 // kpiFamilies maps each exported KPI to its family; API-only KPIs (the
 // incidents_opened total) have none.
 var (
-	kpiFamilies  [len(scorecard.Values{})]*family
+	kpiFamilies  [kpi.Count]*family
 	score        = &family{name: "steward_scorecard_score", help: "Scorecard score: 100 × (meets + 0.5 × warnings) / KPIs with an objective and a value.", labels: []string{lRole, lSubject, lWindow}}
 	status       = &family{name: "steward_kpi_status", help: "KPI status against its objective: 0 meets, 1 warning, 2 breach. Absent without an objective or a value.", labels: []string{lRole, lSubject, lWindow, lKPI}}
 	objective    = &family{name: "steward_kpi_objective", help: "Configured objective of a KPI.", labels: []string{lKPI}}
@@ -71,29 +48,23 @@ var (
 )
 
 func init() {
-	byName := map[string]*family{}
-	for _, k := range scorecard.AllKPIs() {
-		name, labelName, _, ok := k.Metric()
-		if !ok {
-			continue
+	byMetric := map[string]*family{}
+	for _, kf := range kpi.Families() {
+		labels := []string{lRole, lSubject}
+		if !kf.PointInTime {
+			labels = append(labels, lWindow)
 		}
-		f := byName[name]
-		if f == nil {
-			labels := []string{lRole, lSubject}
-			if !k.PointInTime() {
-				labels = append(labels, lWindow)
-			}
-			if labelName != "" {
-				labels = append(labels, labelName)
-			}
-			f = &family{name: name, help: kpiHelp[name], labels: labels}
-			if f.help == "" {
-				panic("exporter: no help text for " + name)
-			}
-			byName[name] = f
-			families = append(families, f)
+		if kf.Label != "" {
+			labels = append(labels, kf.Label)
 		}
-		kpiFamilies[k] = f
+		f := &family{name: "steward_" + kf.Metric, help: kf.Help, labels: labels}
+		byMetric[kf.Metric] = f
+		families = append(families, f)
+	}
+	for _, k := range kpi.All() {
+		if k.Exported() {
+			kpiFamilies[k.ID] = byMetric[k.Metric]
+		}
 	}
 	families = append(families, score, status, objective, warning, ownerInfo, raciInfo, raciFindings, routeInfo)
 	for _, f := range families {

@@ -3,18 +3,22 @@
 // them each compute scorecards over the whole store; past a bound, further
 // such requests are answered 503 with Retry-After at once rather than
 // queued, so a burst of them cannot pile up goroutines and memory behind
-// the engine. Cheap requests (ingest, current scorecards, /metrics, health)
-// are never held back by it.
+// the engine. Answers of every subject (every team of a large
+// organisation) are bounded the same way. Cheap requests (ingest, one subject's current scorecard,
+// the UI's overview of a configured role, /metrics, health) are never held
+// back by it.
 //
 // It knows which routes are expensive by their ServeMux patterns and must
 // not reach into what they do.
 package limit
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/steward-sh/steward/fault"
 )
 
 // DefaultMaxConcurrent is the default bound on expensive requests in
@@ -22,19 +26,31 @@ import (
 const DefaultMaxConcurrent = 8
 
 // Expensive reports whether a request to the route pattern computes
-// scorecards beyond the latest snapshot.
+// scorecards beyond the latest snapshot, or answers every subject at once
+// (the scorecards of every team of a large organisation are hundreds of
+// megabytes to encode and send).
 func Expensive(pattern string, r *http.Request) bool {
-	at := r.URL.Query().Has("at")
+	q := r.URL.Query()
+	at := q.Has("at")
 	switch pattern {
-	case "GET /api/v1/scorecards", "GET /{$}":
-		return at // without at=, the latest snapshot answers
+	case "GET /api/v1/scorecards":
+		return at || q.Get("subject") == ""
+	case "GET /{$}":
+		return at || everyTeam(q)
 	case "POST /api/v1/reviews":
 		return true // builds every review it freezes
 	case "/ui/":
 		p := r.URL.Path
-		return at || strings.HasPrefix(p, "/ui/report") || strings.HasPrefix(p, "/ui/subject/")
+		return at || p == "/ui/" && everyTeam(q) || strings.HasPrefix(p, "/ui/report") || strings.HasPrefix(p, "/ui/subject/")
 	}
 	return false
+}
+
+// everyTeam reports whether a UI overview shows the teams: they are
+// discovered from records, not configured, so there may be any number.
+func everyTeam(q url.Values) bool {
+	role := q.Get("role")
+	return role == "" || role == "team"
 }
 
 // Concurrency admits at most max expensive requests at a time.
@@ -66,16 +82,14 @@ func (c *Concurrency) Wrap(next http.Handler) http.Handler {
 		select {
 		case c.slots <- struct{}{}:
 		default:
-			msg := fmt.Sprintf("%d expensive requests (scorecards at a past time, reviews, report pages) are in progress, "+
+			msg := fmt.Sprintf("%d expensive requests (answers of every subject, scorecards at a past time, reviews, report pages) are in progress, "+
 				"the limit set by %s; retry later", cap(c.slots), c.flag)
 			w.Header().Set("Retry-After", "5")
 			if !strings.HasPrefix(r.URL.Path, "/api/") {
 				http.Error(w, msg, http.StatusServiceUnavailable)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+			fault.Write(w, fault.Errorf(fault.Unavailable, "%s", msg))
 			return
 		}
 		defer func() { <-c.slots }()

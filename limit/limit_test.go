@@ -15,11 +15,16 @@ func TestExpensive(t *testing.T) {
 		pattern, url string
 		want         bool
 	}{
-		{"GET /api/v1/scorecards", "/api/v1/scorecards?role=system", false},
+		{"GET /api/v1/scorecards", "/api/v1/scorecards?role=system", true},
+		{"GET /api/v1/scorecards", "/api/v1/scorecards", true},
+		{"GET /api/v1/scorecards", "/api/v1/scorecards?role=system&subject=api&format=csv", false},
 		{"GET /api/v1/scorecards", "/api/v1/scorecards?at=2026-01-01T00:00:00Z", true},
-		{"GET /{$}", "/", false},
+		{"GET /{$}", "/", true},
+		{"GET /{$}", "/?role=team", true},
+		{"GET /{$}", "/?role=system", false},
 		{"GET /{$}", "/?at=2026-01-01", true},
-		{"/ui/", "/ui/", false},
+		{"/ui/", "/ui/", true},
+		{"/ui/", "/ui/?role=system_owner", false},
 		{"/ui/", "/ui/style.css", false},
 		{"/ui/", "/ui/report?role=system&period=2026", true},
 		{"/ui/", "/ui/subject/system/api", true},
@@ -76,14 +81,14 @@ func TestConcurrency(t *testing.T) {
 	resp, body := get("/api/v1/scorecards?at=2026-01-01T00:00:00Z")
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
-	assert.JSONEq(t, `{"error": "2 expensive requests (scorecards at a past time, reviews, report pages) are in progress, the limit set by --web.max-concurrent-reads; retry later"}`, body)
+	assert.JSONEq(t, `{"error": "2 expensive requests (answers of every subject, scorecards at a past time, reviews, report pages) are in progress, the limit set by --web.max-concurrent-reads; retry later"}`, body)
 	resp, body = get("/ui/report?period=2026")
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "UI report pages share the bound")
 	assert.Contains(t, body, "--web.max-concurrent-reads")
 	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
-	resp, _ = get("/api/v1/scorecards")
+	resp, _ = get("/api/v1/scorecards?subject=api")
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "cheap requests are never held back")
-	resp, _ = get("/ui/")
+	resp, _ = get("/ui/?role=system")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 	release <- struct{}{}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/steward-sh/steward/kpi"
 )
 
 // Alerts returns the alerting rules, in two groups: what owners answer for
@@ -62,11 +64,13 @@ func (c Config) kpiBreach() Rule {
 
 func (c Config) kpiRegression(r Regression) Rule {
 	format := `printf "%.3g"`
-	switch {
-	case strings.HasSuffix(r.KPI, "_ratio"):
-		format = "humanizePercentage"
-	case strings.HasSuffix(r.KPI, "_seconds"):
-		format = "humanizeDuration"
+	if k, ok := kpi.ByName(r.KPI); ok {
+		switch k.Unit {
+		case kpi.UnitRatio:
+			format = "humanizePercentage"
+		case kpi.UnitSeconds:
+			format = "humanizeDuration"
+		}
 	}
 	level := func(window string) string {
 		return query(c.Metric(r.KPI, "role=%q", "subject=%q", "window="+quote(window)), []string{"$labels.role", "$labels.subject"}, "", format, "")

@@ -5,13 +5,16 @@
 //
 // It only builds text. It must not import the daemon's packages (store,
 // api, exporter, scorecard): the metric names it uses are the contract of
-// SPEC section 5, not the code that happens to export them today.
+// SPEC section 5, not the code that happens to export them today. It reads
+// the KPI catalogue (package kpi), which is that contract written once.
 package mixin
 
 import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/steward-sh/steward/kpi"
 )
 
 // Config is every selector and threshold of the mixin. DefaultConfig gives
@@ -173,6 +176,34 @@ func (c Config) Validate(windows []string) error {
 		if _, ok := c.For[a]; !ok {
 			return fmt.Errorf("mixin: alert %s has no for duration", a)
 		}
+	}
+	for _, r := range c.Regressions {
+		if err := r.validate(); err != nil {
+			return err
+		}
+	}
+	for name := range c.Objectives {
+		if _, ok := kpi.ByName(name); !ok {
+			return fmt.Errorf("mixin: objective for unknown KPI %q", name)
+		}
+	}
+	return nil
+}
+
+// validate checks a regression against the KPI catalogue: both metrics
+// are KPIs of their own series, the sample a count, and "worse" goes the
+// KPI's bad way.
+func (r Regression) validate() error {
+	k, ok := kpi.ByName(r.KPI)
+	if !ok || !k.Exported() || k.Label != "" {
+		return fmt.Errorf("mixin: regression of %q: not a KPI with a series of its own", r.KPI)
+	}
+	if s, ok := kpi.ByName(r.Sample); !ok || s.Unit != kpi.UnitCount || s.Label != "" {
+		return fmt.Errorf("mixin: regression of %s: sample %q is not a count KPI", r.KPI, r.Sample)
+	}
+	if want := map[bool]Compare{true: Drop, false: Growth}[k.HigherIsBetter]; r.Compare != want {
+		return fmt.Errorf("mixin: regression of %s: compare %q, want %q (%s)", r.KPI, r.Compare, want,
+			map[bool]string{true: "higher is better", false: "lower is better"}[k.HigherIsBetter])
 	}
 	return nil
 }

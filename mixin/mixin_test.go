@@ -203,8 +203,9 @@ func TestRuleConventions(t *testing.T) {
 	}
 }
 
-// The mixin refuses windows Steward does not compute and alerts without a
-// for duration.
+// The mixin refuses windows Steward does not compute, alerts without a
+// for duration, and KPIs, samples and directions the catalogue does not
+// have.
 func TestConfigValidate(t *testing.T) {
 	windows := []string{"7d", "30d", "90d"}
 	for _, tc := range []struct {
@@ -217,6 +218,15 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown long window", func(c *Config) { c.LongWindow = "1y" }, `mixin: long window "1y" is not a configured window [7d 30d 90d]`},
 		{"same short and long", func(c *Config) { c.LongWindow = "7d" }, `mixin: short and long windows are both "7d"`},
 		{"alert without for", func(c *Config) { delete(c.For, AlertDown) }, "mixin: alert StewardDown has no for duration"},
+		{"objective of no KPI", func(c *Config) { c.Objectives["mtr_seconds"] = Objective{Objective: 1} }, `mixin: objective for unknown KPI "mtr_seconds"`},
+		{"regression of no KPI", func(c *Config) { c.Regressions[0].KPI = "change_sucess_ratio" },
+			`mixin: regression of "change_sucess_ratio": not a KPI with a series of its own`},
+		{"regression of a labelled KPI", func(c *Config) { c.Regressions[1].KPI = "time_to_restore_p90_seconds" },
+			`mixin: regression of "time_to_restore_p90_seconds": not a KPI with a series of its own`},
+		{"sample not a count", func(c *Config) { c.Regressions[0].Sample = "mttr_seconds" },
+			`mixin: regression of change_success_ratio: sample "mttr_seconds" is not a count KPI`},
+		{"worse the wrong way", func(c *Config) { c.Regressions[1].Compare = Drop },
+			`mixin: regression of mttr_seconds: compare "drop", want "growth" (lower is better)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

@@ -4,34 +4,24 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/steward-sh/steward/kpi"
 )
 
-// Value formats a KPI value for people: ratios as percentages, *_seconds
-// as durations, deployments_per_day with two decimals, counts as integers,
-// and "no data" when there is no value.
-func Value(kpi string, v *float64) string {
+// Value formats a KPI value for people, by the KPI's unit in the
+// catalogue: ratios as percentages, durations as durations, rates per day
+// and counts as numbers, and "no data" when there is no value.
+func Value(name string, v *float64) string {
 	if v == nil {
 		return "no data"
 	}
-	x := *v
-	switch {
-	case kpi == "availability_ratio":
-		return strconv.FormatFloat(100*x, 'f', 3, 64) + " %"
-	case strings.HasSuffix(kpi, "_ratio"):
-		return strconv.FormatFloat(100*x, 'f', 1, 64) + " %"
-	case strings.HasSuffix(kpi, "_seconds"):
-		return Duration(x)
-	case kpi == "deployments_per_day":
-		return strconv.FormatFloat(x, 'f', 2, 64) + "/day"
-	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
+	return magnitude(name, *v, "")
 }
 
 // Delta formats a change of a KPI value with its sign: percentage points
 // for ratios, durations for times.
-func Delta(kpi string, v *float64) string {
+func Delta(name string, v *float64) string {
 	if v == nil {
 		return "–"
 	}
@@ -40,17 +30,28 @@ func Delta(kpi string, v *float64) string {
 	if x < 0 || (x == 0 && math.Signbit(x)) {
 		sign, x = "−", -x
 	}
-	switch {
-	case kpi == "availability_ratio":
-		return sign + strconv.FormatFloat(100*x, 'f', 3, 64) + " pp"
-	case strings.HasSuffix(kpi, "_ratio"):
-		return sign + strconv.FormatFloat(100*x, 'f', 1, 64) + " pp"
-	case strings.HasSuffix(kpi, "_seconds"):
-		return sign + Duration(x)
-	case kpi == "deployments_per_day":
-		return sign + strconv.FormatFloat(x, 'f', 2, 64) + "/day"
+	return sign + magnitude(name, x, " pp")
+}
+
+// magnitude formats x in the KPI's unit; points is the suffix of a ratio
+// (" %" for a value, " pp" for a difference).
+func magnitude(name string, x float64, points string) string {
+	k, ok := kpi.ByName(name)
+	if !ok {
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
-	return sign + strconv.FormatFloat(x, 'f', -1, 64)
+	switch k.Unit {
+	case kpi.UnitRatio:
+		if points == "" {
+			points = " %"
+		}
+		return strconv.FormatFloat(100*x, 'f', k.Decimals, 64) + points
+	case kpi.UnitSeconds:
+		return Duration(x)
+	case kpi.UnitPerDay:
+		return strconv.FormatFloat(x, 'f', k.Decimals, 64) + "/day"
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // Score formats a scorecard score (0..100).
@@ -101,41 +102,15 @@ func Time(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-// KPITitle is a KPI's name for people (mttr_seconds: "MTTR").
+// KPITitle is a KPI's name for people (mttr_seconds: "MTTR"). A review
+// looks back from the period's end, so a point-in-time KPI is "at end".
 func KPITitle(name string) string {
-	if t, ok := titles[name]; ok {
-		return t
+	k, ok := kpi.ByName(name)
+	if !ok {
+		return name
 	}
-	return name
-}
-
-var titles = map[string]string{
-	"changes_completed":             "Changes completed",
-	"changes_failed":                "Changes failed",
-	"change_success_ratio":          "Change success",
-	"emergency_change_ratio":        "Emergency changes",
-	"unauthorized_changes":          "Unauthorized changes",
-	"deployments_per_day":           "Deployments per day",
-	"change_lead_time_p50_seconds":  "Change lead time p50",
-	"change_lead_time_p90_seconds":  "Change lead time p90",
-	"incidents_opened":              "Incidents opened",
-	"incidents_opened_sev1":         "Incidents opened, sev 1",
-	"incidents_opened_sev2":         "Incidents opened, sev 2",
-	"incidents_opened_sev3":         "Incidents opened, sev 3",
-	"incidents_opened_sev4":         "Incidents opened, sev 4",
-	"incidents_opened_sev5":         "Incidents opened, sev 5",
-	"incidents_resolved":            "Incidents resolved",
-	"mttr_seconds":                  "MTTR",
-	"time_to_restore_p50_seconds":   "Time to restore p50",
-	"time_to_restore_p90_seconds":   "Time to restore p90",
-	"mtta_seconds":                  "MTTA",
-	"sla_breach_ratio":              "SLA breaches",
-	"incidents_open":                "Incidents open at end",
-	"review_compliance_ratio":       "Review compliance",
-	"reviews_overdue":               "Reviews overdue at end",
-	"downtime_seconds":              "Downtime",
-	"availability_ratio":            "Availability",
-	"systems_unowned":               "Systems unowned",
-	"unattributed_records_incident": "Unattributed incidents",
-	"unattributed_records_change":   "Unattributed changes",
+	if k.PointInTime {
+		return k.Title + " at end"
+	}
+	return k.Title
 }

@@ -19,6 +19,14 @@ type Period struct {
 // Length is the period's duration, the window its KPIs are computed over.
 func (p Period) Length() time.Duration { return p.To.Sub(p.From) }
 
+// Started reports whether the period has begun at now: a review of a
+// period that has not is refused.
+func (p Period) Started(now time.Time) bool { return p.From.Before(now) }
+
+// Ended reports whether the period is over at now; a review of one that
+// has started but not ended is provisional.
+func (p Period) Ended(now time.Time) bool { return !now.Before(p.To) }
+
 // Previous is the period of the same length just before p, which its
 // KPIs are compared with (as every window is with the one before it).
 func (p Period) Previous() Period {
@@ -35,6 +43,10 @@ var (
 // ParsePeriod reads a calendar period: a year (2026), a month (2026-07) or
 // a quarter (2026-Q3), in UTC.
 func ParsePeriod(s string) (Period, error) {
+	return within(parsePeriod(s))
+}
+
+func parsePeriod(s string) (Period, error) {
 	if m := yearRe.FindStringSubmatch(s); m != nil {
 		y, _ := strconv.Atoi(m[1])
 		from := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -64,7 +76,21 @@ func RangePeriod(from, to time.Time) (Period, error) {
 	if !from.Before(to) {
 		return Period{}, fmt.Errorf("period: start %s is not before end %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	return Period{Name: rangeName(from, to), From: from, To: to}, nil
+	return within(Period{Name: rangeName(from, to), From: from, To: to}, nil)
+}
+
+// within refuses a period that, with the one before it (which its KPIs
+// are compared with), does not lie in the years 0001 to 9999: times outside
+// them have no RFC 3339 form, so its review could not be written (a JSON
+// review of 0001 would be cut short after its headers).
+func within(p Period, err error) (Period, error) {
+	if err != nil {
+		return p, err
+	}
+	if p.Previous().From.Year() < 1 || p.To.Year() > 9999 {
+		return Period{}, fmt.Errorf("period %q: it and the period before it, which it is compared with, must lie within the years 0001 to 9999", p.Name)
+	}
+	return p, nil
 }
 
 // ParseTime reads an RFC 3339 time or a date (2026-07-01, midnight UTC).

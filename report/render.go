@@ -7,11 +7,14 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/steward-sh/steward/csvsafe"
+	"github.com/steward-sh/steward/kpi"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -42,6 +45,7 @@ func Funcs() map[string]any {
 		"dur":      func(v *float64) string { return durPtr(v) },
 		"seconds":  Duration,
 		"kpiTitle": KPITitle,
+		"kpiHelp":  kpi.Help,
 		"spark":    Sparkline,
 		"num":      func(v *float64) string { return numText(v) },
 		"failure":  Failure,
@@ -51,7 +55,17 @@ func Funcs() map[string]any {
 		"owners":   ownersText,
 		"sla":      SLA,
 		"review":   ReviewText,
+		"first":    first,
 	}
+}
+
+// first returns the first n elements of a slice (all when n ≤ 0).
+func first(n int, list any) any {
+	v := reflect.ValueOf(list)
+	if n <= 0 || v.Len() <= n {
+		return list
+	}
+	return v.Slice(0, n).Interface()
 }
 
 var (
@@ -95,11 +109,11 @@ func EvidenceHTML(r *Review) (htmltemplate.HTML, error) {
 }
 
 // writeCSV writes one row per subject and KPI, with the frozen value where
-// a frozen version was restated.
+// a frozen version was restated, and whether the period is provisional.
 func writeCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"period", "from", "to", "role", "subject", "score", "previous_score", "kpi", "value", "objective", "warning",
-		"status", "previous", "delta", "frozen_version", "frozen_value", "restated"})
+		"status", "previous", "delta", "frozen_version", "frozen_value", "restated", "provisional"})
 	for _, s := range rep.Subjects {
 		restated := map[string]KPIChange{}
 		version := ""
@@ -119,9 +133,9 @@ func writeCSV(w io.Writer, rep *Report) error {
 					frozen, flag = numText(ch.Old), "true"
 				}
 			}
-			_ = cw.Write([]string{rep.Period.Name, rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339),
-				string(s.Role), s.Subject, numText(s.Score), numText(s.PreviousScore), k.Name, numText(k.Value), numText(k.Objective),
-				numText(k.Warning), k.Status, numText(k.Previous), numText(k.Delta), version, frozen, flag})
+			_ = cw.Write([]string{csvsafe.Text(rep.Period.Name), rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339),
+				string(s.Role), csvsafe.Text(s.Subject), numText(s.Score), numText(s.PreviousScore), k.Name, numText(k.Value), numText(k.Objective),
+				numText(k.Warning), csvsafe.Text(k.Status), numText(k.Previous), numText(k.Delta), version, frozen, flag, strconv.FormatBool(rep.Provisional)})
 		}
 	}
 	cw.Flush()
@@ -132,7 +146,7 @@ func numText(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
+	return strconv.FormatFloat(*v, 'f', -1, 64) // never 1e+06: spreadsheets and scripts read plain numbers
 }
 
 func durPtr(v *float64) string {
@@ -217,7 +231,11 @@ func ownersText(cs []scorecard.OwnerChange) string {
 	return strings.Join(out, "; ")
 }
 
-var mdReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "&", "&amp;", "`", "\\`")
+var mdReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "&", "&amp;", "`", "\\`",
+	"[", `\[`, "]", `\]`) // no link or image without brackets
 
-// mdEscape makes text safe in a Markdown table cell.
+// mdEscape makes text safe in a Markdown table cell: it cannot end the
+// cell or the row, nor make a link, an image or HTML (an incident titled
+// ![](https://tracker.example/pixel) must not load anything when the
+// review is viewed).
 func mdEscape(s string) string { return mdReplacer.Replace(s) }

@@ -16,12 +16,14 @@ import (
 	"math"
 	"time"
 
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
 
 // Engine is what a review needs from the KPI engine (*scorecard.Engine).
 type Engine interface {
-	Period(ctx context.Context, name string, from, to time.Time) (*scorecard.Snapshot, error)
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
@@ -31,6 +33,9 @@ type Report struct {
 	Period      Period    `json:"period"`
 	Previous    Period    `json:"previous"`
 	GeneratedAt time.Time `json:"generated_at"`
+	// Provisional is true when the period had not ended at GeneratedAt:
+	// its numbers will still change (SPEC 8).
+	Provisional bool `json:"provisional"`
 	// TrendAt are the ends of the trend buckets (see Period.Buckets).
 	TrendAt  []time.Time `json:"trend_at"`
 	Subjects []Subject   `json:"subjects"`
@@ -44,6 +49,10 @@ type Subject struct {
 	Trends      map[string][]*float64 `json:"trends"`
 	Frozen      *Frozen               `json:"frozen,omitempty"` // the latest frozen version (Content left out)
 	Restatement *Restatement          `json:"restatement,omitempty"`
+	// finalizes is set when the latest frozen version was provisional and
+	// this review is not: freezing it stores the final version even if no
+	// number moved.
+	finalizes bool
 }
 
 // Review is the part of a subject's report that a freeze keeps: its
@@ -57,6 +66,13 @@ type Review struct {
 	PreviousScore *float64            `json:"previous_score"`
 	KPIs          []KPI               `json:"kpis"`
 	Evidence      *scorecard.Evidence `json:"evidence"`
+	// Provisional is kept with a review frozen (by force) before its
+	// period ended.
+	Provisional bool `json:"provisional,omitempty"`
+	// RowLimit, if positive, is the most rows each evidence table of
+	// EvidenceHTML shows (the web UI's pages stay light for subjects with
+	// tens of thousands of records); the counts stay whole.
+	RowLimit int `json:"-"`
 }
 
 // KPI is one KPI of a review: its value over the period and the one
@@ -102,19 +118,30 @@ type Builder struct {
 	Now     func() time.Time
 }
 
-// Build computes the review a request asks for.
+// Build computes the review a request asks for. A period that has not
+// started is refused (an Invalid error); one that has not ended is
+// reviewed, marked provisional.
 func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 	p := req.Period
-	snap, err := b.Engine.Period(ctx, p.Name, p.From, p.To)
+	now := b.Now().UTC()
+	if !p.Started(now) {
+		return nil, fault.Errorf(fault.Invalid, "report: period %s has not started: it starts %s", p.Name, bound(p.From))
+	}
+	if !p.From.Before(p.To) {
+		return nil, fault.Errorf(fault.Invalid, "report: period %s: start %s is not before end %s", p.Name, p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
+	}
+	// only the subjects the review is about are evaluated
+	snap, err := b.Engine.Evaluate(ctx, scorecard.Query{At: p.To, Windows: []config.Window{{Name: p.Name, Duration: p.To.Sub(p.From)}},
+		Role: req.Role, Subject: req.Subject})
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, fmt.Errorf("report: %w", fault.Default(fault.Unavailable, err))
 	}
 	cards := snap.Find(p.Name, req.Role, req.Subject)
 	if len(cards) == 0 {
 		if req.Subject != "" {
-			return nil, fmt.Errorf("report: no subject %q with role %q", req.Subject, req.Role)
+			return nil, fault.Errorf(fault.NotFound, "report: no subject %q with role %q", req.Subject, req.Role)
 		}
-		return nil, fmt.Errorf("report: role %q has no subjects", req.Role)
+		return nil, fault.Errorf(fault.NotFound, "report: role %q has no subjects", req.Role)
 	}
 	subjects := make([]scorecard.Subject, len(cards))
 	for i := range cards {
@@ -125,17 +152,19 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 		err = scorecard.FillTitles(ctx, b.Titles, evidence)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, fmt.Errorf("report: %w", fault.Default(fault.Unavailable, err))
 	}
 	ats, size := p.Buckets()
 	trends, err := b.Engine.Trend(ctx, subjects, size, ats)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, fmt.Errorf("report: %w", fault.Default(fault.Unavailable, err))
 	}
-	rep := &Report{Period: p, Previous: p.Previous(), GeneratedAt: b.Now().UTC(), TrendAt: ats}
+	provisional := !p.Ended(now)
+	rep := &Report{Period: p, Previous: p.Previous(), GeneratedAt: now, Provisional: provisional, TrendAt: ats}
 	for i := range cards {
 		c := &cards[i]
 		s := Subject{Review: review(snap, p, c, evidence[c.Subject]), Trends: map[string][]*float64{}}
+		s.Provisional = provisional
 		for _, k := range c.Defined {
 			points := make([]*float64, len(ats))
 			for j, v := range trends[c.Subject] {

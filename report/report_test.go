@@ -258,8 +258,8 @@ func TestRenderScenario(t *testing.T) {
 
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
-	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated\n")
-	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,\n")
+	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated,provisional\n")
+	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,,false\n")
 
 	assert.ErrorContains(t, Write(&csvOut, rep, "pdf"), `unknown format "pdf"`)
 }
@@ -278,14 +278,14 @@ func TestFreezeAndRestate(t *testing.T) {
 	require.NoError(t, err)
 	assertValues(t, &rep.Subjects[0].Review, map[string]*float64{"incidents_opened": f(4), "incidents_resolved": f(3),
 		"mttr_seconds": f(16800), "changes_failed": f(1), "sla_breach_ratio": f(0)})
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	require.NotNil(t, rep.Subjects[0].Frozen)
 	assert.Equal(t, 1, rep.Subjects[0].Frozen.Version)
 
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)
 	assert.Nil(t, rep.Subjects[0].Restatement, "nothing changed yet")
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	versions, err := db.Snapshots(ctx, "system", "api", "2026-Q1")
 	require.NoError(t, err)
 	assert.Len(t, versions, 1, "freezing an unchanged review adds no version")
@@ -294,6 +294,7 @@ func TestFreezeAndRestate(t *testing.T) {
 	addRecord(t, &late, "incident", `{"id":"I7","system":"api","severity":3,"opened_at":"2026-01-12T00:00:00Z","resolved_at":"2026-01-12T05:00:00Z"}`)
 	addRecord(t, &late, "incident", `{"id":"I9","system":"api","severity":2,"opened_at":"2026-02-01T00:00:00Z","resolved_at":"2026-02-01T10:00:00Z","caused_by_change":{"id":"C4"},"title":"Checkout <b>down</b> | again","review":{"completed_at":"2026-02-01T12:00:00Z"}}`)
 	require.NoError(t, db.Write(ctx, late))
+	require.NoError(t, b.Engine.(*scorecard.Engine).Sync(ctx), "the writer tells the engine, as the ingest path does")
 
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)
@@ -349,12 +350,33 @@ func TestFreezeAndRestate(t *testing.T) {
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
 	assert.Contains(t, csvOut.String(), ",system,api,")
-	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true\n")
+	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true,false\n")
 
-	require.NoError(t, b.Freeze(ctx, rep))
+	require.NoError(t, b.Freeze(ctx, rep, false))
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)
 	rep, err = b.Build(ctx, req)
 	require.NoError(t, err)
 	assert.Nil(t, rep.Subjects[0].Restatement)
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)
+}
+
+// With a row limit, each evidence table shows that many rows and says how
+// many there are; the counts in the captions stay whole.
+func TestEvidenceRowLimit(t *testing.T) {
+	b, _ := scenario(t)
+	rep, err := b.Build(context.Background(), Request{Role: scorecard.RoleSystem, Subject: "api", Period: scenarioPeriod(t)})
+	require.NoError(t, err)
+	r := rep.Subjects[0].Review
+	all, err := EvidenceHTML(&r)
+	require.NoError(t, err)
+	assert.NotContains(t, string(all), "every one is in")
+
+	r.RowLimit = 1
+	limited, err := EvidenceHTML(&r)
+	require.NoError(t, err)
+	incidents := string(limited)[strings.Index(string(limited), "<h3>Incidents</h3>"):]
+	incidents = incidents[:len("<h3>")+strings.Index(incidents[len("<h3>"):], "<h3>")]
+	assert.Contains(t, incidents, "Incidents opened or resolved in the period or open at its end (3)")
+	assert.Equal(t, 1, strings.Count(incidents, `<tr><th scope="row">`))
+	assert.Contains(t, incidents, "The first 1 of 3;")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
 )
 
@@ -87,10 +88,15 @@ func content(r *Review) ([]byte, error) {
 // Freeze stores every subject's review of the report as a new version,
 // unless it equals the latest version already stored. It updates the
 // report's frozen versions (and clears restatements: the new version is
-// what they are now measured against).
-func (b *Builder) Freeze(ctx context.Context, rep *Report) error {
+// what they are now measured against). A provisional report (its period
+// has not ended) is refused with a Conflict error unless force is set.
+func (b *Builder) Freeze(ctx context.Context, rep *Report, force bool) error {
 	if b.Archive == nil {
-		return fmt.Errorf("report: freeze: no archive to keep frozen reviews in")
+		return fault.Errorf(fault.Unavailable, "report: freeze: no archive to keep frozen reviews in")
+	}
+	if rep.Provisional && !force {
+		return fault.Errorf(fault.Conflict, "report: freeze: period %s has not ended (it ends %s), so its reviews are provisional; "+
+			"freeze with force to keep them anyway", rep.Period.Name, bound(rep.Period.To))
 	}
 	for i := range rep.Subjects {
 		s := &rep.Subjects[i]
@@ -98,15 +104,15 @@ func (b *Builder) Freeze(ctx context.Context, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		if s.Frozen != nil && s.Restatement == nil {
+		if s.Frozen != nil && s.Restatement == nil && !s.finalizes {
 			continue // unchanged since the latest version
 		}
 		f, err := b.Archive.Save(ctx, Frozen{Role: string(s.Role), Subject: s.Subject, Period: s.Period.Name, CreatedAt: b.Now().UTC(), Content: data})
 		if err != nil {
-			return fmt.Errorf("report: freeze: %w", err)
+			return fmt.Errorf("report: freeze: %w", fault.Default(fault.Unavailable, err))
 		}
 		f.Content = nil
-		s.Frozen, s.Restatement = &f, nil
+		s.Frozen, s.Restatement, s.finalizes = &f, nil, false
 	}
 	return nil
 }
@@ -145,6 +151,7 @@ func (b *Builder) restate(ctx context.Context, rep *Report) error {
 		if r := diff(&old, &cur); !r.empty() {
 			s.Restatement = r
 		}
+		s.finalizes = old.Provisional && !cur.Provisional
 	}
 	return nil
 }

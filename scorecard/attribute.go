@@ -50,18 +50,36 @@ type model struct {
 	subj      *subjects
 	systems   []sysInfo
 	sysByName map[string]int32
+	sysBySym  []int32 // by record system symbol; -2 not resolved yet
 	global    int32
 	// per process kind: owner subject (-1 without a process) and managers
 	procOwner    [2]int32
 	procManagers [2][]scope
-	// per record: its system (-1 unattributed) and the number of the list
-	// of subjects it counts for
+	// per record: its system (-1 unattributed) and its attribution's
+	// number in entries
 	incSys  []int32
 	chgSys  []int32
 	incAttr []uint32
 	chgAttr []uint32
 	lists   attrLists
 	scratch []int32
+	// entries are the distinct attributions: records of one kind, system,
+	// team and owner's tenure share one, found through byKey
+	entries []attrEntry
+	// bySym lists, per kind and record system symbol, the entries of
+	// records naming that system: a few dozen, told apart by team and
+	// tenure
+	bySym [2][][]uint32
+}
+
+// attrEntry is one distinct attribution: the record's configured system
+// (-1 none), the owner's tenure of it at the attribution time (-1 none),
+// and the number of the list of subjects it counts for; team is the
+// record's team symbol.
+type attrEntry struct {
+	sys, tenure int32
+	team        sym
+	list        uint32
 }
 
 // attrLists keeps each distinct list of subjects once: records share a few
@@ -99,9 +117,12 @@ func (l *attrLists) number(list []int32) uint32 {
 }
 
 // incSubjects and chgSubjects return the subjects record i counts for.
-func (m *model) incSubjects(i int) []int32 { return m.lists.get(m.incAttr[i]) }
+func (m *model) incSubjects(i int) []int32 { return m.subjectsOf(m.incAttr[i]) }
 
-func (m *model) chgSubjects(i int) []int32 { return m.lists.get(m.chgAttr[i]) }
+func (m *model) chgSubjects(i int) []int32 { return m.subjectsOf(m.chgAttr[i]) }
+
+// subjectsOf returns the subjects of attribution entry n.
+func (m *model) subjectsOf(n uint32) []int32 { return m.lists.get(m.entries[n].list) }
 
 const (
 	procIncident = 0
@@ -125,6 +146,7 @@ func newModel(cfg *config.Config) *model {
 			}
 			info.tenures = append(info.tenures, t)
 		}
+		m.sysByName[s.ID] = int32(len(m.systems))
 		m.systems = append(m.systems, info)
 	}
 	m.procOwner = [2]int32{-1, -1}
@@ -158,11 +180,8 @@ func (m *model) system(name string) int32 {
 	}
 	i := int32(-1)
 	if s, ok := m.cfg.System(name); ok {
-		for j := range m.systems {
-			if m.systems[j].cfg.ID == s.ID {
-				i = int32(j)
-				break
-			}
+		if j, ok := m.sysByName[s.ID]; ok {
+			i = j
 		}
 	}
 	m.sysByName[name] = i
@@ -171,7 +190,7 @@ func (m *model) system(name string) int32 {
 
 // attribute lists the subjects a record counts for (SPEC section 1) and
 // returns the list's number.
-func (m *model) attribute(kind int, sysName, team string, at int64) (int32, uint32) {
+func (m *model) attribute(kind int, si int32, team string, tenure int) uint32 {
 	out := m.scratch[:0]
 	add := func(s int32) {
 		if s < 0 {
@@ -184,13 +203,12 @@ func (m *model) attribute(kind int, sysName, team string, at int64) (int32, uint
 		}
 		out = append(out, s)
 	}
-	si := m.system(sysName)
 	var sys *sysInfo
 	if si >= 0 {
 		sys = &m.systems[si]
 		add(sys.subject)
-		if at != absent {
-			add(sys.ownerAt(at))
+		if tenure >= 0 {
+			add(sys.tenures[tenure].owner)
 		}
 		add(sys.program)
 		add(sys.manager)
@@ -206,7 +224,43 @@ func (m *model) attribute(kind int, sysName, team string, at int64) (int32, uint
 	}
 	add(m.global)
 	m.scratch = out
-	return si, m.lists.number(out)
+	return m.lists.number(out)
+}
+
+// entry returns the number of a record's attribution entry, attributing it
+// the first time its key is seen. Records repeat a few tens of thousands
+// of keys, so most records cost one lookup.
+func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
+	for int(system) >= len(m.sysBySym) {
+		m.sysBySym = append(m.sysBySym, -2)
+	}
+	si := m.sysBySym[system]
+	if si == -2 {
+		si = m.system(x.syms.name(system))
+		m.sysBySym[system] = si
+	}
+	tenure := int32(-1)
+	if si >= 0 {
+		tenure = int32(m.systems[si].tenureAt(at))
+	}
+	by := &m.bySym[kind]
+	for int(system) >= len(*by) {
+		*by = append(*by, nil)
+	}
+	list := (*by)[system]
+	for i, n := range list {
+		if en := &m.entries[n]; en.team == team && en.tenure == tenure {
+			// most records of a system share a team and tenure: keep
+			// the last one found first
+			list[0], list[i] = list[i], list[0]
+			return n
+		}
+	}
+	n := uint32(len(m.entries))
+	m.entries = append(m.entries, attrEntry{sys: si, tenure: tenure, team: team,
+		list: m.attribute(kind, si, x.syms.name(team), int(tenure))})
+	(*by)[system] = append((*by)[system], n)
+	return n
 }
 
 // update brings the attribution up to date with the index: all records for
@@ -239,10 +293,12 @@ func (m *model) update(x *index, full bool) {
 
 func (m *model) attributeIncident(x *index, i int) {
 	in := &x.incidents[i]
-	m.incSys[i], m.incAttr[i] = m.attribute(procIncident, x.syms.name(in.system), x.syms.name(in.team), in.opened)
+	n := m.entry(x, procIncident, in.system, in.team, in.opened)
+	m.incSys[i], m.incAttr[i] = m.entries[n].sys, n
 }
 
 func (m *model) attributeChange(x *index, i int) {
 	c := &x.changes[i]
-	m.chgSys[i], m.chgAttr[i] = m.attribute(procChange, x.syms.name(c.system), x.syms.name(c.team), c.attrTime())
+	n := m.entry(x, procChange, c.system, c.team, c.attrTime())
+	m.chgSys[i], m.chgAttr[i] = m.entries[n].sys, n
 }

@@ -13,8 +13,8 @@ type interval struct{ from, to int64 }
 // a window that ends at `at` makes that "until at", as SPEC section 4 says.
 type availability struct {
 	weight   float64
-	outage   [][]interval
-	degraded [][]interval // degraded minus outage
+	outage   []merged
+	degraded []merged // degraded minus outage
 	// members lists, per system, its incidents with an outage or degraded
 	// impact, so a change rebuilds only the systems it touches.
 	members [][]int32
@@ -23,7 +23,7 @@ type availability struct {
 func newAvailability(m *model, x *index) *availability {
 	n := len(m.systems)
 	av := &availability{weight: m.cfg.Policy.Availability.DegradedWeight,
-		outage: make([][]interval, n), degraded: make([][]interval, n), members: make([][]int32, n)}
+		outage: make([]merged, n), degraded: make([]merged, n), members: make([][]int32, n)}
 	for i := range x.incidents {
 		if si := m.incSys[i]; si >= 0 && hasImpact(&x.incidents[i]) {
 			av.members[si] = append(av.members[si], int32(i))
@@ -78,15 +78,16 @@ func (av *availability) rebuild(x *index, si int) {
 			deg = append(deg, iv)
 		}
 	}
-	av.outage[si] = union(out)
-	av.degraded[si] = subtract(union(deg), av.outage[si])
+	outage := union(out)
+	av.outage[si] = newMerged(outage)
+	av.degraded[si] = newMerged(subtract(union(deg), outage))
 }
 
 // downtime is the system's downtime within [from, to), in micros.
 func (av *availability) downtime(si int, from, to int64) float64 {
-	d := float64(overlap(av.outage[si], from, to))
+	d := float64(av.outage[si].overlap(from, to))
 	if av.weight > 0 {
-		d += av.weight * float64(overlap(av.degraded[si], from, to))
+		d += av.weight * float64(av.degraded[si].overlap(from, to))
 	}
 	return d
 }
@@ -137,6 +138,61 @@ func subtract(a, b []interval) []interval {
 		}
 	}
 	return out
+}
+
+// merged is sorted disjoint intervals with the prefix sums of their
+// lengths, so the time they cover within a window is two binary searches
+// and a difference. An unresolved incident's interval has no end, so its
+// length is not summed: it is always the last interval, clipped by the
+// window's end.
+type merged struct {
+	ivs []interval
+	pre []int64 // pre[i]: total length of ivs[:i] (open-ended ones count 0)
+}
+
+func newMerged(ivs []interval) merged {
+	if len(ivs) == 0 {
+		return merged{}
+	}
+	pre := make([]int64, len(ivs)+1)
+	for i, iv := range ivs {
+		l := iv.to - iv.from
+		if iv.to == math64Max {
+			l = 0
+		}
+		pre[i+1] = pre[i] + l
+	}
+	return merged{ivs: ivs, pre: pre}
+}
+
+// overlap is the length of the intervals within [from, to).
+func (mg *merged) overlap(from, to int64) int64 {
+	ivs := mg.ivs
+	if len(ivs) == 0 || from >= to {
+		return 0
+	}
+	// a: first interval ending after from; b: first starting at or after to
+	a, _ := slices.BinarySearchFunc(ivs, from, func(iv interval, t int64) int {
+		if iv.to <= t {
+			return -1
+		}
+		return 1
+	})
+	b, _ := slices.BinarySearchFunc(ivs, to, func(iv interval, t int64) int {
+		if iv.from < t {
+			return -1
+		}
+		return 1
+	})
+	switch {
+	case a >= b:
+		return 0
+	case b-a <= 2:
+		return overlap(ivs[a:b], from, to)
+	}
+	// the inner intervals lie wholly within the window; the first and last
+	// are clipped
+	return overlap(ivs[a:a+1], from, to) + (mg.pre[b-1] - mg.pre[a+1]) + overlap(ivs[b-1:b], from, to)
 }
 
 // overlap is the length of the sorted disjoint intervals within [from, to).

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"context"
 	"time"
 
 	"github.com/steward-sh/steward/record"
@@ -13,32 +14,23 @@ import (
 // the daemon: an engine fed through them must not also be given a store.
 
 // LoadForBench takes records into the engine's memory as a store sync does,
-// then brings attribution, cause links and availability up to date with the
-// config in force (from scratch the first time). It computes no snapshot.
+// then brings attribution, cause links, availability and the time index up
+// to date with the config in force (from scratch the first time). It
+// computes no snapshot.
 func (e *Engine) LoadForBench(incidents []record.Incident, changes []record.Change) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := range incidents {
-		e.x.putIncident(&incidents[i])
-	}
-	for i := range changes {
-		e.x.putChange(&changes[i])
-	}
-	if len(incidents)+len(changes) > 0 {
-		e.x.gen++
-	}
-	e.absorb(e.opts.Config())
+	e.take(incidents, changes, true)
 }
 
-// RecomputeForBench computes and publishes the latest snapshot at `at`:
-// from scratch (every KPI, subject and window, with previous windows) when
-// full is set or there is no earlier one, otherwise incrementally from the
-// earlier one, applying what LoadForBench took in since.
+// RecomputeForBench computes and publishes the latest snapshot at `at`;
+// with full set, it first builds attribution, availability and the time
+// index again from every record.
 func (e *Engine) RecomputeForBench(at time.Time, full bool) *Snapshot {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	if full {
-		e.live = nil
+		e.mu.Lock()
+		e.st = newState(e.opts.Config(), e.x)
+		e.gen++
+		e.mu.Unlock()
 	}
-	return e.recompute(at.UTC())
+	s, _ := e.recompute(context.Background(), at.UTC())
+	return s
 }

@@ -2,7 +2,9 @@ package scorecard
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,32 +24,33 @@ type Options struct {
 	Computed func(s *Snapshot, took time.Duration)
 	// MinInterval is the least time from the start of one recompute in Run
 	// to the start of the next one that Notify asks for; Notify calls in
-	// between coalesce into that one. Under sustained ingest, recomputing
-	// after every batch would take the CPU that ingest needs. Readers through
-	// Current are not delayed by it; readers of Latest (/metrics) see new
-	// records up to MinInterval later. 0: recompute right after each Notify.
+	// between coalesce into that one. Readers through Current and Evaluate
+	// are not delayed by it (Sync brings records in at once); readers of
+	// Latest (/metrics) see new records up to MinInterval later. 0:
+	// recompute right after each Notify.
 	MinInterval time.Duration
 }
 
-// Engine keeps the stored records in memory and computes scorecards from
-// them: the latest snapshot incrementally, on a timer and after ingest, and
-// any past evaluation time on demand.
+// Engine keeps the stored records in memory, indexed by time, and
+// evaluates scorecards from them at any time: the latest snapshot on a
+// timer and after writes, and any subject, window and evaluation time on
+// demand. Reads use memory only: the store is read by Sync (after this
+// daemon's writes), by Run (when notified of other writers' ones) and by
+// Refresh.
 type Engine struct {
 	opts    Options
 	trigger chan struct{}
 	latest  atomic.Pointer[Snapshot]
 	after   func(time.Duration) <-chan time.Time // time.After; tests stand in for it
 
-	mu sync.Mutex // guards everything below
-	x  *index
-	m  *model
-	av *availability // follows m and x
-	// live is the state of the latest snapshot; the pending maps hold what
-	// changed since it was last advanced.
-	live        *live
-	pendingInc  map[int]*prior[incident]
-	pendingChg  map[int]*prior[change]
-	computedGen uint64
+	syncMu sync.Mutex   // one store sync at a time
+	mu     sync.RWMutex // guards x, st and gen; readers share it
+	x      *index
+	st     *state // nil until the first read or sync
+	gen    uint64 // counts changes of records or config
+	// latestGen is the gen the latest snapshot was computed at.
+	latestGen atomic.Uint64
+	synced    atomic.Bool // a sync has completed
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -55,11 +58,13 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{opts: opts, trigger: make(chan struct{}, 1), after: time.After, x: newIndex(),
-		pendingInc: map[int]*prior[incident]{}, pendingChg: map[int]*prior[change]{}}
+	e := &Engine{opts: opts, trigger: make(chan struct{}, 1), after: time.After, x: newIndex()}
+	e.latestGen.Store(^uint64(0))
+	return e
 }
 
-// Notify asks for a recompute soon (after ingest). It never blocks.
+// Notify asks for a sync and recompute soon (after a write). It never
+// blocks.
 func (e *Engine) Notify() {
 	select {
 	case e.trigger <- struct{}{}:
@@ -70,11 +75,14 @@ func (e *Engine) Notify() {
 // Latest returns the last computed snapshot, or nil before the first.
 func (e *Engine) Latest() *Snapshot { return e.latest.Load() }
 
-// Run recomputes the latest snapshot every interval and when notified, until
-// ctx ends. A notification less than Options.MinInterval after the last
-// recompute began waits out the rest of it (or the next tick), and the
-// notifications during the wait add nothing: the recompute reads every
-// record stored by then.
+// Windows returns the configured windows.
+func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
+
+// Run syncs and recomputes the latest snapshot every interval and when
+// notified, until ctx ends. A notification syncs at once; its recompute,
+// less than Options.MinInterval after the last one began, waits out the
+// rest of it (or the next tick), and the notifications during the wait
+// add nothing: the recompute covers every record stored by then.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -94,6 +102,11 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-wait:
 				break idle
 			case <-e.trigger:
+				// the records are taken in at once, so that reads see
+				// them; only the latest snapshot waits for the gap
+				if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+					e.opts.Logger.Error("sync failed", "err", err)
+				}
 				if wait != nil {
 					continue
 				}
@@ -109,129 +122,277 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 
 // Refresh reads new records and recomputes the latest snapshot at now.
 func (e *Engine) Refresh(ctx context.Context) (*Snapshot, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.prepare(ctx); err != nil {
+	if err := e.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return e.recompute(ctx, e.opts.Now().UTC())
+}
+
+// recompute computes and publishes the latest snapshot at `at`.
+func (e *Engine) recompute(ctx context.Context, at time.Time) (*Snapshot, error) {
+	st, gen, done, err := e.read(ctx)
+	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	s := e.recompute(e.opts.Now().UTC())
+	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted())
+	done()
+	e.latest.Store(s)
+	e.latestGen.Store(gen)
 	if e.opts.Computed != nil {
 		e.opts.Computed(s, time.Since(start))
 	}
 	return s, nil
 }
 
-// recompute brings the live state to at and publishes its snapshot.
-func (e *Engine) recompute(at time.Time) *Snapshot {
-	if e.live == nil || e.live.m != e.m || !e.live.advance(e.x, e.av, at, e.pendingInc, e.pendingChg) {
-		e.live = newLive(e.m, e.x, e.av, at)
+// syncChunk is how many records a sync reads before it takes the engine's
+// lock: a write's few records are read before readers are held up, and a
+// bulk load takes the lock once per chunk.
+const syncChunk = 50000
+
+// Sync reads the records written to the store since the last sync and
+// takes them in. The ingest path calls it after each commit, so that a
+// client that was answered sees its records in its next read.
+func (e *Engine) Sync(ctx context.Context) error {
+	if e.opts.Store == nil {
+		e.synced.Store(true)
+		return nil
 	}
-	e.pendingInc, e.pendingChg = reset(e.pendingInc), reset(e.pendingChg)
-	s := e.snapshot(at)
-	e.computedGen = e.x.gen
-	e.latest.Store(s)
-	return s
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	incSeq, chgSeq := e.x.incSeq, e.x.chgSeq // only syncs move them
+	for {
+		var b record.Batch
+		incDone, chgDone := false, false
+		for !incDone && b.Len() < syncChunk {
+			page, err := e.opts.Store.Incidents(ctx, incSeq, syncPage)
+			if err != nil {
+				return fmt.Errorf("scorecard: read incidents: %w", err)
+			}
+			b.Incidents = append(b.Incidents, page...)
+			for i := range page {
+				incSeq = max(incSeq, page[i].Seq)
+			}
+			incDone = len(page) < syncPage
+		}
+		for !chgDone && b.Len() < 2*syncChunk {
+			page, err := e.opts.Store.Changes(ctx, chgSeq, syncPage)
+			if err != nil {
+				return fmt.Errorf("scorecard: read changes: %w", err)
+			}
+			b.Changes = append(b.Changes, page...)
+			for i := range page {
+				chgSeq = max(chgSeq, page[i].Seq)
+			}
+			chgDone = len(page) < syncPage
+		}
+		last := incDone && chgDone
+		e.take(b.Incidents, b.Changes, last)
+		if last {
+			e.synced.Store(true)
+			return nil
+		}
+	}
 }
 
-// Current returns a snapshot that includes every stored record: the latest
-// one when nothing changed since it was computed, a fresh one otherwise.
-func (e *Engine) Current(ctx context.Context) (*Snapshot, error) {
+// take puts records into the index and brings the state up to date;
+// settle says whether this is the last part of a sync.
+func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
-	if err := e.prepare(ctx); err != nil {
-		e.mu.Unlock()
+	defer e.mu.Unlock()
+	for i := range incidents {
+		e.x.putIncident(&incidents[i])
+	}
+	for i := range changes {
+		e.x.putChange(&changes[i])
+	}
+	changed := len(incidents)+len(changes) > 0
+	if changed {
+		e.gen++
+	}
+	cfg := e.opts.Config()
+	switch {
+	case e.st == nil || e.st.m.cfg != cfg:
+		if settle || e.st != nil {
+			e.st = newState(cfg, e.x)
+			e.gen++
+		}
+	case changed:
+		e.st.absorb(e.x)
+		if settle {
+			e.st.settle(e.x)
+		}
+	case settle && e.st.delta == nil && len(e.st.incPrior)+len(e.st.chgPrior) > 0:
+		e.st.settle(e.x)
+	}
+}
+
+// read returns the state for readers, brought up to date with the config
+// in force (attribution follows it), with the read lock held until done
+// is called. The first read of an engine that never synced loads the
+// store; later reads never touch it.
+func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), err error) {
+	if !e.synced.Load() {
+		if err := e.Sync(ctx); err != nil {
+			return nil, 0, nil, err
+		}
+	}
+	cfg := e.opts.Config()
+	e.mu.RLock()
+	if e.st != nil && e.st.m.cfg == cfg && (e.st.delta != nil || len(e.st.incPrior)+len(e.st.chgPrior) == 0) {
+		return e.st, e.gen, e.mu.RUnlock, nil
+	}
+	e.mu.RUnlock()
+	e.mu.Lock()
+	switch {
+	case e.st == nil || e.st.m.cfg != cfg:
+		e.st = newState(cfg, e.x)
+		e.gen++
+	case e.st.delta == nil:
+		e.st.settle(e.x) // a sync still under way took records in
+	}
+	e.mu.Unlock()
+	return e.read(ctx)
+}
+
+// Current returns a snapshot that includes every record the engine has
+// taken in: the latest one when nothing changed since it was computed, a
+// fresh one otherwise. It does not read the store.
+func (e *Engine) Current(ctx context.Context) (*Snapshot, error) {
+	if s := e.latest.Load(); s != nil {
+		_, gen, done, err := e.read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		done()
+		if e.latestGen.Load() == gen {
+			return s, nil
+		}
+	}
+	return e.recompute(ctx, e.opts.Now().UTC())
+}
+
+// Query selects the scorecards to evaluate.
+type Query struct {
+	// At is the evaluation time; zero: now, answered from the latest
+	// snapshot when nothing changed since it was computed.
+	At      time.Time
+	Windows []config.Window // nil: the configured windows
+	Window  string          // with Windows nil, only the configured window of that name
+	Role    Role            // "": every role
+	Subject string          // "": every subject of Role
+}
+
+// Evaluate computes the scorecards a query selects, and only those: its
+// cost follows the records inside the windows of the subjects asked for.
+// The snapshot's Windows are the configured ones (or q.Windows); it may
+// hold more cards than asked for (the latest snapshot holds every one), so
+// callers Find theirs.
+func (e *Engine) Evaluate(ctx context.Context, q Query) (*Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scorecard: %w", err)
+	}
+	if q.At.IsZero() {
+		if s := e.latest.Load(); s != nil {
+			_, gen, done, err := e.read(ctx)
+			if err != nil {
+				return nil, err
+			}
+			done()
+			if e.latestGen.Load() == gen {
+				return s, nil
+			}
+		}
+		q.At = e.opts.Now()
+	}
+	st, _, done, err := e.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	fresh := e.latest.Load() != nil && e.computedGen == e.x.gen && e.live != nil && e.live.m == e.m
-	e.mu.Unlock()
-	if fresh {
-		return e.latest.Load(), nil
+	defer done()
+	windows := q.Windows
+	if windows == nil {
+		windows = st.m.cfg.Windows
+		if q.Window != "" {
+			windows = nil
+			for _, w := range st.m.cfg.Windows {
+				if w.Name == q.Window {
+					windows = append(windows, w)
+				}
+			}
+		}
 	}
-	return e.Refresh(ctx)
+	var subjects []int32
+	if q.Role != "" && q.Subject != "" {
+		if si := st.m.subj.lookup(Subject{q.Role, q.Subject}); si >= 0 {
+			subjects = []int32{si}
+		}
+	} else {
+		for _, si := range st.m.subj.sorted() {
+			s := st.m.subj.list[si]
+			if (q.Role == "" || s.Role == q.Role) && (q.Subject == "" || s.ID == q.Subject) {
+				subjects = append(subjects, si)
+			}
+		}
+	}
+	s := e.compute(st, q.At.UTC(), windows, subjects)
+	if q.Windows == nil {
+		s.Windows = st.m.cfg.Windows
+	}
+	return s, nil
 }
 
 // At computes every scorecard as of a past (or any) evaluation time.
 func (e *Engine) At(ctx context.Context, at time.Time) (*Snapshot, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.prepare(ctx); err != nil {
-		return nil, err
-	}
-	return e.computeWindows(at.UTC(), e.m.cfg.Windows), nil
+	return e.Evaluate(ctx, Query{At: at})
 }
 
-// prepare reads new records and brings attribution and availability up to
-// date with them and with the config in force, noting for the live state
-// what each changed record contributed before.
-func (e *Engine) prepare(ctx context.Context) error {
-	if _, err := e.x.sync(ctx, e.opts.Store); err != nil {
-		return err
+// compute evaluates the given subjects (in order) over windows at `at`,
+// on every CPU.
+func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subjects []int32) *Snapshot {
+	s := &Snapshot{At: at, Windows: windows, Objectives: st.m.cfg.Objectives, Cards: make(map[string][]Card, len(windows))}
+	now := micros(at)
+	for _, w := range windows {
+		s.Cards[w.Name] = make([]Card, len(subjects))
 	}
-	e.absorb(e.opts.Config())
-	return nil
+	var downs []*downtimes
+	if len(subjects) > 32 { // worth computing every system's once
+		for _, w := range windows {
+			length := w.Duration.Microseconds()
+			downs = append(downs, st.downtimes(now-length, now), st.downtimes(now-2*length, now-length))
+		}
+	}
+	e.parallel(len(subjects), func(ev *evaluator, j int) {
+		ev.downs = downs
+		si := subjects[j]
+		for _, w := range windows {
+			length := w.Duration.Microseconds()
+			cur := ev.values(si, now, length)
+			prev := ev.values(si, now-length, length)
+			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev)
+		}
+	}, st)
+	return s
 }
 
-// absorb brings attribution, cause links and availability up to date with
-// the records the index took in and with cfg.
-func (e *Engine) absorb(cfg *config.Config) {
-	x := e.x
-	if e.m == nil || e.m.cfg != cfg {
-		e.m = newModel(cfg)
-		e.m.update(x, true)
-		clear(e.pendingInc)
-		clear(e.pendingChg)
-		e.av = newAvailability(e.m, x)
-	} else {
-		e.notePriors()
-		before := make(map[int]int32, len(x.touchedInc))
-		for _, i := range x.touchedInc {
-			before[i] = -1
-			if i < len(e.m.incSys) {
-				before[i] = e.m.incSys[i]
+// parallel calls fn for 0..n-1 on every CPU, each worker with its own
+// evaluator; a few items are done in the calling goroutine.
+func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/16))
+	var wg sync.WaitGroup
+	for k := range workers {
+		wg.Go(func() {
+			ev := &evaluator{st: st, x: e.x}
+			for j := k; j < n; j += workers {
+				fn(ev, j)
 			}
-		}
-		e.m.update(x, false)
-		e.av.update(e.m, x, before)
+		})
 	}
-	for j, before := range x.linkCauses() {
-		if _, noted := e.pendingChg[j]; !noted && j < len(e.m.chgSys) {
-			old := x.changes[j]
-			old.causeOpened = before
-			e.pendingChg[j] = &prior[change]{old, e.m.chgSys[j], e.m.chgSubjects(j)}
-		}
-	}
-	x.settled()
+	wg.Wait()
 }
 
-// notePriors records, before attribution moves on, what each touched record
-// contributed: its earlier version and attribution, or nothing if new.
-func (e *Engine) notePriors() {
-	x, m := e.x, e.m
-	for _, i := range x.touchedInc {
-		if _, noted := e.pendingInc[i]; noted {
-			continue
-		}
-		if old, ok := x.replacedInc[i]; ok && i < len(m.incSys) {
-			e.pendingInc[i] = &prior[incident]{old, m.incSys[i], m.incSubjects(i)}
-		} else {
-			e.pendingInc[i] = nil
-		}
-	}
-	for _, i := range x.touchedChg {
-		if _, noted := e.pendingChg[i]; noted {
-			continue
-		}
-		if old, ok := x.replacedChg[i]; ok && i < len(m.chgSys) {
-			e.pendingChg[i] = &prior[change]{old, m.chgSys[i], m.chgSubjects(i)}
-		} else {
-			e.pendingChg[i] = nil
-		}
-	}
-}
-
-// snapshot builds the latest snapshot from the live frames.
-func (e *Engine) snapshot(at time.Time) *Snapshot {
-	cfg := e.m.cfg
-	return &Snapshot{At: at, Windows: cfg.Windows, Objectives: cfg.Objectives,
-		Cards: e.live.publish(e.m.subj.sorted(), e.card)}
+func (st *state) card(si int32, window string, cur, prev Values) Card {
+	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
+	c.score(st.m.cfg.Objectives)
+	return c
 }

@@ -131,96 +131,106 @@ func (e *Engine) Evidence(ctx context.Context, subjects []Subject, from, to time
 	if !from.Before(to) {
 		return nil, fmt.Errorf("scorecard: evidence: start %s is not before end %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	from, to = from.UTC(), to.UTC()
-	e.mu.Lock()
-	if err := e.prepare(ctx); err != nil {
-		e.mu.Unlock()
+	st, _, done, err := e.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	out := e.evidence(subjects, from, to)
-	e.mu.Unlock()
+	out := st.evidence(e.x, subjects, window{micros(from.UTC()), micros(to.UTC())})
+	done()
 	if err := e.addTitles(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// evidence does the work of Evidence; the caller holds e.mu.
-func (e *Engine) evidence(subjects []Subject, from, to time.Time) map[Subject]*Evidence {
-	m, x := e.m, e.x
+// window is [from, at) in unix micros.
+type window struct{ from, at int64 }
+
+func (w window) in(t int64) bool { return t != absent && t >= w.from && t < w.at }
+
+// evidence does the work of Evidence. Which records it lists, and what it
+// says of each, comes from the populations' rules (rule.go) the KPIs count.
+func (st *state) evidence(x *index, subjects []Subject, w window) map[Subject]*Evidence {
+	m := st.m
 	bySubject := map[int32]*Evidence{}
 	out := make(map[Subject]*Evidence, len(subjects))
 	for _, s := range subjects {
 		if si := m.subj.lookup(s); si >= 0 {
-			ev := &Evidence{Subject: s, From: from, To: to, Incidents: []IncidentEvidence{}, Changes: []ChangeEvidence{}, Systems: []SystemEvidence{}}
+			ev := &Evidence{Subject: s, From: fromMicros(w.from), To: fromMicros(w.at), Incidents: []IncidentEvidence{}, Changes: []ChangeEvidence{}, Systems: []SystemEvidence{}}
 			bySubject[si], out[s] = ev, ev
 		}
 	}
-	p := &pass{m: m, x: x, avail: e.av, at: micros(to), from: micros(from), length: to.Sub(from)}
-	for i := range x.incidents {
+	// whether an attribution names a subject asked for, decided once per
+	// entry: records share a few tens of thousands of them
+	wanted := make([]int8, len(m.entries)) // 0 not decided, 1 yes, -1 no
+	wants := func(entry uint32) bool {
+		if wanted[entry] == 0 {
+			wanted[entry] = -1
+			for _, s := range m.subjectsOf(entry) {
+				if bySubject[s] != nil {
+					wanted[entry] = 1
+				}
+			}
+		}
+		return wanted[entry] > 0
+	}
+	var ms []member
+	for i := range m.incSys {
+		if !wants(m.incAttr[i]) {
+			continue
+		}
 		var item *IncidentEvidence
-		built := false
+		item, ms = st.incidentEvidence(x, i, w, ms)
+		if item == nil {
+			continue
+		}
 		for _, si := range m.incSubjects(i) {
-			ev, ok := bySubject[si]
-			if !ok {
-				continue
+			if ev := bySubject[si]; ev != nil {
+				ev.Incidents = append(ev.Incidents, *item)
 			}
-			if !built {
-				item, built = p.incidentEvidence(i), true
-			}
-			if item == nil {
-				break
-			}
-			ev.Incidents = append(ev.Incidents, *item)
 		}
 	}
-	causes := p.causes()
-	for i := range x.changes {
+	causes := causes(x, w.at)
+	for i := range m.chgSys {
+		if !wants(m.chgAttr[i]) {
+			continue
+		}
 		var item *ChangeEvidence
-		built := false
+		item, ms = st.changeEvidence(x, i, w, causes, ms)
+		if item == nil {
+			continue
+		}
 		for _, si := range m.chgSubjects(i) {
-			ev, ok := bySubject[si]
-			if !ok {
-				continue
-			}
-			if !built {
-				item, built = p.changeEvidence(i, causes), true
-			}
-			if item == nil {
-				break
-			}
 			// only the global subject counts uncompleted (unattributed) changes
-			if item.Completed || si == m.global {
+			if ev := bySubject[si]; ev != nil && (item.Completed || si == m.global) {
 				ev.Changes = append(ev.Changes, *item)
 			}
 		}
 	}
 	for si, ev := range bySubject {
-		ev.Systems = p.systemEvidence(si)
+		ev.Systems = st.systemEvidence(si, w)
 		sortEvidence(ev)
 	}
 	return out
 }
 
-func (p *pass) incidentEvidence(i int) *IncidentEvidence {
-	in := &p.x.incidents[i]
-	if in.opened >= p.at {
-		return nil
+// incidentEvidence describes incident i if some population counts it in
+// the window or at its end.
+func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*IncidentEvidence, []member) {
+	in := &x.incidents[i]
+	if in.opened >= w.at {
+		return nil, ms
 	}
-	pol := &p.m.cfg.Policy
-	required := in.reviewRequired == 1 || (in.reviewRequired == -1 && int(in.severity) <= pol.Review.SeverityThreshold)
-	x := p.x
+	m, pol := st.m, &st.m.cfg.Policy
 	key := x.incKey(i)
 	it := IncidentEvidence{
-		Source: key.Source, ID: key.ID, System: x.syms.name(in.system), Attributed: p.m.incSys[i] >= 0,
+		Source: key.Source, ID: key.ID, System: x.syms.name(in.system), Attributed: m.incSys[i] >= 0,
 		Team: x.syms.name(in.team), Severity: int(in.severity), Impact: x.syms.name(in.impact),
 		OpenedAt: fromMicros(in.opened), AcknowledgedAt: optTime(in.acked), ResolvedAt: optTime(in.resolved),
-		ReviewRequired: required, ReviewCompletedAt: optTime(in.reviewDone),
-		OpenedInPeriod: p.in(in.opened), ResolvedInPeriod: p.in(in.resolved), AcknowledgedInPeriod: p.in(in.acked),
-		OpenAtEnd: in.resolved == absent || in.resolved >= p.at,
+		ReviewRequired: st.r.reviewRequired(in), ReviewCompletedAt: optTime(in.reviewDone),
 	}
-	if si := p.m.incSys[i]; si >= 0 {
-		it.System = p.m.systems[si].cfg.ID
+	if si := m.incSys[i]; si >= 0 {
+		it.System = m.systems[si].cfg.ID
 	}
 	if in.cause >= 0 {
 		c := x.causeKey(in)
@@ -229,87 +239,113 @@ func (p *pass) incidentEvidence(i int) *IncidentEvidence {
 	if target, ok := pol.SLA[int(in.severity)]; ok {
 		it.SLATargetSeconds = ptrFloat(target.Seconds())
 	}
-	if in.resolved != absent {
-		ttr := seconds(in.resolved - in.opened)
-		it.TTRSeconds = ptrFloat(ttr)
-		it.SLABreached = it.SLATargetSeconds != nil && ttr > *it.SLATargetSeconds
-	}
-	if required {
-		it.ReviewStatus = ReviewNotDue
-		if in.resolved != absent {
-			d := in.resolved + pol.Review.Due.Microseconds()
-			it.ReviewDue = optTime(d)
-			it.ReviewDueInPeriod = p.in(d)
-			doneAtEnd := in.reviewDone != absent && in.reviewDone < p.at
-			it.ReviewOverdueAtEnd = d < p.at && !doneAtEnd
-			switch {
-			case in.reviewDone != absent && in.reviewDone <= d:
-				it.ReviewStatus = ReviewOnTime
-			case in.reviewDone != absent:
-				it.ReviewStatus = ReviewLate
-			case d < p.at:
-				it.ReviewStatus = ReviewMissing
-			default:
-				it.ReviewStatus = ReviewPending
-			}
+	resolvedBefore, settledBefore, due := false, false, int64(absent)
+	ms = st.r.incidentMembers(ms[:0], in, m.incSys[i])
+	for _, mb := range ms {
+		switch mb.pop {
+		case popOpened1, popOpened2, popOpened3, popOpened4, popOpened5:
+			it.OpenedInPeriod = w.in(mb.key)
+		case popResolved:
+			it.ResolvedInPeriod = w.in(mb.key)
+			it.TTRSeconds = ptrFloat(seconds(mb.val))
+			resolvedBefore = mb.key < w.at
+		case popBreach:
+			it.SLABreached = true
+		case popAcked, popAckedEarly:
+			it.AcknowledgedInPeriod = w.in(mb.key) && counts(mb.key, mb.val, w.at)
+		case popReviewDue:
+			due = mb.key
+			it.ReviewDue = optTime(due)
+			it.ReviewDueInPeriod = w.in(due)
+		case popReviewSettled:
+			settledBefore = mb.key < w.at
 		}
 	}
-	if !(it.OpenedInPeriod || it.ResolvedInPeriod || it.AcknowledgedInPeriod || it.ReviewDueInPeriod || it.OpenAtEnd || it.ReviewOverdueAtEnd) {
-		return nil
+	it.OpenAtEnd = !resolvedBefore
+	it.ReviewOverdueAtEnd = due != absent && due < w.at && !settledBefore
+	if it.ReviewRequired {
+		it.ReviewStatus = reviewStatus(in.reviewDone, due, w.at)
 	}
-	return &it
+	if !(it.OpenedInPeriod || it.ResolvedInPeriod || it.AcknowledgedInPeriod || it.ReviewDueInPeriod || it.OpenAtEnd || it.ReviewOverdueAtEnd) {
+		return nil, ms
+	}
+	return &it, ms
+}
+
+// reviewStatus says where a required review stands at the period's end.
+func reviewStatus(done, due, at int64) string {
+	switch {
+	case due == absent:
+		return ReviewNotDue
+	case done != absent && done <= due:
+		return ReviewOnTime
+	case done != absent:
+		return ReviewLate
+	case due < at:
+		return ReviewMissing
+	}
+	return ReviewPending
 }
 
 // causes maps each change key (by number) to the incidents opened before
-// the period's end that name it as their cause.
-func (p *pass) causes() map[int32][]record.Ref {
+// at that name it as their cause.
+func causes(x *index, at int64) map[int32][]record.Ref {
 	out := map[int32][]record.Ref{}
-	for i := range p.x.incidents {
-		in := &p.x.incidents[i]
-		if in.cause >= 0 && in.opened < p.at {
-			out[in.cause] = append(out[in.cause], p.x.incKey(i))
+	for i := range x.incidents {
+		in := &x.incidents[i]
+		if in.cause >= 0 && in.opened < at {
+			out[in.cause] = append(out[in.cause], x.incKey(i))
 		}
 	}
 	return out
 }
 
-// changeEvidence describes change i if it finished in the period in a
-// counted environment and is completed or unattributed.
-func (p *pass) changeEvidence(i int, causes map[int32][]record.Ref) *ChangeEvidence {
-	x := p.x
+// changeEvidence describes change i if it is completed in the window, or
+// unattributed and finished in it (unattributed_records counts those).
+func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]record.Ref, ms []member) (*ChangeEvidence, []member) {
 	c := &x.changes[i]
-	pol := &p.m.cfg.Policy
-	if !slices.Contains(pol.ChangeEnvironments, x.syms.name(c.env)) || !p.in(c.finished) {
-		return nil
+	m := st.m
+	completed, unattributed, failed := false, false, false
+	ms = st.r.changeMembers(ms[:0], c, m.chgSys[i])
+	for _, mb := range ms {
+		switch mb.pop {
+		case popCompleted:
+			completed = w.in(mb.key)
+		case popUnattributedChg:
+			unattributed = w.in(mb.key)
+		case popFailedOutcome:
+			failed = failed || w.in(mb.key)
+		case popCauseLinked:
+			failed = failed || (w.in(mb.key) && counts(mb.key, mb.val, w.at))
+		}
 	}
-	completed := c.outcome == symSuccess || c.outcome == symFailed || c.outcome == symRolledBack
-	attributed := p.m.chgSys[i] >= 0
-	if !completed && attributed {
-		return nil
+	if !completed && !unattributed {
+		return nil, ms
 	}
+	attributed := m.chgSys[i] >= 0
 	key := x.chgKey(i)
 	it := ChangeEvidence{
 		Source: key.Source, ID: key.ID, System: x.syms.name(c.system), Attributed: attributed, Team: x.syms.name(c.team),
 		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized,
 		CreatedAt: optTime(c.created), FinishedAt: fromMicros(c.finished), Completed: completed,
-		CausedIncidents: causes[c.key],
+		CausedIncidents: causes[c.key], Failed: failed, FailedByIncident: st.r.failedByIncident(c, w.at),
 	}
 	if attributed {
-		it.System = p.m.systems[p.m.chgSys[i]].cfg.ID
+		it.System = m.systems[m.chgSys[i]].cfg.ID
 	}
-	if c.outcome == symSuccess && c.created != absent {
-		it.LeadTimeSeconds = ptrFloat(seconds(c.finished - c.created))
+	for _, mb := range ms {
+		if mb.pop == popLead {
+			it.LeadTimeSeconds = ptrFloat(seconds(mb.val))
+		}
 	}
-	it.FailedByIncident = pol.ChangeFailureFromIncidents && c.causeOpened != absent && c.causeOpened < p.at
-	it.Failed = completed && (c.outcome != symSuccess || it.FailedByIncident)
-	return &it
+	return &it, ms
 }
 
 // systemEvidence lists the systems subject si answered for in the period:
 // its own system, the systems it owned, its programs' systems, the systems
 // in a process manager's scope, or every system for global.
-func (p *pass) systemEvidence(si int32) []SystemEvidence {
-	m := p.m
+func (st *state) systemEvidence(si int32, p window) []SystemEvidence {
+	m := st.m
 	sub := m.subj.list[si]
 	out := []SystemEvidence{}
 	for i := range m.systems {
@@ -324,15 +360,15 @@ func (p *pass) systemEvidence(si int32) []SystemEvidence {
 					continue
 				}
 				owned = append(owned, Span{fromMicros(from), fromMicros(to)})
-				down += p.avail.downtime(i, from, to)
+				down += st.av.downtime(i, from, to)
 			}
 			if len(owned) == 0 {
 				continue
 			}
 		case sys.subject == si, sys.program == si, sys.manager == si, si == m.global:
-			down = p.avail.downtime(i, p.from, p.at)
-		case sub.Role == RoleProcessManager && p.inScope(si, sys):
-			down = p.avail.downtime(i, p.from, p.at)
+			down = st.av.downtime(i, p.from, p.at)
+		case sub.Role == RoleProcessManager && st.inScope(si, sys):
+			down = st.av.downtime(i, p.from, p.at)
 		default:
 			continue
 		}
@@ -355,10 +391,10 @@ func (p *pass) systemEvidence(si int32) []SystemEvidence {
 	return out
 }
 
-func (p *pass) inScope(si int32, sys *sysInfo) bool {
-	for k := range p.m.procManagers {
-		for j := range p.m.procManagers[k] {
-			if sc := &p.m.procManagers[k][j]; sc.subject == si && sc.systems[sys.cfg.ID] {
+func (st *state) inScope(si int32, sys *sysInfo) bool {
+	for k := range st.m.procManagers {
+		for j := range st.m.procManagers[k] {
+			if sc := &st.m.procManagers[k][j]; sc.subject == si && sc.systems[sys.cfg.ID] {
 				return true
 			}
 		}

@@ -21,10 +21,8 @@ func scenarioEngine(t *testing.T) *Engine {
 }
 
 func preparedEngine(cfg *config.Config, x *index) *Engine {
-	e := &Engine{x: x, m: newModel(cfg), opts: Options{Config: func() *config.Config { return cfg }}}
-	e.m.update(x, true)
-	x.linkCauses()
-	e.av = newAvailability(e.m, x)
+	e := New(Options{Config: func() *config.Config { return cfg }})
+	e.x = x
 	return e
 }
 
@@ -55,9 +53,8 @@ func TestEvidenceScenario(t *testing.T) {
 		{RoleSystem, "api"}, {RoleSystemOwner, "alice"}, {RoleSystemOwner, "bob"}, {RoleSystemOwner, "carol"},
 		{RoleGlobal, GlobalSubject}, {RoleProcessManager, "guy"}, {RoleTeam, "desk"}, {RoleSystem, "nope"},
 	}
-	e.mu.Lock()
-	got := e.evidence(subjects, from, to)
-	e.mu.Unlock()
+	got, err := e.Evidence(context.Background(), subjects, from, to)
+	require.NoError(t, err)
 	assert.NotContains(t, got, Subject{RoleSystem, "nope"})
 
 	want := map[Subject]evidenceKeys{
@@ -135,14 +132,14 @@ func TestEvidenceScenario(t *testing.T) {
 func TestEvidenceAgreesWithKPIs(t *testing.T) {
 	e := scenarioEngine(t)
 	from, to := ts("2026-01-01T00:00:00Z"), ts("2026-01-11T00:00:00Z")
-	s := e.computeWindows(to, []config.Window{{Name: "p", Duration: to.Sub(from)}})
+	s, err := e.Period(context.Background(), "p", from, to)
+	require.NoError(t, err)
 	var subjects []Subject
 	for _, c := range s.Cards["p"] {
 		subjects = append(subjects, c.Subject)
 	}
-	e.mu.Lock()
-	got := e.evidence(subjects, from, to)
-	e.mu.Unlock()
+	got, err := e.Evidence(context.Background(), subjects, from, to)
+	require.NoError(t, err)
 	for _, c := range s.Cards["p"] {
 		ev := got[c.Subject]
 		var completed, failed, opened, resolved, open, breached, overdue int
@@ -183,7 +180,8 @@ func TestEvidenceAgreesWithKPIs(t *testing.T) {
 func TestPeriodAndTrend(t *testing.T) {
 	e := scenarioEngine(t)
 	from, to := ts("2026-01-01T00:00:00Z"), ts("2026-01-11T00:00:00Z")
-	s := e.computeWindows(to, []config.Window{{Name: "2026-01-01/2026-01-11", Duration: to.Sub(from)}})
+	s, err := e.Period(context.Background(), "2026-01-01/2026-01-11", from, to)
+	require.NoError(t, err)
 	api := card(t, s, "2026-01-01/2026-01-11", RoleSystem, "api")
 	assert.InDelta(t, 16800, api.Value[MTTR], 1e-9, "the ad-hoc window equals the configured 10d one")
 	assert.InDelta(t, 100*0.5/3, api.Score, 1e-9)
@@ -192,19 +190,13 @@ func TestPeriodAndTrend(t *testing.T) {
 	assert.InDelta(t, 3600, prev.Value[MTTR], 1e-9)
 	assert.Equal(t, StatusMeets, prev.Status[MTTR])
 
-	_, err := (&Engine{}).Period(context.Background(), "x", to, from)
+	_, err = (&Engine{}).Period(context.Background(), "x", to, from)
 	require.ErrorContains(t, err, "is not before end")
 
 	// two 5-day buckets: I1, I2 resolved in the first, I3 in the second
 	ats := []time.Time{ts("2026-01-06T00:00:00Z"), to}
-	e.mu.Lock()
-	vals := map[Subject][]Values{}
-	for _, at := range ats {
-		v := e.m.compute(e.x, e.av, at, 5*24*time.Hour)
-		si := e.m.subj.lookup(Subject{RoleSystem, "api"})
-		vals[Subject{RoleSystem, "api"}] = append(vals[Subject{RoleSystem, "api"}], v[si])
-	}
-	e.mu.Unlock()
+	vals, err := e.Trend(context.Background(), []Subject{{RoleSystem, "api"}}, 5*24*time.Hour, ats)
+	require.NoError(t, err)
 	got := vals[Subject{RoleSystem, "api"}]
 	assert.Equal(t, 7200.0, got[0][MTTR])
 	assert.Equal(t, 36000.0, got[1][MTTR])

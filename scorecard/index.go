@@ -1,8 +1,6 @@
 package scorecard
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"time"
 
@@ -79,8 +77,6 @@ type index struct {
 	// change (-1 ends a chain).
 	nextCiting     []int32
 	incSeq, chgSeq int64
-	// gen counts syncs that changed something.
-	gen uint64
 	// touched lists record slots replaced or added since the attribution
 	// was last brought up to date; replaced keeps the first earlier version
 	// of each replaced slot, for an incremental recompute to take back.
@@ -116,42 +112,8 @@ func (x *index) ref(ks *keys, k int) record.Ref {
 	return record.Ref{Source: x.syms.name(source), ID: id}
 }
 
+// syncPage is how many records a sync asks the store for at a time.
 const syncPage = 50000
-
-// sync reads every record written since the last sync.
-func (x *index) sync(ctx context.Context, st record.Store) (int, error) {
-	n := 0
-	for {
-		page, err := st.Incidents(ctx, x.incSeq, syncPage)
-		if err != nil {
-			return n, fmt.Errorf("scorecard: read incidents: %w", err)
-		}
-		for i := range page {
-			x.putIncident(&page[i])
-		}
-		n += len(page)
-		if len(page) < syncPage {
-			break
-		}
-	}
-	for {
-		page, err := st.Changes(ctx, x.chgSeq, syncPage)
-		if err != nil {
-			return n, fmt.Errorf("scorecard: read changes: %w", err)
-		}
-		for i := range page {
-			x.putChange(&page[i])
-		}
-		n += len(page)
-		if len(page) < syncPage {
-			break
-		}
-	}
-	if n > 0 {
-		x.gen++
-	}
-	return n, nil
-}
 
 func (x *index) putIncident(r *record.Incident) {
 	in := incident{

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"context"
 	"runtime"
 	"strings"
 	"testing"
@@ -24,17 +25,17 @@ func BenchmarkLoad(b *testing.B) {
 		before := liveHeapBytes()
 		b.StartTimer()
 		e := New(Options{Config: func() *config.Config { return cfg }})
+		cloned := make([]record.Incident, len(incidents))
 		for i := range incidents {
-			in := cloneIncident(&incidents[i])
-			e.x.putIncident(&in)
+			cloned[i] = cloneIncident(&incidents[i])
 		}
+		clonedChanges := make([]record.Change, len(changes))
 		for i := range changes {
-			c := cloneChange(&changes[i])
-			e.x.putChange(&c)
+			clonedChanges[i] = cloneChange(&changes[i])
 		}
-		e.x.gen++
-		e.absorb(cfg)
-		e.recompute(o.To)
+		e.take(cloned, clonedChanges, true)
+		cloned, clonedChanges = nil, nil
+		e.recompute(context.Background(), o.To)
 		b.StopTimer()
 		held = liveHeapBytes() - before
 		loadSink = e // kept for -memprofile

@@ -17,36 +17,7 @@ func (e *Engine) Period(ctx context.Context, name string, from, to time.Time) (*
 	if !from.Before(to) {
 		return nil, fmt.Errorf("scorecard: period %s: start %s is not before end %s", name, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.prepare(ctx); err != nil {
-		return nil, err
-	}
-	w := config.Window{Name: name, Duration: to.Sub(from)}
-	return e.computeWindows(to.UTC(), []config.Window{w}), nil
-}
-
-// computeWindows is compute for windows other than the configured ones.
-func (e *Engine) computeWindows(at time.Time, windows []config.Window) *Snapshot {
-	cfg := e.m.cfg
-	s := &Snapshot{At: at, Windows: windows, Objectives: cfg.Objectives, Cards: map[string][]Card{}}
-	order := e.m.subj.sorted()
-	for _, w := range windows {
-		cur := e.m.compute(e.x, e.av, at, w.Duration)
-		prev := e.m.compute(e.x, e.av, at.Add(-w.Duration), w.Duration)
-		cards := make([]Card, 0, len(order))
-		for _, si := range order {
-			cards = append(cards, e.card(si, w.Name, cur[si], prev[si]))
-		}
-		s.Cards[w.Name] = cards
-	}
-	return s
-}
-
-func (e *Engine) card(si int32, window string, cur, prev Values) Card {
-	c := Card{Subject: e.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: e.m.subj.definedKPIs(si)}
-	c.score(e.m.cfg.Objectives)
-	return c
+	return e.Evaluate(ctx, Query{At: to, Windows: []config.Window{{Name: name, Duration: to.Sub(from)}}})
 }
 
 // Trend evaluates the given subjects' KPIs over the window [at-length, at)
@@ -56,27 +27,31 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 	if length <= 0 {
 		return nil, fmt.Errorf("scorecard: trend: window length %s is not positive", length)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.prepare(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scorecard: trend: %w", err)
+	}
+	st, _, done, err := e.read(ctx)
+	if err != nil {
 		return nil, err
 	}
-	idx := make(map[Subject]int32, len(subjects))
-	out := make(map[Subject][]Values, len(subjects))
+	defer done()
+	var known []Subject
+	var nums []int32
 	for _, s := range subjects {
-		if si := e.m.subj.lookup(s); si >= 0 {
-			idx[s] = si
-			out[s] = make([]Values, 0, len(ats))
+		if si := st.m.subj.lookup(s); si >= 0 {
+			known, nums = append(known, s), append(nums, si)
 		}
 	}
-	for _, at := range ats {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("scorecard: trend: %w", err)
+	points := make([][]Values, len(known))
+	e.parallel(len(known), func(ev *evaluator, j int) {
+		points[j] = make([]Values, len(ats))
+		for k, at := range ats {
+			points[j][k] = ev.values(nums[j], micros(at.UTC()), length.Microseconds())
 		}
-		vals := e.m.compute(e.x, e.av, at.UTC(), length)
-		for s, si := range idx {
-			out[s] = append(out[s], vals[si])
-		}
+	}, st)
+	out := make(map[Subject][]Values, len(known))
+	for j, s := range known {
+		out[s] = points[j]
 	}
 	return out, nil
 }

@@ -26,7 +26,6 @@ func generated(t testing.TB, o generate.Options) (*config.Config, *index, []reco
 	for i := range changes {
 		x.putChange(&changes[i])
 	}
-	x.gen++
 	return cfg, x, incidents, changes
 }
 

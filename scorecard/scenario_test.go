@@ -25,17 +25,14 @@ func loadScenario(t *testing.T) (*config.Config, *index) {
 	for i := range b.Changes {
 		x.putChange(&b.Changes[i])
 	}
-	x.gen++
 	return scenario.Config(t), x
 }
 
 // snapshot computes every scorecard for cfg over x at `at`, as the engine does.
 func snapshot(cfg *config.Config, x *index, at time.Time) *Snapshot {
-	e := &Engine{x: x, m: newModel(cfg)}
-	e.m.update(x, true)
-	x.linkCauses()
-	e.av = newAvailability(e.m, x)
-	return e.computeWindows(at, cfg.Windows)
+	st := newState(cfg, x)
+	e := &Engine{x: x, st: st}
+	return e.compute(st, at, cfg.Windows, st.m.subj.sorted())
 }
 
 func card(t *testing.T, s *Snapshot, window string, role Role, id string) Card {

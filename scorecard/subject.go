@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/kpi"
 )
 
 // Role is what a subject is accountable as (SPEC section 1).
@@ -54,6 +55,13 @@ type subjects struct {
 	index   map[Subject]int32
 	kpis    map[set][]KPI // the KPIs of each defined set, in API order, shared by cards
 	order   []int32       // sorted, cached
+
+	// Teams come from records, so they are bounded (config limits.teams):
+	// past maxTeams, a new team's records count for the overflow team.
+	maxTeams   int
+	teams      int                 // teams made subjects, declared ones aside
+	declared   map[string]bool     // teams declared in the config
+	overflowed map[string]struct{} // team names counted for the overflow team
 }
 
 // definedKPIs lists the KPIs defined for subject si, in API order.
@@ -97,21 +105,27 @@ func (ss *subjects) lookup(s Subject) int32 {
 // newSubjects lists the subjects the config names (SPEC section 1) with the
 // KPIs defined for each. Teams are added as records name them.
 func newSubjects(cfg *config.Config) *subjects {
-	ss := &subjects{index: map[Subject]int32{}}
-	both := changeKPIs | incidentKPIs
+	ss := &subjects{index: map[Subject]int32{}, maxTeams: cfg.Limits.Teams, declared: map[string]bool{},
+		overflowed: map[string]struct{}{}}
+	if ss.maxTeams <= 0 {
+		ss.maxTeams = config.DefaultMaxTeams
+	}
+	for _, t := range cfg.Teams {
+		ss.declared[t.ID] = true
+	}
 	for i := range cfg.Systems {
-		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, both|availabilityKPIs)
+		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, definedFor(RoleSystem, ""))
 	}
 	for i := range cfg.Systems {
 		for _, o := range cfg.Systems[i].Owners {
-			ss.add(Subject{RoleSystemOwner, o.Owner}, both|availabilityKPIs)
+			ss.add(Subject{RoleSystemOwner, o.Owner}, definedFor(RoleSystemOwner, ""))
 		}
 	}
 	for _, p := range cfg.Programs {
-		ss.add(Subject{RoleProgram, p.ID}, both|availabilityKPIs)
+		ss.add(Subject{RoleProgram, p.ID}, definedFor(RoleProgram, ""))
 	}
 	for _, p := range cfg.Programs {
-		ss.add(Subject{RoleProgramManager, p.Manager}, both|availabilityKPIs)
+		ss.add(Subject{RoleProgramManager, p.Manager}, definedFor(RoleProgramManager, ""))
 	}
 	for _, pk := range processKinds(cfg) {
 		ss.add(Subject{RoleProcessOwner, pk.proc.Owner}, pk.kpis)
@@ -121,26 +135,42 @@ func newSubjects(cfg *config.Config) *subjects {
 			ss.add(Subject{RoleProcessManager, m.Manager}, pk.kpis)
 		}
 	}
-	ss.add(Subject{RoleGlobal, GlobalSubject}, both|availabilityKPIs|accountabilityKPIs)
+	ss.add(Subject{RoleGlobal, GlobalSubject}, definedFor(RoleGlobal, ""))
 	return ss
 }
 
+// team returns the subject of a team named in a record: its own while
+// fewer than maxTeams undeclared teams have one, else the overflow team's.
+// Names counted for the overflow team are kept (bounded by the records
+// held anyway) so that how many there are can be told.
 func (ss *subjects) team(name string) int32 {
-	return ss.add(Subject{RoleTeam, name}, changeKPIs|incidentKPIs)
+	s := Subject{RoleTeam, name}
+	if i, ok := ss.index[s]; ok {
+		return i
+	}
+	if !ss.declared[name] {
+		if ss.teams >= ss.maxTeams {
+			ss.overflowed[name] = struct{}{}
+			s.ID = config.OverflowTeam
+		} else {
+			ss.teams++
+		}
+	}
+	return ss.add(s, definedFor(RoleTeam, ""))
 }
 
 type processKind struct {
 	proc *config.Process
-	kpis set
+	kpis set // the process roles' KPIs for this kind of process
 }
 
 func processKinds(cfg *config.Config) []processKind {
 	var out []processKind
 	if cfg.Processes.Incident != nil {
-		out = append(out, processKind{cfg.Processes.Incident, incidentKPIs})
+		out = append(out, processKind{cfg.Processes.Incident, definedFor(RoleProcessOwner, kpi.ProcessIncident)})
 	}
 	if cfg.Processes.Change != nil {
-		out = append(out, processKind{cfg.Processes.Change, changeKPIs})
+		out = append(out, processKind{cfg.Processes.Change, definedFor(RoleProcessOwner, kpi.ProcessChange)})
 	}
 	return out
 }

@@ -133,8 +133,8 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 
 // lastByKey drops every item whose key occurs again later: a multi-row
 // upsert may not touch one row twice, and the later version is the newer.
-func lastByKey[T any](items []T, key func(*T) record.Ref) []T {
-	seen := make(map[record.Ref]bool, len(items))
+func lastByKey[T any, K comparable](items []T, key func(*T) K) []T {
+	seen := make(map[K]bool, len(items))
 	out := make([]T, 0, len(items))
 	for i := len(items) - 1; i >= 0; i-- {
 		k := key(&items[i])

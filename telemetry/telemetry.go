@@ -93,6 +93,10 @@ var help = map[string]string{
 	"steward_spool_entries":                                "Webhook deliveries waiting in the local spool for the store.",
 	"steward_spool_bytes":                                  "Size of the webhook deliveries waiting in the local spool, in bytes.",
 	"steward_leader":                                       "Whether this replica runs a task that must run in one replica at a time (1) or leaves it to another (0), by task (poller/<feed>).",
+	"steward_measurement_query_failures_total":             "Queries of the measurements source (a Prometheus-compatible query API) that failed, by measure; the range is read again at the next attempt.",
+	"steward_measurement_samples_stored_total":             "Measurement samples read from the measurements source and stored, by measure.",
+	"steward_measurement_last_success_timestamp_seconds":   "When samples of a measure were last read and stored.",
+	"steward_measurement_read_through_timestamp_seconds":   "The last step of a measure read and stored: how far the samples reach.",
 	"steward_spool_deliveries_total":                       "Webhook deliveries by spool result: spooled (answered 202, kept on disk), refused (spool full: 503), drained (stored), quarantined (refused by the store, kept for inspection).",
 }
 

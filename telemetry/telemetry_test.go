@@ -126,3 +126,28 @@ func TestStoreErrors(t *testing.T) {
 	assert.Contains(t, out, `steward_store_errors_total{operation="read"} 1`)
 	assert.Contains(t, out, `steward_store_errors_total{operation="write"} 1`)
 }
+
+func TestMeasurements(t *testing.T) {
+	tel := New("dev", func() time.Time { return clock })
+	tel.MeasurementsStarted(record.MeasureUptime, record.MeasureResponseTime)
+	out := written(tel)
+	assert.Contains(t, out, `steward_measurement_query_failures_total{measure="response_time"} 0`)
+	assert.NotContains(t, out, "steward_measurement_last_success_timestamp_seconds", "nothing read yet")
+	tel.MeasurementsStored(record.MeasureUptime, 120, clock.Add(-10*time.Minute))
+	tel.MeasurementsStored(record.MeasureUptime, 3, clock.Add(-5*time.Minute))
+	tel.MeasurementFailed(record.MeasureResponseTime)
+	out = written(tel)
+	for _, want := range []string{
+		`steward_measurement_samples_stored_total{measure="uptime"} 123`,
+		`steward_measurement_last_success_timestamp_seconds{measure="uptime"} 1772366400`,
+		`steward_measurement_read_through_timestamp_seconds{measure="uptime"} 1772366100`,
+		`steward_measurement_query_failures_total{measure="response_time"} 1`,
+		`steward_measurement_query_failures_total{measure="uptime"} 0`,
+	} {
+		assert.Contains(t, out, want)
+	}
+	for _, family := range []string{"steward_measurement_query_failures_total", "steward_measurement_samples_stored_total",
+		"steward_measurement_last_success_timestamp_seconds", "steward_measurement_read_through_timestamp_seconds"} {
+		assert.NotEmpty(t, Help(family), family)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
@@ -30,8 +31,16 @@ type header struct {
 
 type roleTable struct {
 	Role scorecard.Role
-	Rows []overviewRow
+	Rows []overviewRow // the page shown
+	// Total rows; Page (from 1) of Pages of overviewRows each
+	Total, Page, Pages int
+	PrevPage, NextPage int // 0: none
 }
+
+// overviewRows is the most rows a role's table shows at once: the
+// reference organisation has 5,000 systems and 1,000 owners, and the page
+// stays light (a role's table pages through the rest).
+const overviewRows = 100
 
 type overviewRow struct {
 	Subject                          string
@@ -101,9 +110,29 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		sortRows(t.Rows, d.Sort, d.Dir)
+		t.paginate(q.Get("page"))
 		d.Tables = append(d.Tables, t)
 	}
 	u.render(w, r, http.StatusOK, "overview", page{Title: "Scorecards", At: snap.At, Data: d})
+}
+
+// paginate keeps the rows of the page asked for (the first when absent
+// or out of range).
+func (t *roleTable) paginate(page string) {
+	t.Total = len(t.Rows)
+	t.Pages = max(1, (t.Total+overviewRows-1)/overviewRows)
+	t.Page = 1
+	if n, err := strconv.Atoi(page); err == nil && n >= 1 && n <= t.Pages {
+		t.Page = n
+	}
+	lo := (t.Page - 1) * overviewRows
+	t.Rows = t.Rows[lo:min(lo+overviewRows, t.Total)]
+	if t.Page > 1 {
+		t.PrevPage = t.Page - 1
+	}
+	if t.Page < t.Pages {
+		t.NextPage = t.Page + 1
+	}
 }
 
 func row(c *scorecard.Card, scored []scorecard.KPI) overviewRow {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -15,21 +16,19 @@ import (
 // report serves a period review as a page (or, with ?format=, a download).
 func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req, err := reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
-	if err != nil {
-		u.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	rep, err := u.opts.Reports.Build(r.Context(), req)
-	if err != nil {
-		status := http.StatusServiceUnavailable
-		if strings.Contains(err.Error(), "no subject") || strings.Contains(err.Error(), "has no subjects") {
-			status = http.StatusNotFound
+	req, err := u.reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
+	if err == nil {
+		var rep *report.Report
+		if rep, err = u.opts.Reports.Build(r.Context(), req); err == nil {
+			u.writeReport(w, r, rep, q.Get("format"))
+			return
 		}
-		u.fail(w, r, status, err.Error())
-		return
 	}
-	format := q.Get("format")
+	u.fail(w, r, fault.Status(err), err.Error())
+}
+
+// writeReport writes a review as a page or, with a format, a download.
+func (u *UI) writeReport(w http.ResponseWriter, r *http.Request, rep *report.Report, format string) {
 	if format == "" {
 		format = "html"
 	}
@@ -49,7 +48,18 @@ func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func reviewRequest(role, subject, period, from, to string) (report.Request, error) {
+// reviewRequest reads a review's parameters; its errors are Invalid. A
+// system may be named by an alias.
+func (u *UI) reviewRequest(role, subject, period, from, to string) (report.Request, error) {
+	req, err := parseReviewRequest(role, subject, period, from, to)
+	if err != nil {
+		return req, fault.Wrap(fault.Invalid, err)
+	}
+	req.Subject = u.subjectID(req.Role, req.Subject)
+	return req, nil
+}
+
+func parseReviewRequest(role, subject, period, from, to string) (report.Request, error) {
 	rl, err := scorecard.ParseRole(role)
 	if err != nil {
 		return report.Request{}, err
@@ -83,6 +93,8 @@ type reviewBody struct {
 	Period  string `json:"period"`
 	From    string `json:"from"`
 	To      string `json:"to"`
+	// Force freezes a period that has not ended (SPEC 8).
+	Force bool `json:"force"`
 }
 
 // frozenView is one frozen version as the reviews API shows it.
@@ -107,57 +119,46 @@ func (u *UI) freeze(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
+		fault.Write(w, fault.Errorf(fault.Invalid, "body: %w", err))
 		return
 	}
-	req, err := reviewRequest(body.Role, body.Subject, body.Period, body.From, body.To)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		return
-	}
-	rep, err := u.opts.Reports.Build(r.Context(), req)
+	req, err := u.reviewRequest(body.Role, body.Subject, body.Period, body.From, body.To)
+	var rep *report.Report
 	if err == nil {
-		err = u.opts.Reports.Freeze(r.Context(), rep)
+		rep, err = u.opts.Reports.Build(r.Context(), req)
+	}
+	if err == nil {
+		err = u.opts.Reports.Freeze(r.Context(), rep, body.Force)
 	}
 	if err != nil {
-		status := http.StatusServiceUnavailable
-		if strings.Contains(err.Error(), "no subject") || strings.Contains(err.Error(), "has no subjects") {
-			status = http.StatusNotFound
-		}
-		writeJSON(w, status, map[string]string{"error": err.Error()})
+		fault.Write(w, err)
 		return
 	}
 	out := []report.Frozen{}
 	for _, s := range rep.Subjects {
 		out = append(out, *s.Frozen)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"period": rep.Period, "reviews": out})
+	fault.WriteJSON(w, http.StatusOK, map[string]any{"period": rep.Period, "provisional": rep.Provisional, "reviews": out})
 }
 
 func (u *UI) versions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("role") == "" || q.Get("subject") == "" || q.Get("period") == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "role, subject and period are required"})
+		fault.Write(w, fault.Errorf(fault.Invalid, "role, subject and period are required"))
 		return
 	}
 	if u.opts.Reports.Archive == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no archive of frozen reviews"})
+		fault.Write(w, fault.Errorf(fault.Unavailable, "no archive of frozen reviews"))
 		return
 	}
 	vs, err := u.opts.Reports.Archive.Versions(r.Context(), q.Get("role"), q.Get("subject"), q.Get("period"))
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		fault.Write(w, fault.Default(fault.Unavailable, err))
 		return
 	}
 	out := make([]frozenView, len(vs))
 	for i, v := range vs {
 		out[i] = frozenView{Frozen: v, Content: v.Content}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fault.WriteJSON(w, http.StatusOK, map[string]any{"versions": out})
 }

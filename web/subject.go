@@ -27,7 +27,16 @@ type subjectData struct {
 	Grafana       string
 	Periods       []string // recent calendar periods to review
 	Systems       []string // systems the subject answered for in the window
+	// TrendAt are the ends of the trend's windows, oldest first: the
+	// window and the ones before it, back to back
+	TrendAt []time.Time
 }
+
+// trendPoints is how many windows a subject page's trend lines show.
+const trendPoints = 12
+
+// evidenceRows is the most rows a subject page's evidence tables show.
+const evidenceRows = 100
 
 type tile struct {
 	report.KPI
@@ -41,7 +50,15 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	snap := u.snapshotOrFail(w, r)
+	if canon := u.subjectID(role, id); canon != id { // a system's alias: one page per system
+		target := "/ui/subject/" + string(role) + "/" + url.PathEscape(canon)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
+	snap := u.snapshotOfOrFail(w, r, role, id)
 	if snap == nil {
 		return
 	}
@@ -67,16 +84,21 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		u.unavailable(w, r, err)
 		return
 	}
-	ats, size := p.Buckets()
-	trends, err := u.opts.Engine.Trend(ctx, []scorecard.Subject{c.Subject}, size, ats)
+	ats := make([]time.Time, trendPoints)
+	for i := range ats {
+		ats[i] = snap.At.Add(-time.Duration(trendPoints-1-i) * win.Duration)
+	}
+	trends, err := u.opts.Engine.Trend(ctx, []scorecard.Subject{c.Subject}, win.Duration, ats)
 	if err != nil {
 		u.unavailable(w, r, err)
 		return
 	}
 	prev := c.PreviousCard(snap.Objectives)
-	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject]}
+	// a subject page lists at most evidenceRows of each kind: the global
+	// subject's month holds tens of thousands of records
+	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject], RowLimit: evidenceRows}
 	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
-		Score: num(c.Score), PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name)}
+		Score: num(c.Score), PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name), TrendAt: ats}
 	for _, x := range snap.Windows {
 		d.Windows = append(d.Windows, x.Name)
 	}
@@ -136,4 +158,16 @@ func recentPeriods(at time.Time) []string {
 		q, qy = 4, qy-1
 	}
 	return []string{month.Format("2006-01"), fmt.Sprintf("%d-Q%d", qy, q), strconv.Itoa(at.Year() - 1)}
+}
+
+// subjectID is the id of a subject named by id: a system's alias names the
+// system, as it does in records; every other name is the id itself.
+func (u *UI) subjectID(role scorecard.Role, id string) string {
+	if role != scorecard.RoleSystem {
+		return id
+	}
+	if s, ok := u.opts.Config().System(id); ok {
+		return s.ID
+	}
+	return id
 }

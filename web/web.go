@@ -31,6 +31,7 @@ import (
 type Engine interface {
 	Current(ctx context.Context) (*scorecard.Snapshot, error)
 	At(ctx context.Context, at time.Time) (*scorecard.Snapshot, error)
+	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
@@ -67,6 +68,7 @@ func New(opts Options) *UI {
 	funcs := report.Funcs()
 	funcs["roleTitle"] = roleTitle
 	funcs["query"] = query
+	funcs["segment"] = segment
 	for _, page := range []string{"overview", "subject", "system", "raci", "error"} {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).
 			ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
@@ -120,13 +122,20 @@ func (u *UI) style(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(report.Stylesheet() + extraCSS))
 }
 
-// snapshot answers with the snapshot at ?at=, or the current one.
-func (u *UI) snapshot(r *http.Request) (*scorecard.Snapshot, error) {
+// snapshotOf evaluates the scorecards of one role or subject (every one
+// when both are empty) at ?at=, or now.
+func (u *UI) snapshotOf(r *http.Request, role scorecard.Role, id string) (*scorecard.Snapshot, error) {
+	var at time.Time
 	if v := r.URL.Query().Get("at"); v != "" {
-		at, err := report.ParseTime(v)
-		if err != nil {
+		var err error
+		if at, err = report.ParseTime(v); err != nil {
 			return nil, errBadRequest{"at: " + err.Error()}
 		}
+	}
+	switch {
+	case role != "" || id != "":
+		return u.opts.Engine.Evaluate(r.Context(), scorecard.Query{At: at, Role: role, Subject: id})
+	case !at.IsZero():
 		return u.opts.Engine.At(r.Context(), at)
 	}
 	return u.opts.Engine.Current(r.Context())
@@ -137,7 +146,11 @@ type errBadRequest struct{ msg string }
 func (e errBadRequest) Error() string { return e.msg }
 
 func (u *UI) snapshotOrFail(w http.ResponseWriter, r *http.Request) *scorecard.Snapshot {
-	snap, err := u.snapshot(r)
+	return u.snapshotOfOrFail(w, r, "", "")
+}
+
+func (u *UI) snapshotOfOrFail(w http.ResponseWriter, r *http.Request, role scorecard.Role, id string) *scorecard.Snapshot {
+	snap, err := u.snapshotOf(r, role, id)
 	if err != nil {
 		if bad, ok := err.(errBadRequest); ok {
 			u.fail(w, r, http.StatusBadRequest, bad.msg)
@@ -176,6 +189,18 @@ func roleTitle(r scorecard.Role) string {
 		scorecard.RoleProgramManager: "Program managers", scorecard.RoleProcessOwner: "Process owners",
 		scorecard.RoleProcessManager: "Process managers", scorecard.RoleTeam: "Teams", scorecard.RoleGlobal: "Global",
 	}[r]
+}
+
+// segment escapes a name or id as one segment of a link's path: a team
+// called "a/b", "x?y" or "#1" must link to its own page, not to another
+// path, a query or a fragment. "." and ".." are escaped too, though a
+// browser may still resolve them.
+func segment(s string) string {
+	switch s {
+	case ".", "..":
+		return strings.ReplaceAll(s, ".", "%2E")
+	}
+	return url.PathEscape(s)
 }
 
 // query builds a query string from key, value pairs, leaving out empty values.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,8 @@ func TestSubjectPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `<a href="https://grafana.example.com/d/steward-system?var-role=system&amp;var-subject=api&amp;var-window=10d">`)
 	assert.Contains(t, body, `data-kpi="mttr_seconds" data-value="16800">4h 40m</p>`)
+	assert.Contains(t, body, "<h3>MTTR</h3>\n"+`<p class="tile-help muted">Mean time to restore of the incidents resolved in the window.</p>`,
+		"each tile says what its KPI counts")
 	assert.Contains(t, body, `<span class="status st-breach">breach</span>`, "status as text, not colour alone")
 	assert.Contains(t, body, `<th scope="row">api/C2</th><td>api</td><td>success</td><td>2026-01-01 23:00</td><td>caused api/I1</td>`)
 	assert.Contains(t, body, `<a href="/ui/system/api">`)
@@ -132,6 +135,21 @@ func TestSubjectPage(t *testing.T) {
 	plain := server(t, "")
 	_, body = get(t, plain.URL+"/ui/subject/system/api?"+at)
 	assert.NotContains(t, body, "Grafana", "no link without --web.grafana-url")
+}
+
+// Each KPI's trend shows the window and the 11 before it, each with the
+// date its window ends.
+func TestSubjectPageTrend(t *testing.T) {
+	s := server(t, "")
+	_, body := get(t, s.URL+"/ui/subject/system/api?"+at)
+	i := strings.Index(body, `data-kpi="mttr_seconds"`)
+	require.Positive(t, i)
+	tile := body[i:]
+	tile = tile[:strings.Index(tile, "</details>")]
+	assert.Equal(t, 12, strings.Count(tile, "<tr><td>"), "12 windows")
+	assert.Contains(t, tile, "<tr><td>2026-01-11 00:00</td><td>4h 40m</td></tr>", "the window itself, last")
+	assert.Contains(t, tile, "<tr><td>2026-01-01 00:00</td><td>no data</td></tr>", "the window before: nothing resolved on api")
+	assert.Contains(t, tile, "<tr><td>2025-09-23 00:00</td>", "the first of 12 ten-day windows")
 }
 
 func TestSystemPage(t *testing.T) {
@@ -202,4 +220,97 @@ func TestReviewsAPI(t *testing.T) {
 	assert.True(t, strings.HasPrefix(body, "period,from,to,role,subject,"))
 	code, _ = get(t, s.URL+"/ui/report?role=system_owner&period=someday")
 	assert.Equal(t, http.StatusBadRequest, code)
+}
+
+// SPEC 8 through the API and the UI: a period that has not started is a
+// 400 naming it; one that has not ended is provisional and a 409 to freeze
+// unless the request says force.
+func TestReviewsAPIUnfinishedPeriods(t *testing.T) {
+	s := server(t, "") // now is 2026-11-25
+	post := func(body string) (int, map[string]any) {
+		resp, err := http.Post(s.URL+"/api/v1/reviews", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	code, out := post(`{"role":"system","subject":"api","period":"2027-Q2"}`)
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, out["error"], "period 2027-Q2 has not started")
+	code, body := get(t, s.URL+"/ui/report?role=system&subject=api&period=2027-Q2")
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, body, "period 2027-Q2 has not started")
+
+	code, out = post(`{"role":"system","subject":"api","period":"2026-Q4"}`)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, out["error"], "period 2026-Q4 has not ended")
+	code, body = get(t, s.URL+"/api/v1/reviews?role=system&subject=api&period=2026-Q4")
+	require.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"versions":[]}`, body, "nothing was frozen")
+
+	code, out = post(`{"role":"system","subject":"api","period":"2026-Q4","force":true}`)
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Equal(t, true, out["provisional"])
+	assert.EqualValues(t, 1, out["reviews"].([]any)[0].(map[string]any)["version"])
+
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-Q4")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `<p class="provisional" role="note"><strong>Provisional:</strong>`)
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api&period=2026-Q4&format=json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"provisional": true`)
+}
+
+// A system's alias works wherever a system is a subject: the subject page
+// redirects to the system's id, reviews name the system.
+func TestSystemAliasAsSubject(t *testing.T) {
+	s := server(t, "")
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL + "/ui/subject/system/api-alias?window=10d&" + at)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, "/ui/subject/system/api?window=10d&"+at, resp.Header.Get("Location"))
+	code, body := get(t, s.URL+"/ui/subject/system/api-alias?window=10d&"+at)
+	require.Equal(t, http.StatusOK, code)
+	_, want := get(t, s.URL+"/ui/subject/system/api?window=10d&"+at)
+	assert.Equal(t, want, body)
+
+	code, body = get(t, s.URL+"/ui/report?role=system&subject=api-alias&period=2026-Q1&format=json")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"subject": "api"`)
+	code, _ = get(t, s.URL+"/ui/subject/system_owner/api-alias")
+	assert.Equal(t, http.StatusNotFound, code)
+}
+
+func TestOverviewPages(t *testing.T) {
+	tests := []struct {
+		rows             int
+		page             string
+		wantPage, pages  int
+		first, shown     int
+		wantPrev, wantNx int
+	}{
+		{rows: 3, page: "", wantPage: 1, pages: 1, first: 0, shown: 3},
+		{rows: 250, page: "", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "2", wantPage: 2, pages: 3, first: 100, shown: 100, wantPrev: 1, wantNx: 3},
+		{rows: 250, page: "3", wantPage: 3, pages: 3, first: 200, shown: 50, wantPrev: 2},
+		{rows: 250, page: "9", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+		{rows: 250, page: "x", wantPage: 1, pages: 3, first: 0, shown: 100, wantNx: 2},
+	}
+	for _, tt := range tests {
+		tb := roleTable{}
+		for i := range tt.rows {
+			tb.Rows = append(tb.Rows, overviewRow{Subject: strconv.Itoa(i)})
+		}
+		tb.paginate(tt.page)
+		assert.Equal(t, tt.rows, tb.Total)
+		assert.Equal(t, tt.wantPage, tb.Page, "page %q of %d", tt.page, tt.rows)
+		assert.Equal(t, tt.pages, tb.Pages)
+		require.Len(t, tb.Rows, tt.shown)
+		assert.Equal(t, strconv.Itoa(tt.first), tb.Rows[0].Subject)
+		assert.Equal(t, tt.wantPrev, tb.PrevPage)
+		assert.Equal(t, tt.wantNx, tb.NextPage)
+	}
 }

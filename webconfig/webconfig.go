@@ -29,21 +29,29 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// Config is the file's content, in the toolkit's own type.
+type Config = web.Config
+
 // File is a web configuration file. Its content is re-read on every
 // request and connection, as the toolkit does, so rotated certificates,
 // users and headers apply without a restart; it is parsed again only when
-// the content changed. A nil *File is no file: plain HTTP, no users, no
-// headers.
+// the content changed. When the file becomes unreadable or invalid (or a
+// change fails the check given to SetCheck), the last good content stays
+// in force and the error is logged once: a half-written file must not turn
+// every request, webhooks and health checks included, into an error. A nil
+// *File is no file: plain HTTP, no users, no headers.
 type File struct {
 	path   string
 	logger *slog.Logger
 
-	mu   sync.Mutex
-	read bool // raw holds the content last read, parsed into cfg or err
-	raw  []byte
-	cfg  *web.Config
-	err  error
-	rate *rate.Limiter // from the file as first read, as in the toolkit
+	mu    sync.Mutex
+	read  bool // raw holds the content last read
+	raw   []byte
+	cfg   *web.Config // the last good content, in force
+	err   error       // why raw is not in force; nil when it is
+	check func(old, new *web.Config) error
+	tls   *tls.Config   // the last TLS settings that loaded
+	rate  *rate.Limiter // from the file as first read, as in the toolkit
 }
 
 // Load reads and validates the file at path: its syntax (strict: unknown
@@ -76,9 +84,21 @@ func (f *File) Path() string {
 	return f.path
 }
 
-// Config returns the file's configuration as it is now. When the file has
-// become invalid it returns the error, so that callers fail closed rather
-// than keep users or certificates the operator meant to remove.
+// SetCheck sets a check every change of the file must pass to come into
+// force (for instance: it must not remove the last credential); a change
+// it refuses is treated as an invalid file.
+func (f *File) SetCheck(check func(old, new *web.Config) error) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.check = check
+}
+
+// Config returns the file's configuration in force: its content as it is
+// now, or the last good content while the file is unreadable or invalid.
+// It never fails once Load succeeded.
 func (f *File) Config() (*web.Config, error) {
 	if f == nil {
 		return &web.Config{}, nil
@@ -87,25 +107,42 @@ func (f *File) Config() (*web.Config, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err == nil && f.read && bytes.Equal(raw, f.raw) {
-		return f.cfg, f.err
+		return f.cfg, nil
 	}
 	if err != nil {
 		f.read = false
 		err = fmt.Errorf("web config: %w", err)
 	} else {
-		cfg, perr := parse(f.path, raw)
 		f.read, f.raw = true, raw
-		if perr == nil {
+		var cfg *web.Config
+		if cfg, err = parse(f.path, raw); err == nil && f.check != nil {
+			err = f.check(f.cfg, cfg)
+		}
+		if err == nil {
+			if f.err != nil {
+				f.logger.Info("the web config file is valid again and in force", "file", f.path)
+			}
 			f.cfg, f.err = cfg, nil
 			return cfg, nil
 		}
-		err = fmt.Errorf("web config %s: %w", f.path, perr)
+		err = fmt.Errorf("web config %s: %w", f.path, err)
 	}
 	if f.err == nil || f.err.Error() != err.Error() {
-		f.logger.Error("the web config file is invalid: refusing what needs it until it is fixed", "file", f.path, "err", err)
+		f.logger.Error("the web config file is invalid: its last good content stays in force until it is fixed", "file", f.path, "err", err)
 	}
-	f.cfg, f.err = nil, err
-	return nil, err
+	f.err = err
+	return f.cfg, nil
+}
+
+// Err is why the file as it is now is not in force; nil when it is.
+func (f *File) Err() error {
+	if f == nil {
+		return nil
+	}
+	_, _ = f.Config()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // parse decodes raw as the toolkit does (the same defaults, strict YAML,
@@ -206,11 +243,19 @@ func (f *File) Serve(srv *http.Server, ln net.Listener) error {
 			return nil, err
 		}
 		now, err := web.ConfigToTLSConfig(&c.TLSConfig)
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		if err != nil {
-			f.logger.Error("TLS handshake refused: the web config's TLS settings do not load", "file", f.path, "err", err)
-			return nil, err
+			// A certificate or key half written while rotated: the last
+			// settings that loaded serve until the files are whole.
+			f.logger.Error("the web config's TLS settings do not load; the last ones that did stay in force", "file", f.path, "err", err)
+			if f.tls == nil {
+				return nil, err
+			}
+			return f.tls, nil
 		}
 		now.NextProtos = protos
+		f.tls = now
 		return now, nil
 	}
 	srv.TLSConfig = tc

@@ -2,6 +2,7 @@ package webconfig
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -156,21 +158,53 @@ func TestFileIsReread(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"bob": string(h1)}, users, "a change applies without a reload")
 
-	writeFile(t, path, "basic_auth_users: [\n")
-	_, err = f.Users()
-	assert.Error(t, err, "an invalid file fails closed: the old users do not stay")
-	rec := httptest.NewRecorder()
-	f.Wrap(hello).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-
-	require.NoError(t, os.Remove(path))
-	_, err = f.Users()
-	assert.ErrorContains(t, err, "no such file")
+	// Half written, then removed: the last good users stay, and requests
+	// (health checks and webhooks among them) are served as before.
+	for _, broken := range []func(){
+		func() { writeFile(t, path, "basic_auth_users: [\n") },
+		func() { require.NoError(t, os.Remove(path)) },
+	} {
+		broken()
+		users, err = f.Users()
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"bob": string(h1)}, users, "the last good content stays in force")
+		assert.Error(t, f.Err(), "why the file is not in force")
+		rec := httptest.NewRecorder()
+		f.Wrap(hello).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		assert.Equal(t, http.StatusOK, rec.Code)
+	}
 
 	writeFile(t, path, "")
 	users, err = f.Users()
 	require.NoError(t, err, "an empty file is valid again")
 	assert.Empty(t, users)
+	assert.NoError(t, f.Err())
+}
+
+// TestCheckRefusesAChange has a check refuse a change that removes every
+// user: the users in force stay until a change passes it.
+func TestCheckRefusesAChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "web.yml")
+	h1, err := bcrypt.GenerateFromPassword([]byte("one"), bcrypt.MinCost)
+	require.NoError(t, err)
+	f, err := Load(writeFile(t, path, fmt.Sprintf("basic_auth_users: {alice: %q}\n", h1)), discard)
+	require.NoError(t, err)
+	f.SetCheck(func(old, new *web.Config) error {
+		if len(old.Users) > 0 && len(new.Users) == 0 {
+			return errors.New("it removes every user")
+		}
+		return nil
+	})
+	writeFile(t, path, "http_server_config: {headers: {X-Frame-Options: deny}}\n")
+	users, err := f.Users()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"alice": string(h1)}, users)
+	assert.ErrorContains(t, f.Err(), "it removes every user")
+
+	writeFile(t, path, fmt.Sprintf("basic_auth_users: {carol: %q}\n", h1))
+	users, err = f.Users()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"carol": string(h1)}, users)
 }
 
 func TestWrapHeadersAndRateLimit(t *testing.T) {

@@ -18,8 +18,14 @@ import (
 )
 
 const backfillSummary = "Evaluate the KPIs at every --step from --from to --to and write them as metrics with those timestamps: " +
-	"an OpenMetrics file for `promtool tsdb create-blocks-from openmetrics FILE DIR` (--output), " +
+	"an OpenMetrics file for `promtool tsdb create-blocks-from openmetrics " + maxBlockDuration + " FILE DIR` (--output), " +
 	"or straight into VictoriaMetrics (--vm.url). Reads the records of the configured store."
+
+// maxBlockDuration is the promtool flag a backfill wants: with promtool's
+// default of 2h, a daily backfill makes one block per evaluation (92 for
+// a quarter, each a millisecond long) for Prometheus to compact later;
+// 31 days, Prometheus's own largest compacted block, makes a handful.
+const maxBlockDuration = "--max-block-duration=744h"
 
 type backfillOptions struct {
 	configFile, output, vmURL, spillDir string
@@ -130,7 +136,7 @@ func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "wrote %d evaluations (%s to %s) to %s in %s\n", n,
 		o.from.Format(time.RFC3339), last.Format(time.RFC3339), where, time.Since(start).Round(time.Millisecond))
 	if o.output != "" {
-		fmt.Fprintf(stdout, "load it with: promtool tsdb create-blocks-from openmetrics %s DATA_DIR\n", o.output)
+		fmt.Fprintf(stdout, "load it with: promtool tsdb create-blocks-from openmetrics %s %s DATA_DIR\n", maxBlockDuration, o.output)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -76,10 +77,18 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 	assert.Contains(t, out, "wrote 5 evaluations ("+from.Format(time.RFC3339)+" to "+last.Format(time.RFC3339)+")")
 	require.Equal(t, 7*24*time.Hour, step)
 
+	// the command the backfill prints, as a user would paste it
+	_, hint, ok := strings.Cut(out, "load it with: promtool ")
+	require.True(t, ok, out)
+	args := strings.Fields(strings.ReplaceAll(hint, "DATA_DIR", ""))
+	assert.Equal(t, []string{"tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", file}, args)
 	data := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", file, data)
+	cmd := exec.Command(promtool, append(args, data)...)
 	res, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(res))
+	blocks, err := os.ReadDir(data)
+	require.NoError(t, err)
+	assert.Less(t, len(blocks), 5, "fewer blocks than evaluations: %s", res)
 
 	prom := startPrometheus(t, "", "--storage.tsdb.path="+data, "--storage.tsdb.retention.time=100y")
 	checkHistory(t, prom, ds, ats, 0)

@@ -34,10 +34,14 @@ a user would write instead. For each dataset size it generates the records
   - in process: a full recompute of every KPI, subject and window, and an
     incremental one after 1,000 new incidents and 1,000 new changes with
     the clock a minute on (time, peak heap, bytes allocated);
+  - the same at past evaluation times, each request at a different one: one
+    subject, every owner, a 12-point monthly trend of every owner, a
+    quarterly report, the UI's subject, global and overview pages (time and
+    size), and steward backfill's evaluations per second;
   - per-owner change success ratio and MTTR over 30 days: a plain SQL query
-    on the same PostgreSQL records against Steward's warm answer; the
-    numbers must be identical (else the command fails) and the time ratio is
-    printed.
+    on the same PostgreSQL records against Steward's answer, now, at a past
+    time and over 12 monthly points; the numbers must be identical (else the
+    command fails) and the time ratios are printed.
 The reference dataset is --records 1000000 (the default): 1M incidents and
 1M changes, 5,000 systems, 1,000 owners, 50 programs, 200 teams. It takes
 about 6 minutes on 2 cores; see BENCHMARKS.md.`
@@ -48,6 +52,7 @@ type benchOptions struct {
 	sizes                            []int
 	systems, owners, programs, teams int
 	runs, batch, clients, requests   int
+	backfillSteps                    int
 	postgres                         string
 	output                           string
 	binary                           string
@@ -71,6 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.batch, "batch", 5000, "Records per ingest request.")
 	fs.IntVar(&o.clients, "clients", 4, "Concurrent ingest clients.")
 	fs.IntVar(&o.requests, "requests", 50, "Requests per latency measurement (scrapes, scorecards API).")
+	fs.IntVar(&o.backfillSteps, "backfill.steps", 168, "Hourly steps of the longer of the two steward backfill runs (the shorter has a seventh of them).")
 	fs.StringVar(&o.postgres, "postgres", defaultBenchPostgres, "PostgreSQL DSN (postgres:// URL) of a database on the server to benchmark against; the bench creates and drops databases of its own there. Empty or unreachable: the PostgreSQL parts are skipped.")
 	fs.StringVar(&o.output, "output", "", "Also write the results as Markdown tables to this file.")
 	fs.StringVar(&o.profileDir, "profile.dir", "", "Also write CPU profiles of the in-process engine measurements here, per size: SIZE/load-1.cpu, full-N.cpu, incremental-N.cpu (go tool pprof -top merges several). The daemon is profiled with go test -bench BenchmarkDaemon, see BENCHMARKS.md.")
@@ -85,8 +91,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("--sizes: %w", err)
 		}
 	}
-	if o.runs < 1 || o.batch < 1 || o.clients < 1 || o.requests < 1 {
-		return errors.New("--runs, --batch, --clients and --requests must be at least 1")
+	if o.runs < 1 || o.batch < 1 || o.clients < 1 || o.requests < 1 || o.backfillSteps < 2 {
+		return errors.New("--runs, --batch, --clients and --requests must be at least 1, --backfill.steps at least 2")
 	}
 	if o.binary == "" {
 		bin, err := os.Executable()
@@ -117,7 +123,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	last := results[len(results)-1]
 	fmt.Fprintf(stdout, "\ntargets (%s incidents and as many changes; the targets are for 1,000,000):\n", fmtInt(last.records))
 	for _, t := range evaluateTargets(last) {
-		fmt.Fprintf(stdout, "  %-44s %-16s %s\n", t.what, t.value, t.verdict)
+		fmt.Fprintf(stdout, "  %-56s %-16s %s\n", t.what, t.value, t.verdict)
 	}
 	if len(results) > 1 {
 		fmt.Fprintf(stdout, "\nscaling (medians):\n")
@@ -171,7 +177,7 @@ func benchSize(ctx context.Context, o benchOptions, n int, pg *benchPostgres, ou
 	r.add("generate", time.Since(start).Round(time.Millisecond).String(),
 		fmt.Sprintf("%s records, and %s new ones of each kind from the last day for the incremental recompute", fmtInt(2*n), fmtInt(len(newIncidents))))
 
-	d := &daemonBench{opts: o, yaml: yaml, cfg: cfg, pg: pg, logger: slog.New(slog.DiscardHandler)}
+	d := &daemonBench{opts: o, to: gen.To, yaml: yaml, cfg: cfg, pg: pg, logger: slog.New(slog.DiscardHandler)}
 	if err := d.run(ctx, r, incidents, changes); err != nil {
 		return nil, err
 	}

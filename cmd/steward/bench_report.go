@@ -139,6 +139,16 @@ var benchTargets = []benchTarget{
 	{"daemon rss postgres", "daemon RSS < 1 GiB (PostgreSQL)", 1 << 30, false, fmtBytes},
 	{"daemon rss serving", "daemon RSS < 1 GiB (after serving reads)", 1 << 30, false, fmtBytes},
 	{"sql vs steward", "≥ 10× faster than SQL, identical numbers", 10, true, times},
+	{"api one subject past", "one subject at a past at ≤ 2 ms", 0.002, false, seconds},
+	{"api all system_owner past", "every owner at a past at ≤ 30 ms", 0.030, false, seconds},
+	{"api trend 12 months", "12-point monthly trend of every owner ≤ 100 ms", 0.100, false, seconds},
+	{"sql vs steward past", "≥ 30× faster than SQL at a past at, identical numbers", 30, true, times},
+	{"sql vs steward trend", "≥ 30× faster than SQL over 12 monthly points, identical", 30, true, times},
+	{"backfill rate", "backfill ≥ 10 evaluations/s", 10, true, func(v float64) string { return fmt.Sprintf("%.1f/s", v) }},
+	{"ui subject", "UI subject page ≤ 50 ms", 0.050, false, seconds},
+	{"ui global", "UI global page ≤ 200 ms", 0.200, false, seconds},
+	{"ui global size", "UI global page ≤ 1 MB", 1 << 20, false, fmtBytes},
+	{"ui overview size", "UI overview ≤ 1 MB", 1 << 20, false, fmtBytes},
 }
 
 type targetVerdict struct{ what, value, verdict string }
@@ -156,7 +166,7 @@ func evaluateTargets(r *benchResult) []targetVerdict {
 			met = v >= t.limit
 		}
 		verdict := "met"
-		if t.key == "sql vs steward" && r.mismatch != nil {
+		if strings.HasPrefix(t.key, "sql vs steward") && r.mismatch != nil {
 			met, verdict = false, "NOT met (numbers differ)"
 		}
 		if !met && verdict == "met" {
@@ -186,6 +196,14 @@ var scalingColumns = []struct {
 	{"api all system_owner", "API owners", seconds},
 	{"sql per-owner", "SQL", seconds},
 	{"sql vs steward", "SQL/Steward", times},
+	{"api one subject past", "API one, past", seconds},
+	{"api all system_owner past", "API owners, past", seconds},
+	{"api trend 12 months", "trend 12", seconds},
+	{"sql vs steward past", "SQL/Steward past", times},
+	{"sql vs steward trend", "SQL/Steward trend", times},
+	{"backfill rate", "backfill", func(v float64) string { return fmt.Sprintf("%.1f/s", v) }},
+	{"ui subject", "UI subject", seconds},
+	{"ui global", "UI global", seconds},
 }
 
 // writeScaling prints one row per dataset size, as text or Markdown.

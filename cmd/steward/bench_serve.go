@@ -26,6 +26,7 @@ import (
 // it is reachable).
 type daemonBench struct {
 	opts   benchOptions
+	to     time.Time // the end of the generated records
 	yaml   []byte
 	cfg    *config.Config
 	pg     *benchPostgres
@@ -162,11 +163,17 @@ func (d *daemonBench) run(ctx context.Context, r *benchResult, incidents []recor
 	if err != nil {
 		return err
 	}
+	if err := d.pastReads(ctx, r, kept); err != nil {
+		return err
+	}
+	if err := d.backfillRate(ctx, r, keptStore.dir); err != nil {
+		return err
+	}
 	if keptStore.driver != "postgres" {
 		r.add("sql per-owner", "skipped", "PostgreSQL is not reachable")
 		return nil
 	}
-	return d.compare(ctx, r, keptStore.dsn, owners)
+	return d.compare(ctx, r, keptStore.dsn, owners, kept)
 }
 
 // fill starts a daemon on an empty store, posts every job, then restarts

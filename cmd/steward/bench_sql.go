@@ -291,7 +291,7 @@ func fmtValue(v *float64) string {
 
 // compare runs the SQL query on the daemon's PostgreSQL records, as of the
 // evaluation time of Steward's answer, and checks that both agree.
-func (d *daemonBench) compare(ctx context.Context, r *benchResult, dsn string, stewardBody []byte) error {
+func (d *daemonBench) compare(ctx context.Context, r *benchResult, dsn string, stewardBody []byte, daemon *benchDaemon) error {
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return err
@@ -347,5 +347,5 @@ func (d *daemonBench) compare(ctx context.Context, r *benchResult, dsn string, s
 	}
 	r.add("sql vs steward", times(ratio), fmt.Sprintf("median SQL time / median Steward time; identical for all %d owners (%d with changes, %d with resolved incidents) as of %s: counts and change_success_ratio exactly, mttr_seconds within 1e-6 s",
 		len(fromSQL), withChanges, withIncidents, at.Format(time.RFC3339)))
-	return nil
+	return d.comparePast(ctx, r, db, daemon, window.Duration)
 }

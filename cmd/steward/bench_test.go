@@ -30,17 +30,20 @@ func TestBench(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "bench.md")
 
 	var stdout, stderr bytes.Buffer
-	err = run(context.Background(), []string{"bench", "--records", "2000", "--runs", "1", "--requests", "3",
+	err = run(context.Background(), []string{"bench", "--records", "2000", "--runs", "1", "--requests", "3", "--backfill.steps", "14",
 		"--daemon.binary", bin, "--postgres", pgtest.AdminDSN(), "--output", report}, &stdout, &stderr)
 	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	text := "\n" + stdout.String()
 
 	lines := []string{"machine:", "generate:", "ingest sqlite:", "load sqlite:", "daemon rss sqlite:",
 		"scrape first:", "scrape warm:", "api one subject:", "api all system_owner:", "api all system:",
-		"engine load:", "full recompute:", "incremental recompute:", "targets ("}
+		"engine load:", "full recompute:", "incremental recompute:", "targets (",
+		"api one subject past:", "api all system_owner past:", "api trend 12 months:", "report quarter:",
+		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:"}
 	if withPG {
 		lines = append(lines, "ingest postgres:", "load postgres:", "daemon rss postgres:",
-			"sql setup:", "sql per-owner:", "steward per-owner:", "sql vs steward:")
+			"sql setup:", "sql per-owner:", "steward per-owner:", "sql vs steward:", "sql vs steward past:", "sql vs steward trend:")
+		assert.Regexp(t, `sql vs steward past: +[0-9.]+× +per-owner change success ratio and MTTR over 30d at a past at .*identical for every owner at every time`, text)
 		assert.Regexp(t, `sql vs steward: +[0-9.]+× +median SQL time / median Steward time; identical for all 1000 owners`, text)
 		assert.Contains(t, text, "PostgreSQL 15")
 	} else {

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/limit"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/telemetry"
 )
@@ -35,10 +36,11 @@ type hookOptions struct {
 	observe func(collector.Event)
 	logger  *slog.Logger
 	maxBody int64
+	bodies  *limit.Bodies      // shared with the ingest API
 	spooler *collector.Spooler // nil: no spool
-	// turns, if set, wraps the route of each vendor so that merging
-	// deliveries take turns across replicas (see replicas.go).
-	turns func(name string, current func() (collector.Source, bool), next http.Handler) http.Handler
+	// turns, if set, makes merging deliveries take turns across replicas
+	// (see replicas.go).
+	turns func(ctx context.Context, source string, fn func()) error
 }
 
 // mountHooks serves the vendor webhooks. Every route is mounted, and each
@@ -54,7 +56,7 @@ func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
 	health := collector.NewHealth(names...)
 	opts := collector.Options{
 		Store: o.store, Prior: o.prior, Logger: o.logger, Notify: o.notify,
-		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody, Spooler: o.spooler,
+		Health: health, Observe: o.observe, MaxBodyBytes: o.maxBody, Spooler: o.spooler, Bodies: o.bodies, Turns: o.turns,
 	}
 	for _, h := range hookSources {
 		current := func() (collector.Source, bool) {
@@ -64,11 +66,7 @@ func mountHooks(srv *api.Server, o hookOptions) *collector.Health {
 			}
 			return h.source(w), true
 		}
-		var handler http.Handler = collector.Handler(current, opts)
-		if o.turns != nil {
-			handler = o.turns(h.name, current, handler)
-		}
-		srv.Handle("POST /hooks/"+h.name, handler)
+		srv.Handle("POST /hooks/"+h.name, collector.Handler(current, opts))
 	}
 	return health
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -47,7 +48,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'steward COMMAND --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'steward COMMAND --help' for a command's flags (the daemon's: 'steward serve --help').\n")
 }
 
 // errUsage marks errors already explained to the user by a FlagSet; errHelp
@@ -58,6 +59,12 @@ var (
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// steward --help is a question about steward, not about serve (the
+	// default command): it lists the commands like steward help.
+	if len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]) {
+		usage(stdout)
+		return nil
+	}
 	name := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]

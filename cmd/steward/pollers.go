@@ -9,6 +9,7 @@ import (
 
 	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/measure"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/store"
 	"github.com/steward-sh/steward/telemetry"
@@ -89,4 +90,45 @@ func startPollers(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) *col
 		wg.Go(func() { leadTask(ctx, o.store, "poller/"+f.Name(), o.lead, o.tel, p.Run) })
 	}
 	return health
+}
+
+// startMeasurements reads the configured measurements (SPEC section 9)
+// until ctx ends, in one replica at a time like the pollers, and on the
+// config Steward started with.
+func startMeasurements(ctx context.Context, wg *sync.WaitGroup, o pollerOptions) error {
+	m := o.config.Measurements
+	if m == nil {
+		return nil
+	}
+	r, err := measure.New(m, o.store, measure.Options{
+		Logger: o.logger,
+		Stored: func(ms record.Measure, n int, through time.Time) {
+			if o.tel != nil {
+				o.tel.MeasurementsStored(ms, n, through)
+			}
+			if o.notify != nil && n > 0 {
+				o.notify()
+			}
+		},
+		Failed: func(ms record.Measure, _ error) {
+			if o.tel != nil {
+				o.tel.MeasurementFailed(ms)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if o.tel != nil {
+		var ms []record.Measure
+		if m.Uptime != nil {
+			ms = append(ms, record.MeasureUptime)
+		}
+		if m.ResponseTime != nil {
+			ms = append(ms, record.MeasureResponseTime)
+		}
+		o.tel.MeasurementsStarted(ms...)
+	}
+	wg.Go(func() { leadTask(ctx, o.store, "measurements", o.lead, o.tel, r.Run) })
+	return nil
 }

@@ -20,7 +20,7 @@ func (s *strList) Set(v string) error { *s = append(*s, v); return nil }
 
 var _ flag.Value = (*strList)(nil)
 
-func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("raci", "Print the accountability matrix (who is Responsible, Accountable, Consulted, Informed\nfor each activity of each system and process) as of a date, and what breaks its rules.", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
 	atFlag := fs.String("at", "", "Date of the matrix, RFC 3339 or YYYY-MM-DD (default: now).")
@@ -32,7 +32,7 @@ func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,11 @@ func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		f.Systems[i] = s.ID
 	}
 	f.Party = *person
-	rows := f.Select(raci.Matrix(cfg, at))
+	matrix := raci.Matrix(cfg, at)
+	if *person != "" && !knownParty(cfg, matrix, *person) {
+		return fmt.Errorf("--person: no person or team %q in %s", *person, *file)
+	}
+	rows := f.Select(matrix)
 	switch *format {
 	case "markdown", "md":
 		return raci.Markdown(stdout, rows, *person)
@@ -62,6 +66,24 @@ func runRACI(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("--format: %q is not markdown, csv or json", *format)
 }
 
+// knownParty reports whether the config names party as a person or a team,
+// or the matrix gives them a letter: a view of someone nobody knows is a
+// typo, not an empty matrix.
+func knownParty(cfg *config.Config, matrix []raci.Row, party string) bool {
+	if _, ok := cfg.Person(party); ok {
+		return true
+	}
+	if _, ok := cfg.Team(party); ok {
+		return true
+	}
+	for _, r := range matrix {
+		if r.Letters(party) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // parseDate takes RFC 3339 or a plain date (midnight UTC).
 func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -70,9 +92,15 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse(time.DateOnly, s)
 }
 
-// printFindings writes the matrix's violations and warnings as of now.
-func printFindings(w io.Writer, cfg *config.Config, now time.Time) {
+// printFindings writes the matrix's violations and warnings as of now and
+// returns how many violations there are.
+func printFindings(w io.Writer, cfg *config.Config, now time.Time) int {
+	violations := 0
 	for _, f := range raci.Check(cfg, raci.Matrix(cfg, now)) {
 		fmt.Fprintf(w, "%s: %s\n", f.Severity, f.Message)
+		if f.Severity == "violation" {
+			violations++
+		}
 	}
+	return violations
 }

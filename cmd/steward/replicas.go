@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
 	"sync"
 
-	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
@@ -106,42 +102,13 @@ func readiness(cfg func() *config.Config, engine *scorecard.Engine, metrics inte
 // events of one incident read at once by two replicas would each write
 // back its own merge, and the later would undo the earlier.
 //
-// The body is read first, so that a slow sender holds no lock; then one
-// delivery per replica waits for the database lock. When the lock cannot
-// be taken the store is unreachable and the delivery goes on unserialised
-// to be spooled or refused (503) as usual.
-func takeTurns(st *store.DB, maxBody int64, logger *slog.Logger) func(string, func() (collector.Source, bool), http.Handler) http.Handler {
-	if maxBody <= 0 {
-		maxBody = collector.DefaultMaxBodyBytes
+// The collector calls it once the body is read and verified, so that a
+// slow or unauthenticated sender holds no lock; then one delivery per
+// replica waits for the database lock. When the lock cannot be taken the
+// store is unreachable and the collector goes on unserialised, to spool or
+// refuse (503) as usual.
+func takeTurns(st *store.DB) func(ctx context.Context, source string, fn func()) error {
+	return func(ctx context.Context, source string, fn func()) error {
+		return st.WithLock(ctx, "hook/"+source, fn)
 	}
-	return func(name string, current func() (collector.Source, bool), next http.Handler) http.Handler {
-		var mu sync.Mutex
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if src, ok := current(); !ok || !src.Merges {
-				next.ServeHTTP(w, r)
-				return
-			}
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-			if err != nil || int64(len(body)) > maxBody {
-				next.ServeHTTP(w, r) // which answers the error or the 413
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			ran := false
-			if err := st.WithLock(r.Context(), "hook/"+name, func() { ran = true; next.ServeHTTP(w, r) }); err != nil && !ran {
-				if r.Context().Err() != nil {
-					return // the sender gave up waiting
-				}
-				logger.Warn("webhook: cannot take the replicas' lock; handling the delivery alone", "source", name, "err", err)
-				next.ServeHTTP(w, r)
-			}
-		})
-	}
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
 }

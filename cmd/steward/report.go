@@ -29,6 +29,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "markdown", "Output format: "+strings.Join(report.Formats, ", ")+".")
 	output := fs.String("output", "", "Write the report to this file instead of standard output.")
 	freeze := fs.Bool("freeze", false, "Store the period's reviews as a new immutable version (unless unchanged), to compare later data with.")
+	force := fs.Bool("force", false, "With --freeze, freeze a period that has not ended (its reviews are provisional).")
 	auditFile := auditFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -60,7 +61,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer auditOut.Close()
-		err = b.Freeze(ctx, rep)
+		err = b.Freeze(ctx, rep, *force)
 		recordLocal(ctx, auditLog, "reviews.freeze", err, slog.String("role", *role), slog.String("subject", *subject),
 			slog.String("period", rep.Period.Name))
 		if err != nil {

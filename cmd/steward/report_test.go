@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,7 +101,7 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, out, "### Restatement since frozen version 1\n")
 	assert.Contains(t, out, "| Changes failed | 1 | 2 | not scored | not scored |\n")
 	assert.Contains(t, out, "| incident api/I9 | added |  |\n")
-	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → [{\"id\":\"I9\",\"source\":\"api\"}]; failed: false → true; failed_by_incident: false → true |\n")
+	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true |\n", "brackets are escaped: a value cannot make a Markdown link")
 }
 
 func TestReportCommandUsage(t *testing.T) {
@@ -126,4 +128,37 @@ func TestReportCommandUsage(t *testing.T) {
 	}
 	_, _, err := runCLI(t, "report", "--config.file", file, "--role", "system", "--subject", "nope", "--period", "2026")
 	assert.EqualError(t, err, `report: no subject "nope" with role "system"`)
+}
+
+// SPEC 8 on the command line: a period that has not started exits
+// non-zero naming it; one that has not ended is provisional and is frozen
+// only with --force.
+func TestReportCommandUnfinishedPeriods(t *testing.T) {
+	file, _ := scenarioStore(t)
+	now := time.Now().UTC()
+	next := strconv.Itoa(now.Year() + 1)
+	month := now.Format("2006-01")
+	report := func(args ...string) (string, string, error) {
+		return runCLI(t, append([]string{"report", "--config.file", file, "--role", "system", "--subject", "api"}, args...)...)
+	}
+
+	_, _, err := report("--period", next)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, errUsage)
+	assert.ErrorContains(t, err, "period "+next+" has not started")
+
+	out, _, err := report("--period", month)
+	require.NoError(t, err)
+	assert.Contains(t, out, "> **Provisional:** the period has not ended")
+	out, _, err = report("--period", month, "--format", "csv")
+	require.NoError(t, err)
+	assert.Contains(t, out, ",restated,provisional\n")
+
+	_, stderr, err := report("--period", month, "--freeze")
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "period "+month+" has not ended")
+	assert.NotContains(t, stderr, "frozen:")
+	_, stderr, err = report("--period", month, "--freeze", "--force")
+	require.NoError(t, err)
+	assert.Contains(t, stderr, "frozen: system api "+month+" version 1")
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,6 +52,8 @@ type serveOptions struct {
 	idleTimeout        time.Duration
 	maxBatchRecords    int
 	maxConcurrentReads int
+	maxBodyInFlight    int64
+	trustedOrigins     []string
 	auditFile          string
 	spool              spoolOptions // --spool.*
 
@@ -80,6 +83,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.idleTimeout, "web.idle-timeout", 2*time.Minute, "Longest time a keep-alive connection waits for its next request; 0 disables.")
 	fs.IntVar(&o.maxBatchRecords, "web.max-batch-records", api.DefaultMaxBatchRecords, "Most records one ingest request may hold (413 past it).")
 	fs.IntVar(&o.maxConcurrentReads, "web.max-concurrent-reads", limit.DefaultMaxConcurrent, "Most expensive requests (scorecards with at=, reviews, UI report and subject pages) in progress at once (503 with Retry-After past it).")
+	fs.Int64Var(&o.maxBodyInFlight, "web.max-body-bytes-in-flight", limit.DefaultMaxBodyBytesInFlight, "Most bytes of ingest and webhook request bodies read into memory at once (503 with Retry-After past it, before the body is read); a body of unknown length counts as --web.max-body-bytes.")
+	fs.Func("web.trusted-origins", "Comma-separated origins (scheme://host[:port]) whose pages may send state-changing requests (POST, PUT, DELETE) from a browser; browsers' cross-origin requests from any other page are refused (403). Requests without browser headers (curl, collectors) are not affected.", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				o.trustedOrigins = append(o.trustedOrigins, s)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&o.auditFile, "log.audit-file", "", "Write the audit log of admin actions to this file as JSON lines; default: the daemon's log, with audit=true.")
 	fs.StringVar(&o.grafanaURL, "web.grafana-url", "", "Grafana base URL; the UI's subject pages then link to Steward's dashboards there (e.g. https://grafana.example.com).")
 	fs.StringVar(&o.pushURL, "push.url", "", "Also push the metrics of /metrics here (PUT, text format), for sites that do not scrape: a Pushgateway's http://host:9091/metrics/job/steward or VictoriaMetrics' http://host:8428/api/v1/import/prometheus.")
@@ -119,6 +131,9 @@ type liveConfig struct {
 	current atomic.Pointer[config.Config]
 	// reloaded, if set, is told each reload's outcome.
 	reloaded func(ok bool)
+	// check, if set, is a last check of a valid new config against the
+	// one in force; a reload it refuses keeps the old config.
+	check func(old, new *config.Config) error
 }
 
 func (l *liveConfig) get() *config.Config { return l.current.Load() }
@@ -131,15 +146,22 @@ func (l *liveConfig) reload() (err error) {
 			l.reloaded(err == nil)
 		}
 	}()
-	cfg, err := config.Load(l.path)
+	cfg, err := loadConfig(context.Background(), l.path)
 	if err != nil {
 		l.logger.Error("config reload failed; the previous config stays in force", "file", l.path, "err", err)
 		return err
 	}
-	if old := l.get(); old != nil && old.Storage != cfg.Storage {
+	old := l.get()
+	if old != nil && old.Storage != cfg.Storage {
 		err := errors.New("storage settings changed: restart Steward to use them")
 		l.logger.Error("config reload refused; the previous config stays in force", "file", l.path, "err", err)
 		return err
+	}
+	if old != nil && l.check != nil {
+		if err := l.check(old, cfg); err != nil {
+			l.logger.Error("config reload refused; the previous config stays in force", "file", l.path, "err", err)
+			return err
+		}
 	}
 	l.current.Store(cfg)
 	l.logger.Info("config reloaded", "file", l.path)
@@ -147,7 +169,7 @@ func (l *liveConfig) reload() (err error) {
 }
 
 func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
-	cfg, err := config.Load(o.configFile)
+	cfg, err := loadConfig(ctx, o.configFile)
 	if err != nil {
 		return err
 	}
@@ -185,6 +207,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 			srv.SnapshotComputed(s)
 			go scraper.Warm()
 		}})
+	// written follows this daemon's own writes: the engine takes the new
+	// records in before the writer is answered, so that its next read sees
+	// them (reads never go to the store), and /metrics follows soon.
+	written := func() {
+		if err := engine.Sync(ctx); err != nil {
+			logger.Error("KPI engine: reading the records just written", "err", err)
+		}
+		engine.Notify()
+	}
 	live.reloaded = func(ok bool) {
 		tel.ConfigReloaded(ok)
 		if ok {
@@ -200,11 +231,12 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	scraper = metricsHandler(engine, live.get, tel, logger)
 	srv = api.New(api.Options{
 		Store: counted, Logger: logger, MaxBodyBytes: o.maxBody, MaxBatchRecords: o.maxBatchRecords,
-		Scorecards: engine, Reload: live.reload, Ingested: engine.Notify, Observe: observeIngest(tel),
+		Scorecards: engine, Config: live.get, Reload: live.reload, Ingested: written, Observe: observeIngest(tel),
 		Ready: readiness(live.get, engine, scraper),
 	})
-	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: engine.Notify, spooler: spooler,
-		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, turns: takeTurns(st, o.maxBody, logger)})
+	bodies := limit.NewBodies(o.maxBodyInFlight, o.maxBody, "--web.max-body-bytes-in-flight")
+	mountHooks(srv, hookOptions{config: live.get, store: counted, prior: st, notify: written, spooler: spooler,
+		observe: observeHook(tel), logger: logger, maxBody: o.maxBody, bodies: bodies, turns: takeTurns(st)})
 	gatherer := metricsGatherer(engine, live.get, tel)
 	srv.Handle("GET /metrics", scraper)
 	mountUI(srv, o, engine, st, live.get, logger)
@@ -215,7 +247,12 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		}
 	}
 
-	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, logger)
+	crossOrigin, err := crossOriginProtection(o.trustedOrigins)
+	if err != nil {
+		return err
+	}
+	handler, guard := secured(srv, live.get, webCfg, auditLog, o.maxConcurrentReads, bodies, crossOrigin, logger)
+	keepCredentials(live, webCfg)
 	if o.routes != nil {
 		o.routes(srv.Routes())
 	}
@@ -244,7 +281,13 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	wg.Go(func() { followWrites(ctx, st, engine, logger) })
 	wg.Go(func() { spooler.Run(ctx) }) // drains what a previous run left first
 	wg.Go(func() { reloadOnHUP(ctx, live, auditLog) })
-	startPollers(ctx, &wg, pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger})
+	pollers := pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger}
+	startPollers(ctx, &wg, pollers)
+	if err := startMeasurements(ctx, &wg, pollers); err != nil {
+		cancel()
+		wg.Wait()
+		return err
+	}
 	if pusher != nil {
 		wg.Go(func() { pusher.Run(ctx, o.pushInterval) })
 	}

@@ -8,11 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -27,6 +25,7 @@ import (
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/promtest"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
@@ -35,115 +34,24 @@ import (
 // Helpers shared by the tests that run Prometheus, promtool and
 // VictoriaMetrics (the Debian packages prometheus and victoria-metrics).
 
-// binary finds a program; without it the test skips, or fails when CI=true.
-func needBinary(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("%s is not installed: apt-get install %s", name, pkg)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " (CI=true: required)")
-	}
-	t.Skip(msg)
-	return ""
-}
+// The servers themselves are started by internal/promtest.
+func needBinary(t *testing.T, name, pkg string) string { return promtest.NeedBinary(t, name, pkg) }
 
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
-}
+func freeLoopbackAddr(t *testing.T) string { return promtest.FreeLoopbackAddr(t) }
 
-// startServerProcess runs a server until the test ends and waits until ready
-// answers 200; its output goes to a file, printed when the test fails.
 func startServerProcess(t *testing.T, ready string, name string, args ...string) {
 	t.Helper()
-	logFile := filepath.Join(t.TempDir(), "output.log")
-	out, err := os.Create(logFile)
-	require.NoError(t, err)
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		out.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile)
-			t.Logf("%s output:\n%s", filepath.Base(name), tailLines(string(b), 40))
-		}
-	})
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		select {
-		case <-exited:
-			b, _ := os.ReadFile(logFile)
-			t.Fatalf("%s exited early:\n%s", name, tailLines(string(b), 40))
-		default:
-		}
-		if resp, err := http.Get(ready); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready at %s after 90s", name, ready)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	promtest.StartProcess(t, ready, name, args...)
 }
 
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
+func tailLines(s string, n int) string { return promtest.TailLines(s, n) }
 
-// startPrometheus runs Prometheus with the given scrape configs on a free
-// loopback port and returns its URL.
 func startPrometheus(t *testing.T, scrapeConfigs string, args ...string) string {
 	t.Helper()
-	bin := needBinary(t, "prometheus", "prometheus")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(cfg, []byte("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n"+scrapeConfigs), 0o600))
-	addr := freeLoopbackAddr(t)
-	base := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--log.level=warn"}
-	if !hasArg(args, "--storage.tsdb.path") {
-		base = append(base, "--storage.tsdb.path="+filepath.Join(dir, "data"))
-	}
-	startServerProcess(t, "http://"+addr+"/-/ready", bin, append(base, args...)...)
-	return "http://" + addr
+	return promtest.StartPrometheus(t, scrapeConfigs, args...)
 }
 
-func hasArg(args []string, name string) bool {
-	for _, a := range args {
-		if strings.HasPrefix(a, name+"=") {
-			return true
-		}
-	}
-	return false
-}
-
-// startVictoriaMetrics runs a single-node VictoriaMetrics on a free
-// loopback port, showing data at once (-search.latencyOffset=0s) and
-// keeping any past timestamp.
-func startVictoriaMetrics(t *testing.T) string {
-	t.Helper()
-	bin := needBinary(t, "victoria-metrics", "victoria-metrics")
-	addr := freeLoopbackAddr(t)
-	startServerProcess(t, "http://"+addr+"/health", bin,
-		"-storageDataPath="+filepath.Join(t.TempDir(), "vm"), "-retentionPeriod=100y",
-		"-httpListenAddr="+addr, "-search.latencyOffset=0s", "-loggerLevel=ERROR")
-	return "http://" + addr
-}
+func startVictoriaMetrics(t *testing.T) string { return promtest.StartVictoriaMetrics(t) }
 
 // promSeries is a set of samples by series key (see seriesKey).
 type promSeries map[string]float64

@@ -10,16 +10,20 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/promql"
 	"github.com/steward-sh/steward/store"
 )
 
-func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check-config", "Validate a config file; print every problem with its line and exit non-zero if any.", stderr)
+func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check-config", "Validate a config file (and its measurement queries, with Prometheus's PromQL parser); print every problem\nwith its line, then the RACI findings; exit non-zero if the config has a problem or the RACI matrix a\nviolation (warnings alone exit 0).", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*file)
+	cfg, err := loadConfig(ctx, *file)
+	if err == nil {
+		err = checkQueries(cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("%s is invalid:\n%w", *file, err)
 	}
@@ -35,7 +39,36 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stdout, "conflict: %s\n", c)
 		}
 	}
-	printFindings(stdout, cfg, time.Now().UTC())
+	// A violation (an activity nobody is Accountable for) fails the check
+	// as a config error would; warnings alone do not.
+	if n := printFindings(stdout, cfg, time.Now().UTC()); n > 0 {
+		return fmt.Errorf("%s: the RACI matrix has %d violation%s", *file, n, map[bool]string{true: "s"}[n > 1])
+	}
+	return nil
+}
+
+// checkQueries checks the measurement queries' PromQL, which config.Load
+// leaves to the query API (the daemon does not carry Prometheus's parser).
+func checkQueries(cfg *config.Config) error {
+	m := cfg.Measurements
+	if m == nil {
+		return nil
+	}
+	var errs config.Errors
+	for _, q := range []struct {
+		name string
+		q    *config.MeasurementQuery
+	}{{"uptime", m.Uptime}, {"response_time", m.ResponseTime}} {
+		if q.q == nil {
+			continue
+		}
+		if err := promql.CheckGrouping(q.q.Query, q.q.By); err != nil {
+			errs = append(errs, config.Error{Line: q.q.Line, Msg: fmt.Sprintf("measurements: %s: query: %v", q.name, err)})
+		}
+	}
+	if len(errs) > 0 {
+		return &errs
+	}
 	return nil
 }
 
@@ -112,7 +145,7 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 // openStore loads a config file and opens the store it names, for the
 // commands that work on stored records outside the daemon.
 func openStore(ctx context.Context, configFile string) (*config.Config, *store.DB, error) {
-	cfg, err := config.Load(configFile)
+	cfg, err := loadConfig(ctx, configFile)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,6 +59,13 @@ func (b *Browser) DumpDOM(t testing.TB, url string) []byte {
 	return b.run(t, "--dump-dom", url)
 }
 
+// DumpDOMAfter loads url, lets the page run for budget of virtual time
+// (its scripts, requests and navigations) and returns the DOM then.
+func (b *Browser) DumpDOMAfter(t testing.TB, url string, budget time.Duration) []byte {
+	t.Helper()
+	return b.run(t, "--dump-dom", "--virtual-time-budget="+strconv.FormatInt(budget.Milliseconds(), 10), url)
+}
+
 // Screenshot renders url at width x height and returns the decoded PNG,
 // also kept at the returned path for people to look at.
 func (b *Browser) Screenshot(t testing.TB, url string, width, height int) (image.Image, string) {

@@ -1,0 +1,300 @@
+package scorecard
+
+import (
+	"math"
+	"time"
+)
+
+// tally is what one subject's populations hold for one window [from, at):
+// per population the members placed in the window, the sum of their
+// values, and the members placed before `at` (for point-in-time KPIs);
+// and the window's values of the populations percentiles are taken of.
+type tally struct {
+	n     [numPop]int
+	sum   [numPop]int64
+	below [numPop]int
+	ttrs  []int64
+	leads []int64
+}
+
+func (t *tally) reset() {
+	ttrs, leads := t.ttrs[:0], t.leads[:0]
+	*t = tally{ttrs: ttrs, leads: leads}
+}
+
+// kinds selects record kinds: a process owner counts only its process's.
+type kinds uint8
+
+const (
+	kindIncident kinds = 1 << iota
+	kindChange
+	kindBoth = kindIncident | kindChange
+)
+
+func (k kinds) has(p pop) bool {
+	if pops[p].change {
+		return k&kindChange != 0
+	}
+	return k&kindIncident != 0
+}
+
+// addPool adds pool q's members of the window [from, at).
+func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, k kinds, global bool) {
+	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	switch bd := ti.bounds[q]; {
+	case bd.first >= at: // every member comes later
+		return
+	case bd.last < from: // every member came before the window
+		for p := range numPop {
+			if k.has(p) && (global || !pops[p].globalOnly) {
+				t.below[p] += int(spans[p].hi - spans[p].lo)
+			}
+		}
+		return
+	}
+	for p := range numPop {
+		lo, hi := spans[p].lo, spans[p].hi
+		if lo == hi {
+			continue
+		}
+		info := &pops[p]
+		if (info.globalOnly && !global) || !k.has(p) {
+			continue
+		}
+		keys := ti.keys[p][lo:hi]
+		if keys[0] >= at {
+			continue
+		}
+		if keys[len(keys)-1] < from {
+			t.below[p] += len(keys)
+			continue
+		}
+		b := lowerBound(keys, at)
+		a := lowerBound(keys[:b], from)
+		t.below[p] += b
+		if a == b {
+			continue
+		}
+		if !info.valued {
+			t.n[p] += b - a
+			continue
+		}
+		pre := ti.pre[p][lo : hi+1]
+		if info.conditional {
+			for i := a; i < b; i++ {
+				if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {
+					t.n[p]++
+					t.sum[p] += v
+				}
+			}
+			continue
+		}
+		t.n[p] += b - a
+		t.sum[p] += pre[b] - pre[a]
+		switch p {
+		case popResolved:
+			t.ttrs = appendDiffs(t.ttrs, pre[a:b+1])
+		case popLead:
+			t.leads = appendDiffs(t.leads, pre[a:b+1])
+		}
+	}
+}
+
+func appendDiffs(out, pre []int64) []int64 {
+	for i := 1; i < len(pre); i++ {
+		out = append(out, pre[i]-pre[i-1])
+	}
+	return out
+}
+
+// addMembers adds (sign +1) or takes back (sign -1) one record version's
+// members placed in the window, as addPool counts them.
+func (t *tally) addMembers(ms []member, from, at int64, k kinds, global bool, sign int) {
+	for _, mb := range ms {
+		p := mb.pop
+		info := &pops[p]
+		if (info.globalOnly && !global) || !k.has(p) {
+			continue
+		}
+		if mb.key < at {
+			t.below[p] += sign
+		}
+		if mb.key < from || mb.key >= at || (info.conditional && !counts(mb.key, mb.val, at)) {
+			continue
+		}
+		t.n[p] += sign
+		t.sum[p] += int64(sign) * mb.val
+		switch p {
+		case popResolved:
+			t.ttrs = changeValues(t.ttrs, mb.val, sign)
+		case popLead:
+			t.leads = changeValues(t.leads, mb.val, sign)
+		}
+	}
+}
+
+// changeValues adds v to the multiset, or takes one occurrence out.
+func changeValues(vs []int64, v int64, sign int) []int64 {
+	if sign > 0 {
+		return append(vs, v)
+	}
+	for i, w := range vs {
+		if w == v {
+			vs[i] = vs[len(vs)-1]
+			return vs[:len(vs)-1]
+		}
+	}
+	return vs
+}
+
+// values turns a subject's tally into KPI values; the availability and
+// systems_unowned are set by the caller.
+func (t *tally) values(length int64) Values {
+	days := (time.Duration(length) * time.Microsecond).Hours() / 24
+	v := noValues()
+	completed, failed := t.n[popCompleted], t.n[popFailedOutcome]+t.n[popCauseLinked]
+	v[ChangesCompleted] = float64(completed)
+	v[ChangesFailed] = float64(failed)
+	v[ChangeSuccessRatio] = ratio(completed-failed, completed)
+	v[EmergencyChangeRatio] = ratio(t.n[popEmergency], completed)
+	v[UnauthorizedChanges] = float64(t.n[popUnauthorized])
+	v[DeploymentsPerDay] = float64(completed-t.n[popFailedOutcome]) / days
+	v[ChangeLeadTimeP50], v[ChangeLeadTimeP90] = quantiles(t.leads)
+	total, openedBefore := 0, 0
+	for sev := range 5 {
+		v[IncidentsOpenedSev1+KPI(sev)] = float64(t.n[popOpened1+pop(sev)])
+		total += t.n[popOpened1+pop(sev)]
+		openedBefore += t.below[popOpened1+pop(sev)]
+	}
+	v[IncidentsOpened] = float64(total)
+	resolved := t.n[popResolved]
+	v[IncidentsResolved] = float64(resolved)
+	v[MTTR] = mean(t.sum[popResolved], resolved)
+	v[TimeToRestoreP50], v[TimeToRestoreP90] = quantiles(t.ttrs)
+	v[MTTA] = mean(t.sum[popAcked]+t.sum[popAckedEarly], t.n[popAcked]+t.n[popAckedEarly])
+	v[SLABreachRatio] = ratio(t.n[popBreach], resolved-t.n[popUntargeted])
+	v[IncidentsOpen] = float64(openedBefore - t.below[popResolved])
+	v[ReviewComplianceRatio] = ratio(t.n[popReviewOnTime], t.n[popReviewDue])
+	v[ReviewsOverdue] = float64(t.below[popReviewDue] - t.below[popReviewSettled])
+	v[UnattributedIncidents] = float64(t.n[popUnattributedInc])
+	v[UnattributedChanges] = float64(t.n[popUnattributedChg])
+	return v
+}
+
+// quantiles returns the 0.5 and 0.9 percentiles of durations (micros) in
+// seconds; it reorders vs. The 0.9 one is taken first: the selection
+// leaves the values below its rank in front, where the 0.5 one then only
+// looks.
+func quantiles(vs []int64) (p50, p90 float64) {
+	p90 = quantile(vs, 0.9)
+	if len(vs) > 0 {
+		if k := int(math.Floor(0.9 * float64(len(vs)-1))); k+1 < len(vs) {
+			// vs[:k+1] holds the k+1 smallest values, so the 0.5 ranks
+			// (at most k) are found among them: rank k+1 is read from the
+			// whole slice only when the 0.5 rank is k itself
+			lo := int(math.Floor(0.5 * float64(len(vs)-1)))
+			if lo+1 <= k {
+				x := selectRank(vs[:k+1], lo)
+				y := vs[lo+1]
+				for _, v := range vs[lo+2 : k+1] {
+					y = min(y, v)
+				}
+				pos := 0.5 * float64(len(vs)-1)
+				a, b := seconds(x), seconds(y)
+				return a + (pos-float64(lo))*(b-a), p90
+			}
+		}
+	}
+	return quantile(vs, 0.5), p90
+}
+
+// quantile interpolates linearly between closest ranks, as PostgreSQL's
+// percentile_cont and NumPy's default do, and converts micros to seconds.
+// It selects the two ranks it needs rather than sorting: the cost is
+// linear in the window's values. It reorders vs.
+func quantile(vs []int64, q float64) float64 {
+	n := len(vs)
+	if n == 0 {
+		return math.NaN()
+	}
+	pos := q * float64(n-1)
+	lo := int(math.Floor(pos))
+	x := selectRank(vs, lo)
+	if lo+1 >= n {
+		return seconds(x)
+	}
+	y := vs[lo+1]
+	for _, v := range vs[lo+2:] {
+		y = min(y, v)
+	}
+	a, b := seconds(x), seconds(y)
+	return a + (pos-float64(lo))*(b-a)
+}
+
+// selectRank returns the k-th smallest value (from 0), leaving vs
+// partitioned around it: vs[:k] ≤ vs[k] ≤ vs[k+1:].
+func selectRank(vs []int64, k int) int64 {
+	lo, hi := 0, len(vs)-1
+	for hi > lo {
+		if hi-lo < 16 {
+			for i := lo + 1; i <= hi; i++ {
+				for j := i; j > lo && vs[j] < vs[j-1]; j-- {
+					vs[j], vs[j-1] = vs[j-1], vs[j]
+				}
+			}
+			break
+		}
+		mid := lo + (hi-lo)/2
+		// median of three as pivot
+		if vs[mid] < vs[lo] {
+			vs[mid], vs[lo] = vs[lo], vs[mid]
+		}
+		if vs[hi] < vs[lo] {
+			vs[hi], vs[lo] = vs[lo], vs[hi]
+		}
+		if vs[hi] < vs[mid] {
+			vs[hi], vs[mid] = vs[mid], vs[hi]
+		}
+		pivot := vs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for vs[i] < pivot {
+				i++
+			}
+			for vs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				vs[i], vs[j] = vs[j], vs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return vs[k]
+		}
+	}
+	return vs[k]
+}
+
+func seconds(us int64) float64 { return float64(us) / 1e6 }
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return math.NaN()
+	}
+	return float64(n) / float64(d)
+}
+
+// mean of n durations summing to sum micros, in seconds.
+func mean(sum int64, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return float64(sum) / 1e6 / float64(n)
+}

@@ -1,0 +1,118 @@
+package scorecard
+
+import (
+	"slices"
+)
+
+// span of a system a subject answers for: the whole system, or one owner's
+// tenure of it.
+type sysSpan struct {
+	sys    int32
+	tenure int32 // -1: the whole window
+}
+
+// exposures lists, per subject, the systems whose availability it answers
+// for (SPEC section 4), in system order so that downtime sums add up in
+// the same order whatever is asked: a system's own, its program's and
+// program manager's, and global's whole windows; an owner's tenures.
+func exposures(m *model) [][]sysSpan {
+	out := make([][]sysSpan, len(m.subj.list))
+	for si := range m.systems {
+		sys := &m.systems[si]
+		for _, s := range [...]int32{sys.subject, sys.program, sys.manager, m.global} {
+			if s >= 0 {
+				out[s] = append(out[s], sysSpan{int32(si), -1})
+			}
+		}
+		for j, t := range sys.tenures {
+			if t.owner >= 0 {
+				out[t.owner] = append(out[t.owner], sysSpan{int32(si), int32(j)})
+			}
+		}
+	}
+	return out
+}
+
+// downtimes holds every system's downtime over one window, for evaluations
+// of many subjects: a system counts for itself, its program, its program
+// manager and the global subject.
+type downtimes struct {
+	from, at int64
+	down     []float64
+}
+
+func (st *state) downtimes(from, at int64) *downtimes {
+	d := &downtimes{from: from, at: at, down: make([]float64, len(st.m.systems))}
+	for si := range d.down {
+		d.down[si] = st.av.downtime(si, from, at)
+	}
+	return d
+}
+
+// exposure returns a subject's exposure (micros) and downtime (micros,
+// weighted) over [from, at); cached, if not nil, holds the systems'
+// downtimes over that window.
+func (st *state) exposure(si int32, from, at int64, cached *downtimes) (int64, float64) {
+	if int(si) >= len(st.spans) {
+		return 0, 0
+	}
+	var exposure int64
+	var downtime float64
+	for _, sp := range st.spans[si] {
+		if sp.tenure < 0 {
+			exposure += at - from
+			if cached != nil {
+				downtime += cached.down[sp.sys]
+			} else {
+				downtime += st.av.downtime(int(sp.sys), from, at)
+			}
+			continue
+		}
+		t := st.m.systems[sp.sys].tenures[sp.tenure]
+		lo, hi := max(t.from, from), min(t.to, at)
+		if lo >= hi {
+			continue
+		}
+		exposure += hi - lo
+		downtime += st.av.downtime(int(sp.sys), lo, hi)
+	}
+	return exposure, downtime
+}
+
+// unowned counts configured systems with no owner at `at`: those never
+// owned, and those whose first owner came later.
+type unowned struct {
+	never int
+	first []int64 // each owned system's first tenure start, sorted
+}
+
+func newUnowned(m *model) unowned {
+	var u unowned
+	for si := range m.systems {
+		if ts := m.systems[si].tenures; len(ts) == 0 {
+			u.never++
+		} else {
+			u.first = append(u.first, ts[0].from)
+		}
+	}
+	slices.Sort(u.first)
+	return u
+}
+
+func (u *unowned) at(t int64) int {
+	return u.never + len(u.first) - upperBound(u.first, t)
+}
+
+// upperBound returns the first position in s holding a value > t.
+func upperBound(s []int64, t int64) int {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if s[h] <= t {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}

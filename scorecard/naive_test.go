@@ -1,0 +1,503 @@
+package scorecard
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/record"
+)
+
+// naive computes SPEC section 4 the plain way: for one subject, window and
+// evaluation time it loops over every record, attributes it from the
+// config, and applies each KPI's definition as written. It shares no code
+// with the engine beyond the record and config types.
+type naive struct {
+	cfg       *config.Config
+	incidents map[record.Ref]record.Incident
+	changes   map[record.Ref]record.Change
+}
+
+func (n *naive) put(b record.Batch) {
+	for _, in := range b.Incidents {
+		n.incidents[in.Key()] = in
+	}
+	for _, c := range b.Changes {
+		n.changes[c.Key()] = c
+	}
+}
+
+// ownerAt is the system's owner at t ("" none).
+func ownerAt(s *config.System, t time.Time) string {
+	owner := ""
+	for _, o := range s.Owners {
+		if !o.Since.After(t) {
+			owner = o.Owner
+		}
+	}
+	return owner
+}
+
+// attributed says whether a record of kind ("incident" or "change") with
+// the given system name, team and attribution time counts for sub.
+func (n *naive) attributed(sub Subject, kind, system, team string, at *time.Time) bool {
+	sys, known := n.cfg.System(system)
+	var proc *config.Process
+	if kind == "incident" {
+		proc = n.cfg.Processes.Incident
+	} else {
+		proc = n.cfg.Processes.Change
+	}
+	switch sub.Role {
+	case RoleGlobal:
+		return true
+	case RoleTeam:
+		return team != "" && team == sub.ID
+	case RoleProcessOwner:
+		return proc != nil && proc.Owner == sub.ID
+	case RoleProcessManager:
+		if proc == nil {
+			return false
+		}
+		for _, m := range proc.Managers {
+			if m.Manager == sub.ID && ((team != "" && slices.Contains(m.Teams, team)) || (known && slices.Contains(m.Systems, sys.ID))) {
+				return true
+			}
+		}
+		return false
+	}
+	if !known {
+		return false
+	}
+	switch sub.Role {
+	case RoleSystem:
+		return sys.ID == sub.ID
+	case RoleSystemOwner:
+		return at != nil && ownerAt(sys, *at) == sub.ID
+	case RoleProgram:
+		return sys.Program == sub.ID
+	case RoleProgramManager:
+		p, ok := n.cfg.Program(sys.Program)
+		return ok && p.Manager == sub.ID
+	}
+	return false
+}
+
+func changeAttrTime(c *record.Change) *time.Time {
+	switch {
+	case c.FinishedAt != nil:
+		return c.FinishedAt
+	case c.StartedAt != nil:
+		return c.StartedAt
+	}
+	return c.CreatedAt
+}
+
+func inW(t *time.Time, from, at time.Time) bool { return t != nil && !t.Before(from) && t.Before(at) }
+
+func us(d time.Duration) int64 { return d.Microseconds() }
+
+// percentile by linear interpolation between closest ranks, in seconds.
+func naivePercentile(vs []int64, q float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	a := float64(s[lo]) / 1e6
+	if lo+1 >= len(s) {
+		return a
+	}
+	b := float64(s[lo+1]) / 1e6
+	return a + (pos-float64(lo))*(b-a)
+}
+
+func naiveRatio(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+func naiveMean(sum int64, k int) float64 {
+	if k == 0 {
+		return math.NaN()
+	}
+	return float64(sum) / 1e6 / float64(k)
+}
+
+// values evaluates every KPI of sub over [at-length, at).
+func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
+	from := at.Add(-length)
+	pol := &n.cfg.Policy
+	v := noValues()
+
+	// changes
+	var completed, failed, emergency, unauthorized, succeeded, unattributedChg int
+	var leads []int64
+	for _, c := range n.changes {
+		if !slices.Contains(pol.ChangeEnvironments, c.Environment) || !inW(c.FinishedAt, from, at) {
+			continue
+		}
+		if _, known := n.cfg.System(c.System); !known && sub.Role == RoleGlobal {
+			unattributedChg++
+		}
+		if !n.attributed(sub, "change", c.System, c.Team, changeAttrTime(&c)) {
+			continue
+		}
+		if c.Outcome != record.OutcomeSuccess && c.Outcome != record.OutcomeFailed && c.Outcome != record.OutcomeRolledBack {
+			continue
+		}
+		completed++
+		isFailed := c.Outcome != record.OutcomeSuccess
+		if pol.ChangeFailureFromIncidents {
+			for _, in := range n.incidents {
+				if r := in.CausedByChange; r != nil && r.Source == c.Source && r.ID == c.ID && in.OpenedAt.Before(at) {
+					isFailed = true
+				}
+			}
+		}
+		if isFailed {
+			failed++
+		}
+		if c.Type == record.TypeEmergency {
+			emergency++
+		}
+		if !c.Authorized {
+			unauthorized++
+		}
+		if c.Outcome == record.OutcomeSuccess {
+			succeeded++
+			if c.CreatedAt != nil {
+				leads = append(leads, us(c.FinishedAt.Sub(*c.CreatedAt)))
+			}
+		}
+	}
+	v[ChangesCompleted] = float64(completed)
+	v[ChangesFailed] = float64(failed)
+	v[ChangeSuccessRatio] = naiveRatio(completed-failed, completed)
+	v[EmergencyChangeRatio] = naiveRatio(emergency, completed)
+	v[UnauthorizedChanges] = float64(unauthorized)
+	v[DeploymentsPerDay] = float64(succeeded) / (length.Hours() / 24)
+	v[ChangeLeadTimeP50] = naivePercentile(leads, 0.5)
+	v[ChangeLeadTimeP90] = naivePercentile(leads, 0.9)
+
+	// incidents (an incident opened at or after `at` does not exist yet)
+	var opened [6]int
+	var resolved, acked, targeted, breached, open, due, onTime, overdue, unattributedInc int
+	var ttrSum, ackSum int64
+	var ttrs []int64
+	for _, in := range n.incidents {
+		if !in.OpenedAt.Before(at) {
+			continue
+		}
+		if _, known := n.cfg.System(in.System); !known && sub.Role == RoleGlobal && inW(&in.OpenedAt, from, at) {
+			unattributedInc++
+		}
+		if !n.attributed(sub, "incident", in.System, in.Team, &in.OpenedAt) {
+			continue
+		}
+		if inW(&in.OpenedAt, from, at) {
+			opened[in.Severity]++
+		}
+		if inW(in.ResolvedAt, from, at) {
+			ttr := us(in.ResolvedAt.Sub(in.OpenedAt))
+			resolved++
+			ttrSum += ttr
+			ttrs = append(ttrs, ttr)
+			if target, ok := pol.SLA[in.Severity]; ok {
+				targeted++
+				if ttr > us(target) {
+					breached++
+				}
+			}
+		}
+		if inW(in.AcknowledgedAt, from, at) {
+			acked++
+			ackSum += us(in.AcknowledgedAt.Sub(in.OpenedAt))
+		}
+		if in.ResolvedAt == nil || !in.ResolvedAt.Before(at) {
+			open++
+		}
+		required := in.Severity <= pol.Review.SeverityThreshold
+		if in.Review != nil && in.Review.Required != nil {
+			required = *in.Review.Required
+		}
+		if required && in.ResolvedAt != nil {
+			d := in.ResolvedAt.Add(pol.Review.Due)
+			var done *time.Time
+			if in.Review != nil {
+				done = in.Review.CompletedAt
+			}
+			if inW(&d, from, at) {
+				due++
+				if done != nil && !done.After(d) {
+					onTime++
+				}
+			}
+			if d.Before(at) && (done == nil || !done.Before(at)) {
+				overdue++
+			}
+		}
+	}
+	total := 0
+	for sev := 1; sev <= 5; sev++ {
+		v[IncidentsOpenedSev1+KPI(sev-1)] = float64(opened[sev])
+		total += opened[sev]
+	}
+	v[IncidentsOpened] = float64(total)
+	v[IncidentsResolved] = float64(resolved)
+	v[MTTR] = naiveMean(ttrSum, resolved)
+	v[TimeToRestoreP50] = naivePercentile(ttrs, 0.5)
+	v[TimeToRestoreP90] = naivePercentile(ttrs, 0.9)
+	v[MTTA] = naiveMean(ackSum, acked)
+	v[SLABreachRatio] = naiveRatio(breached, targeted)
+	v[IncidentsOpen] = float64(open)
+	v[ReviewComplianceRatio] = naiveRatio(onTime, due)
+	v[ReviewsOverdue] = float64(overdue)
+	v[UnattributedIncidents] = float64(unattributedInc)
+	v[UnattributedChanges] = float64(unattributedChg)
+
+	// availability
+	var exposure int64
+	var downtime float64
+	for i := range n.cfg.Systems {
+		s := &n.cfg.Systems[i]
+		p, hasProgram := n.cfg.Program(s.Program)
+		whole := sub.Role == RoleGlobal || (sub.Role == RoleSystem && sub.ID == s.ID) ||
+			(hasProgram && ((sub.Role == RoleProgram && sub.ID == p.ID) || (sub.Role == RoleProgramManager && sub.ID == p.Manager)))
+		if whole {
+			exposure += us(length)
+			downtime += n.downtime(s, from, at)
+		}
+		if sub.Role != RoleSystemOwner {
+			continue
+		}
+		for j, o := range s.Owners {
+			end := time.Unix(0, math.MaxInt64)
+			if j+1 < len(s.Owners) {
+				end = s.Owners[j+1].Since
+			}
+			lo, hi := maxTime(o.Since, from), minTime(end, at)
+			if o.Owner != sub.ID || !lo.Before(hi) {
+				continue
+			}
+			exposure += us(hi.Sub(lo))
+			downtime += n.downtime(s, lo, hi)
+		}
+	}
+	if exposure > 0 {
+		d := downtime / 1e6
+		v[DowntimeSeconds] = d
+		v[AvailabilityRatio] = 1 - d/(float64(exposure)/1e6)
+	}
+	unowned := 0
+	for i := range n.cfg.Systems {
+		if ownerAt(&n.cfg.Systems[i], at) == "" {
+			unowned++
+		}
+	}
+	v[SystemsUnowned] = float64(unowned)
+	return v
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// downtime is system s's weighted downtime in [from, to) in micros: every
+// elementary stretch between two interval ends is down if an outage covers
+// it, degraded if only a degradation does.
+func (n *naive) downtime(s *config.System, from, to time.Time) float64 {
+	type iv struct {
+		from, to int64
+		outage   bool
+	}
+	var ivs []iv
+	lo, hi := from.UnixMicro(), to.UnixMicro()
+	cuts := []int64{lo, hi}
+	for _, in := range n.incidents {
+		sys, ok := n.cfg.System(in.System)
+		if !ok || sys.ID != s.ID || (in.Impact != record.ImpactOutage && in.Impact != record.ImpactDegraded) {
+			continue
+		}
+		end := int64(math.MaxInt64) // open: runs to the window's end
+		if in.ResolvedAt != nil {
+			end = in.ResolvedAt.UnixMicro()
+		}
+		a, b := max(in.OpenedAt.UnixMicro(), lo), min(end, hi)
+		if a >= b {
+			continue
+		}
+		ivs = append(ivs, iv{a, b, in.Impact == record.ImpactOutage})
+		cuts = append(cuts, a, b)
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	var out, deg int64
+	for k := 0; k+1 < len(cuts); k++ {
+		a, b := cuts[k], cuts[k+1]
+		isOut, isDeg := false, false
+		for _, x := range ivs {
+			if x.from <= a && b <= x.to {
+				isOut = isOut || x.outage
+				isDeg = isDeg || !x.outage
+			}
+		}
+		switch {
+		case isOut:
+			out += b - a
+		case isDeg:
+			deg += b - a
+		}
+	}
+	d := float64(out)
+	if w := n.cfg.Policy.Availability.DegradedWeight; w > 0 {
+		d += w * float64(deg)
+	}
+	return d
+}
+
+// Random subjects at random evaluation times and window lengths, while
+// records arrive, change and the config is reloaded, get exactly the values
+// of the naive reading of SPEC section 4.
+func TestEvaluationEqualsNaive(t *testing.T) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Incidents, o.Changes = 20, 15, 1200, 2400
+	cfg, err := config.Parse(generate.Config(o))
+	require.NoError(t, err)
+	incidents, changes := generate.Records(cfg, o)
+	// a degraded weight, so that degraded time counts too
+	cfg.Policy.Availability.DegradedWeight = 0.5
+
+	e := New(Options{Config: func() *config.Config { return cfg }})
+	n := &naive{cfg: cfg, incidents: map[record.Ref]record.Incident{}, changes: map[record.Ref]record.Change{}}
+	rng := rand.New(rand.NewPCG(11, 12))
+	ctx := context.Background()
+	span := o.To.Sub(o.From)
+	windows := []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 90 * 24 * time.Hour, 17*24*time.Hour + 5*time.Hour + 7*time.Second}
+	written, compared := 0, 0
+	for step := 0; step < 60; step++ {
+		var b record.Batch
+		k := 1 + rng.IntN(200)
+		if step == 0 {
+			k = len(incidents) / 2 // a first load large enough to build the time index from
+		}
+		for ; k > 0 && written < len(incidents); k-- {
+			b.Incidents = append(b.Incidents, incidents[written])
+			b.Changes = append(b.Changes, changes[2*written], changes[2*written+1])
+			written++
+		}
+		for k := 0; k < rng.IntN(25) && written > 0; k++ {
+			in := incidents[rng.IntN(written)]
+			switch rng.IntN(5) {
+			case 0:
+				r := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour)
+				in.ResolvedAt = &r
+			case 1:
+				in.System = cfg.Systems[rng.IntN(len(cfg.Systems))].ID
+				in.Team = "late-team"
+			case 2:
+				c := changes[rng.IntN(2*written)]
+				in.CausedByChange = &record.Ref{Source: c.Source, ID: c.ID}
+			case 3:
+				d := in.OpenedAt.Add(time.Duration(rng.IntN(400)) * time.Hour)
+				in.Review = &record.Review{CompletedAt: &d}
+			case 4:
+				a := in.OpenedAt.Add(-time.Duration(rng.IntN(60)) * time.Minute) // acknowledged before opened
+				in.AcknowledgedAt = &a
+			}
+			b.Incidents = append(b.Incidents, in)
+			c := changes[rng.IntN(2*written)]
+			if c.FinishedAt != nil {
+				c.Outcome = []record.Outcome{record.OutcomeSuccess, record.OutcomeFailed, record.OutcomeRolledBack, record.OutcomeCancelled}[rng.IntN(4)]
+				b.Changes = append(b.Changes, c)
+			}
+		}
+		e.take(b.Incidents, b.Changes, true)
+		n.put(b)
+		e.st.minRebuild = 1000 // rebuild the time index now and then
+		if step == 30 {
+			// a reload that moves an owner's start: attribution follows it
+			fixed, err := config.Parse(generate.Config(o))
+			require.NoError(t, err)
+			fixed.Policy.Availability.DegradedWeight = 0.5
+			for i := range fixed.Systems {
+				if s := &fixed.Systems[i]; len(s.Owners) > 1 {
+					s.Owners[1].Since = s.Owners[1].Since.Add(-20 * 24 * time.Hour)
+					break
+				}
+			}
+			cfg = fixed
+			n.cfg = cfg
+		}
+		st, _, done, err := e.read(ctx)
+		require.NoError(t, err)
+		subjects := slices.Clone(st.m.subj.list)
+		done()
+		for range 12 {
+			sub := subjects[rng.IntN(len(subjects))]
+			if rng.IntN(4) == 0 {
+				sub = Subject{RoleGlobal, GlobalSubject}
+			}
+			at := o.From.Add(time.Duration(rng.Int64N(int64(span + 30*24*time.Hour)))).Truncate(time.Duration(1+rng.IntN(3)) * time.Second)
+			length := windows[rng.IntN(len(windows))]
+			s, err := e.Evaluate(ctx, Query{At: at, Windows: []config.Window{{Name: "w", Duration: length}}, Role: sub.Role, Subject: sub.ID})
+			require.NoError(t, err)
+			require.Len(t, s.Cards["w"], 1)
+			c := s.Cards["w"][0]
+			for _, pair := range []struct {
+				got  Values
+				at   time.Time
+				name string
+			}{{c.Value, at, "value"}, {c.Previous, at.Add(-length), "previous"}} {
+				want := n.values(sub, pair.at, length)
+				for _, k := range c.Defined {
+					if math.IsNaN(want[k]) && math.IsNaN(pair.got[k]) {
+						continue
+					}
+					require.Equal(t, want[k], pair.got[k], "step %d %s %s at %s over %s: %s", step, sub, pair.name, pair.at, length, k.Name())
+				}
+			}
+			compared++
+		}
+		if step%10 == 9 {
+			// every subject at once (the path of snapshots and backfills),
+			// at a time with microseconds (the engine's clock)
+			at := o.From.Add(time.Duration(rng.Int64N(int64(span)))).Truncate(time.Microsecond)
+			s, err := e.At(ctx, at)
+			require.NoError(t, err)
+			for _, w := range cfg.Windows {
+				for _, c := range s.Cards[w.Name] {
+					want := n.values(c.Subject, at, w.Duration)
+					for _, k := range c.Defined {
+						if !(math.IsNaN(want[k]) && math.IsNaN(c.Value[k])) {
+							require.Equal(t, want[k], c.Value[k], "step %d %s at %s over %s: %s", step, c.Subject, at, w.Name, k.Name())
+						}
+					}
+					compared++
+				}
+			}
+		}
+	}
+	require.Greater(t, compared, 500)
+}
