@@ -62,6 +62,15 @@ var catalogue = [Count]KPI{
 		Title: "Unattributed incidents", Help: "Incidents opened in the window whose system matches no configured system or alias."},
 	{ID: UnattributedChanges, Name: "unattributed_records_change", Metric: "unattributed_records", Label: "kind", LabelValue: "change", Unit: UnitCount, Group: GroupAccountability,
 		Title: "Unattributed changes", Help: "Changes finished in the window whose system matches no configured system or alias."},
+
+	{ID: MeasuredUptimeRatio, Name: "measured_uptime_ratio", Metric: "measured_uptime_ratio", Unit: UnitRatio, Decimals: 3, HigherIsBetter: true, Group: GroupMeasurement,
+		Title: "Measured uptime", Help: "Mean of the uptime samples read from Prometheus in the window, of the systems answered for when each sample was taken."},
+	{ID: ResponseTimeComplianceRatio, Name: "response_time_compliance_ratio", Metric: "response_time_compliance_ratio", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupMeasurement,
+		Title: "Response time compliance", Help: "Response-time samples in the window at or under the objective, as a fraction of the response-time samples."},
+	{ID: MeasurementCoverageRatio, Name: "measurement_coverage_ratio", Metric: "measurement_coverage_ratio", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupMeasurement,
+		Title: "Measurement coverage", Help: "Samples in the window as a fraction of the (step, system) pairs in scope: how much of the window was measured."},
+	{ID: UnattributedMeasurements, Name: "unattributed_measurements", Metric: "unattributed_measurements", Unit: UnitCount, Group: GroupMeasurement,
+		Title: "Unattributed measurements", Help: "Measurement samples in the window whose series names no configured system or alias."},
 }
 
 // familyHelp is the help text of the metrics that carry an extra label:

@@ -43,6 +43,10 @@ const (
 	SystemsUnowned
 	UnattributedIncidents
 	UnattributedChanges
+	MeasuredUptimeRatio
+	ResponseTimeComplianceRatio
+	MeasurementCoverageRatio
+	UnattributedMeasurements
 	// Count is the number of KPIs.
 	Count
 )
@@ -70,6 +74,9 @@ const (
 	GroupIncident
 	GroupAvailability
 	GroupAccountability
+	// GroupMeasurement KPIs come from measurements read from Prometheus
+	// (SPEC section 9); they are defined only when the config reads them.
+	GroupMeasurement
 )
 
 // KPI is one catalogue entry.
@@ -197,6 +204,7 @@ var groupRoles = [...][]string{
 	GroupIncident:       {"system", "system_owner", "program", "program_manager", "process_owner", "process_manager", "team", "global"},
 	GroupAvailability:   {"system", "system_owner", "program", "program_manager", "global"},
 	GroupAccountability: {"global"},
+	GroupMeasurement:    {"system", "system_owner", "program", "program_manager", "global"},
 }
 
 // groupProcess is the process kind whose owner and managers have a group.

@@ -28,7 +28,10 @@ func TestDirection(t *testing.T) {
 	t.Parallel()
 	higher := map[string]bool{"change_success_ratio": true, "availability_ratio": true, "review_compliance_ratio": true,
 		"deployments_per_day": true, "change_schedule_adherence_ratio": true, "satisfaction_ratio_stakeholder": true,
-		"satisfaction_ratio_employee": true}
+		"satisfaction_ratio_employee": true,
+		// SPEC section 9; coverage is not named there, and less of a window
+		// measured is never better (README: spec choices)
+		"measured_uptime_ratio": true, "response_time_compliance_ratio": true, "measurement_coverage_ratio": true}
 	for _, k := range All() {
 		assert.Equal(t, higher[k.Name], k.HigherIsBetter, k.Name)
 		assert.Equal(t, higher[k.Name], k.ID.HigherIsBetter(), k.Name)

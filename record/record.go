@@ -180,6 +180,16 @@ type Feedback struct {
 // Key returns the record's identity.
 func (i *Incident) Key() Ref { return Ref{Source: i.Source, ID: i.ID} }
 
+// Restored is when service was restored as the KPIs read it (SPEC 4,
+// Times): resolved_at, or, for an incident closed without one, closed_at:
+// a closed incident is not open. Nil while it is open.
+func (i *Incident) Restored() *time.Time {
+	if i.ResolvedAt != nil {
+		return i.ResolvedAt
+	}
+	return i.ClosedAt
+}
+
 // Key returns the record's identity.
 func (c *Change) Key() Ref { return Ref{Source: c.Source, ID: c.ID} }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/steward-sh/steward/kpi"
@@ -45,13 +46,40 @@ func magnitude(name string, x float64, points string) string {
 		if points == "" {
 			points = " %"
 		}
-		return strconv.FormatFloat(100*x, 'f', k.Decimals, 64) + points
+		return Grouped(strconv.FormatFloat(100*x, 'f', k.Decimals, 64)) + points
 	case kpi.UnitSeconds:
 		return Duration(x)
 	case kpi.UnitPerDay:
-		return strconv.FormatFloat(x, 'f', k.Decimals, 64) + "/day"
+		return Grouped(strconv.FormatFloat(x, 'f', k.Decimals, 64)) + "/day"
 	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
+	return Grouped(strconv.FormatFloat(x, 'f', -1, 64))
+}
+
+// Count formats a count for people, with thousands separators (1,234,567).
+func Count(n int) string { return Grouped(strconv.Itoa(n)) }
+
+// Grouped puts thousands separators into the integer part of a plain
+// decimal number ("-1234567.5" → "-1,234,567.5"): people misread 1234567.
+func Grouped(s string) string {
+	sign, digits, frac := "", s, ""
+	if strings.HasPrefix(digits, "-") || strings.HasPrefix(digits, "+") {
+		sign, digits = digits[:1], digits[1:]
+	}
+	if i := strings.IndexByte(digits, '.'); i >= 0 {
+		digits, frac = digits[:i], digits[i:]
+	}
+	if len(digits) <= 3 || strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + frac
 }
 
 // Score formats a scorecard score (0..100).
@@ -75,7 +103,7 @@ func Duration(sec float64) string {
 	secs := d / time.Second
 	switch {
 	case days > 0:
-		return fmt.Sprintf("%dd %dh", days, hours)
+		return Count(int(days)) + "d " + strconv.Itoa(int(hours)) + "h"
 	case hours > 0:
 		return fmt.Sprintf("%dh %dm", hours, minutes)
 	}

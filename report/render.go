@@ -35,27 +35,30 @@ func Stylesheet() string { return stylesheet }
 // so a value reads the same everywhere.
 func Funcs() map[string]any {
 	return map[string]any{
-		"value":    Value,
-		"delta":    Delta,
-		"score":    Score,
-		"status":   Status,
-		"time":     Time,
-		"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-		"instant":  func(t time.Time) string { return Time(&t) },
-		"dur":      func(v *float64) string { return durPtr(v) },
-		"seconds":  Duration,
-		"kpiTitle": KPITitle,
-		"kpiHelp":  kpi.Help,
-		"spark":    Sparkline,
-		"num":      func(v *float64) string { return numText(v) },
-		"failure":  Failure,
-		"ref":      func(r *record.Ref) string { return refText(r) },
-		"refs":     refsText,
-		"spans":    spansText,
-		"owners":   ownersText,
-		"sla":      SLA,
-		"review":   ReviewText,
-		"first":    first,
+		"value":     Value,
+		"count":     Count,
+		"kpiTitles": Titles,
+		"delta":     Delta,
+		"score":     Score,
+		"status":    Status,
+		"time":      Time,
+		"date":      func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"instant":   func(t time.Time) string { return Time(&t) },
+		"dur":       func(v *float64) string { return durPtr(v) },
+		"seconds":   Duration,
+		"kpiTitle":  KPITitle,
+		"kpiHelp":   kpi.Help,
+		"trend":     Trend,
+		"kpiRow":    func(s Subject, k KPI) kpiRow { return kpiRow{s, k} },
+		"num":       func(v *float64) string { return numText(v) },
+		"failure":   Failure,
+		"ref":       func(r *record.Ref) string { return refText(r) },
+		"refs":      refsText,
+		"spans":     spansText,
+		"owners":    ownersText,
+		"sla":       SLA,
+		"review":    ReviewText,
+		"first":     first,
 	}
 }
 
@@ -96,6 +99,22 @@ func Write(w io.Writer, rep *Report, format string) error {
 		return fmt.Errorf("report: write %s: %w", format, err)
 	}
 	return nil
+}
+
+// ReviewHTML renders a report as the HTML report's body, without the
+// document around it, for the web UI to show in its own pages.
+func ReviewHTML(rep *Report) (htmltemplate.HTML, error) {
+	var b strings.Builder
+	if err := htmlTmpl.ExecuteTemplate(&b, "review", rep); err != nil {
+		return "", fmt.Errorf("report: review: %w", err)
+	}
+	return htmltemplate.HTML(b.String()), nil // rendered by html/template
+}
+
+// kpiRow is a KPI with the subject it belongs to, for a template row.
+type kpiRow struct {
+	Subject Subject
+	KPI     KPI
 }
 
 // EvidenceHTML renders a review's evidence lists as the HTML report does,
@@ -168,14 +187,20 @@ func Failure(c scorecard.ChangeEvidence) string {
 	return strings.Join(why, "; ")
 }
 
-// SLA describes an incident's standing against its SLA target.
-func SLA(in scorecard.IncidentEvidence) string {
+// SLA describes an incident's standing against its SLA target as of at
+// (the evaluation time): an incident still open past its target is already
+// breaching, and says since when.
+func SLA(in scorecard.IncidentEvidence, at time.Time) string {
 	switch {
 	case in.SLATargetSeconds == nil:
 		return "no target"
 	case in.SLABreached:
 		return "breached (target " + Duration(*in.SLATargetSeconds) + ")"
 	case in.ResolvedAt == nil:
+		due := in.OpenedAt.Add(time.Duration(*in.SLATargetSeconds * float64(time.Second)))
+		if at.After(due) {
+			return "open, SLA breached " + Duration(at.Sub(due).Seconds()) + " ago (target " + Duration(*in.SLATargetSeconds) + ")"
+		}
 		return "open (target " + Duration(*in.SLATargetSeconds) + ")"
 	}
 	return "met (target " + Duration(*in.SLATargetSeconds) + ")"

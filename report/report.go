@@ -46,9 +46,12 @@ type Report struct {
 // restatement since.
 type Subject struct {
 	Review
-	Trends      map[string][]*float64 `json:"trends"`
-	Frozen      *Frozen               `json:"frozen,omitempty"` // the latest frozen version (Content left out)
-	Restatement *Restatement          `json:"restatement,omitempty"`
+	Trends map[string][]*float64 `json:"trends"`
+	// TrendAt are the ends of the trend buckets (Report.TrendAt), for
+	// the templates, which render one subject at a time.
+	TrendAt     []time.Time  `json:"-"`
+	Frozen      *Frozen      `json:"frozen,omitempty"` // the latest frozen version (Content left out)
+	Restatement *Restatement `json:"restatement,omitempty"`
 	// finalizes is set when the latest frozen version was provisional and
 	// this review is not: freezing it stores the final version even if no
 	// number moved.
@@ -163,7 +166,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Report, error) {
 	rep := &Report{Period: p, Previous: p.Previous(), GeneratedAt: now, Provisional: provisional, TrendAt: ats}
 	for i := range cards {
 		c := &cards[i]
-		s := Subject{Review: review(snap, p, c, evidence[c.Subject]), Trends: map[string][]*float64{}}
+		s := Subject{Review: review(snap, p, c, evidence[c.Subject]), Trends: map[string][]*float64{}, TrendAt: ats}
 		s.Provisional = provisional
 		for _, k := range c.Defined {
 			points := make([]*float64, len(ats))

@@ -233,7 +233,9 @@ func TestRenderScenario(t *testing.T) {
 	for _, line := range []string{
 		"# Performance review 2026-01-01/2026-01-11\n",
 		"## system api\n",
-		"Score **16.7** (previous period 100.0).",
+		"Score **16.7** (previous period 100.0).\n\nScore = 100 × (0 meets + 0.5 × 1 warning) / 3 KPIs with an objective and a value. Warning: Availability. Breach: Change success, MTTR.\n",
+		"| Scored KPI | Value | Status | Objective | Previous | Change |\n",
+		"| Not scored: no objective | Value | Status | Objective | Previous | Change |\n",
 		"| MTTR | 4h 40m | breach | 1h 0m (warning 2h 0m) | no data | – |\n",
 		"| Change success | 66.7 % | breach | 90.0 % (warning 80.0 %) | no data | – |\n",
 		"| Availability | 96.667 % | warning | 99.000 % (warning 95.000 %) | 100.000 % | −3.333 pp |\n",

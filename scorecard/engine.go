@@ -15,10 +15,13 @@ import (
 
 // Options configure an Engine.
 type Options struct {
-	Store  record.Store
-	Config func() *config.Config // the config in force; attribution follows it
-	Logger *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	Store record.Store
+	// Samples, if set, is where measurement samples are read from (the
+	// store, when the config reads measurements).
+	Samples SampleSource
+	Config  func() *config.Config // the config in force; attribution follows it
+	Logger  *slog.Logger
+	Now     func() time.Time // nil: time.Now
 	// Computed, if set, is called after each recompute of the latest
 	// snapshot.
 	Computed func(s *Snapshot, took time.Duration)
@@ -51,6 +54,7 @@ type Engine struct {
 	// latestGen is the gen the latest snapshot was computed at.
 	latestGen atomic.Uint64
 	synced    atomic.Bool // a sync has completed
+	meas      measurements
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -135,7 +139,7 @@ func (e *Engine) recompute(ctx context.Context, at time.Time) (*Snapshot, error)
 		return nil, err
 	}
 	start := time.Now()
-	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted())
+	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted(), true)
 	done()
 	e.latest.Store(s)
 	e.latestGen.Store(gen)
@@ -189,6 +193,9 @@ func (e *Engine) Sync(ctx context.Context) error {
 		last := incDone && chgDone
 		e.take(b.Incidents, b.Changes, last)
 		if last {
+			if err := e.syncSamples(ctx); err != nil {
+				return err
+			}
 			e.synced.Store(true)
 			return nil
 		}
@@ -214,6 +221,7 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 	switch {
 	case e.st == nil || e.st.m.cfg != cfg:
 		if settle || e.st != nil {
+			e.st = nil // the old state's memory can go while the new one is built
 			e.st = newState(cfg, e.x)
 			e.gen++
 		}
@@ -246,6 +254,7 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 	e.mu.Lock()
 	switch {
 	case e.st == nil || e.st.m.cfg != cfg:
+		e.st = nil // the old state's memory can go while the new one is built
 		e.st = newState(cfg, e.x)
 		e.gen++
 	case e.st.delta == nil:
@@ -281,6 +290,9 @@ type Query struct {
 	Window  string          // with Windows nil, only the configured window of that name
 	Role    Role            // "": every role
 	Subject string          // "": every subject of Role
+	// NoPrevious leaves the cards' Previous values out (no value): for
+	// readers of the values alone, such as a backfill, it halves the work.
+	NoPrevious bool
 }
 
 // Evaluate computes the scorecards a query selects, and only those: its
@@ -335,7 +347,7 @@ func (e *Engine) Evaluate(ctx context.Context, q Query) (*Snapshot, error) {
 			}
 		}
 	}
-	s := e.compute(st, q.At.UTC(), windows, subjects)
+	s := e.compute(st, q.At.UTC(), windows, subjects, !q.NoPrevious)
 	if q.Windows == nil {
 		s.Windows = st.m.cfg.Windows
 	}
@@ -348,8 +360,8 @@ func (e *Engine) At(ctx context.Context, at time.Time) (*Snapshot, error) {
 }
 
 // compute evaluates the given subjects (in order) over windows at `at`,
-// on every CPU.
-func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subjects []int32) *Snapshot {
+// and their previous windows if previous is set, on every CPU.
+func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subjects []int32, previous bool) *Snapshot {
 	s := &Snapshot{At: at, Windows: windows, Objectives: st.m.cfg.Objectives, Cards: make(map[string][]Card, len(windows))}
 	now := micros(at)
 	for _, w := range windows {
@@ -359,7 +371,10 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 	if len(subjects) > 32 { // worth computing every system's once
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
-			downs = append(downs, st.downtimes(now-length, now), st.downtimes(now-2*length, now-length))
+			downs = append(downs, st.downtimes(now-length, now))
+			if previous {
+				downs = append(downs, st.downtimes(now-2*length, now-length))
+			}
 		}
 	}
 	e.parallel(len(subjects), func(ev *evaluator, j int) {
@@ -367,8 +382,10 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 		si := subjects[j]
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
-			cur := ev.values(si, now, length)
-			prev := ev.values(si, now-length, length)
+			cur, prev := ev.values(si, now, length), noValues()
+			if previous {
+				prev = ev.values(si, now-length, length)
+			}
 			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev)
 		}
 	}, st)
@@ -382,7 +399,7 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
-			ev := &evaluator{st: st, x: e.x}
+			ev := &evaluator{st: st, x: e.x, meas: e.meas.viewFor(st.m.cfg)}
 			for j := k; j < n; j += workers {
 				fn(ev, j)
 			}
@@ -393,6 +410,6 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 
 func (st *state) card(si int32, window string, cur, prev Values) Card {
 	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
-	c.score(st.m.cfg.Objectives)
+	c.scoreBy(&st.objectives)
 	return c
 }

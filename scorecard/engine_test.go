@@ -3,6 +3,7 @@ package scorecard
 import (
 	"context"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -96,4 +97,33 @@ func TestRunWithoutMinIntervalRecomputesAfterEachNotification(t *testing.T) {
 			t.Fatalf("waited %v with no minimum interval", d)
 		}
 	}
+}
+
+// Without previous windows the values and scores are the same, and the
+// previous values are left out.
+func TestEvaluateWithoutPrevious(t *testing.T) {
+	e := scenarioEngine(t)
+	ctx := context.Background()
+	at := ts("2026-01-11T00:00:00Z")
+	full, err := e.Evaluate(ctx, Query{At: at})
+	require.NoError(t, err)
+	lean, err := e.Evaluate(ctx, Query{At: at, NoPrevious: true})
+	require.NoError(t, err)
+	compared := 0
+	for w, cards := range full.Cards {
+		require.Len(t, lean.Cards[w], len(cards))
+		for i, c := range cards {
+			l := lean.Cards[w][i]
+			require.Equal(t, c.Subject, l.Subject)
+			for k := range numKPI {
+				if !(math.IsNaN(c.Value[k]) && math.IsNaN(l.Value[k])) {
+					require.Equal(t, c.Value[k], l.Value[k], "%s %s", c.Subject, k.Name())
+				}
+				require.True(t, math.IsNaN(l.Previous[k]))
+			}
+			require.Equal(t, c.Status, l.Status)
+			compared++
+		}
+	}
+	require.Positive(t, compared)
 }

@@ -38,15 +38,31 @@ func (k kinds) has(p pop) bool {
 	return k&kindIncident != 0
 }
 
-// addPool adds pool q's members of the window [from, at).
-func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, k kinds, global bool) {
+// popSet is a set of populations.
+type popSet uint32
+
+// counted returns the populations a subject counts: those of its record
+// kinds, and the global-only ones for the global subject only.
+func counted(k kinds, global bool) popSet {
+	var s popSet
+	for p := range numPop {
+		if k.has(p) && (global || !pops[p].globalOnly) {
+			s |= 1 << p
+		}
+	}
+	return s
+}
+
+// addPool adds pool q's members of the window [from, at) of the
+// populations in ps.
+func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 	spans := ti.spans[int(q)*int(numPop):][:numPop]
 	switch bd := ti.bounds[q]; {
 	case bd.first >= at: // every member comes later
 		return
 	case bd.last < from: // every member came before the window
 		for p := range numPop {
-			if k.has(p) && (global || !pops[p].globalOnly) {
+			if ps&(1<<p) != 0 {
 				t.below[p] += int(spans[p].hi - spans[p].lo)
 			}
 		}
@@ -54,13 +70,10 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, k kinds, global 
 	}
 	for p := range numPop {
 		lo, hi := spans[p].lo, spans[p].hi
-		if lo == hi {
+		if lo == hi || ps&(1<<p) == 0 {
 			continue
 		}
 		info := &pops[p]
-		if (info.globalOnly && !global) || !k.has(p) {
-			continue
-		}
 		keys := ti.keys[p][lo:hi]
 		if keys[0] >= at {
 			continue

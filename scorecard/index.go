@@ -125,7 +125,7 @@ func (x *index) putIncident(r *record.Incident) {
 		reviewRequired: -1,
 		opened:         micros(r.OpenedAt),
 		acked:          optMicros(r.AcknowledgedAt),
-		resolved:       optMicros(r.ResolvedAt),
+		resolved:       optMicros(r.Restored()),
 		reviewDone:     absent,
 	}
 	if r.Review != nil {

@@ -42,7 +42,12 @@ const (
 	SystemsUnowned        = kpi.SystemsUnowned
 	UnattributedIncidents = kpi.UnattributedIncidents
 	UnattributedChanges   = kpi.UnattributedChanges
-	numKPI                = kpi.Count
+
+	MeasuredUptimeRatio         = kpi.MeasuredUptimeRatio
+	ResponseTimeComplianceRatio = kpi.ResponseTimeComplianceRatio
+	MeasurementCoverageRatio    = kpi.MeasurementCoverageRatio
+	UnattributedMeasurements    = kpi.UnattributedMeasurements
+	numKPI                      = kpi.Count
 )
 
 // AllKPIs lists every KPI in API order.

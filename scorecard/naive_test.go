@@ -197,6 +197,9 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	var ttrSum, ackSum int64
 	var ttrs []int64
 	for _, in := range n.incidents {
+		if in.ResolvedAt == nil {
+			in.ResolvedAt = in.ClosedAt // SPEC 4, Times: closed stands in for resolved
+		}
 		if !in.OpenedAt.Before(at) {
 			continue
 		}
@@ -343,6 +346,8 @@ func (n *naive) downtime(s *config.System, from, to time.Time) float64 {
 		end := int64(math.MaxInt64) // open: runs to the window's end
 		if in.ResolvedAt != nil {
 			end = in.ResolvedAt.UnixMicro()
+		} else if in.ClosedAt != nil {
+			end = in.ClosedAt.UnixMicro() // closed, never resolved
 		}
 		a, b := max(in.OpenedAt.UnixMicro(), lo), min(end, hi)
 		if a >= b {
@@ -409,7 +414,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 		}
 		for k := 0; k < rng.IntN(25) && written > 0; k++ {
 			in := incidents[rng.IntN(written)]
-			switch rng.IntN(5) {
+			switch rng.IntN(6) {
 			case 0:
 				r := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour)
 				in.ResolvedAt = &r
@@ -425,6 +430,9 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 			case 4:
 				a := in.OpenedAt.Add(-time.Duration(rng.IntN(60)) * time.Minute) // acknowledged before opened
 				in.AcknowledgedAt = &a
+			case 5:
+				c := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour) // closed, never resolved
+				in.ResolvedAt, in.ClosedAt = nil, &c
 			}
 			b.Incidents = append(b.Incidents, in)
 			c := changes[rng.IntN(2*written)]

@@ -96,13 +96,29 @@ func status(k KPI, v float64, o config.Objective) Status {
 
 // score sets each KPI's status and the card's score (SPEC section 4).
 func (c *Card) score(objectives map[string]config.Objective) {
+	c.scoreBy(objectivesByKPI(objectives))
+}
+
+// objectivesByKPI looks the objectives up once, by KPI (nil: none).
+func objectivesByKPI(objectives map[string]config.Objective) *[numKPI]*config.Objective {
+	var out [numKPI]*config.Objective
+	for k := range numKPI {
+		if o, ok := objectives[k.Name()]; ok {
+			out[k] = &o
+		}
+	}
+	return &out
+}
+
+// scoreBy is score with the objectives looked up by KPI.
+func (c *Card) scoreBy(objectives *[numKPI]*config.Objective) {
 	var meets, warnings, scored float64
 	for _, k := range c.Defined {
-		o, ok := objectives[k.Name()]
-		if !ok {
+		o := objectives[k]
+		if o == nil {
 			continue
 		}
-		st := status(k, c.Value[k], o)
+		st := status(k, c.Value[k], *o)
 		c.Status[k] = st
 		switch st {
 		case StatusMeets:

@@ -28,6 +28,8 @@ type state struct {
 	delta map[int32][]deltaRef
 	// minRebuild is the delta below which the time index is never rebuilt.
 	minRebuild int
+	// objectives by KPI, for scoring without map lookups
+	objectives [numKPI]*config.Objective
 }
 
 // prior is a record version the time index holds, with its attribution
@@ -50,13 +52,15 @@ func newState(cfg *config.Config, x *index) *state {
 	m.update(x, true)
 	x.linkCauses()
 	x.settled()
-	st := &state{m: m, r: newRules(m, x), av: newAvailability(m, x), minRebuild: defaultMinRebuild}
+	st := &state{m: m, r: newRules(m, x), av: newAvailability(m, x), minRebuild: defaultMinRebuild,
+		objectives: *objectivesByKPI(cfg.Objectives)}
 	st.rebuild(x)
 	return st
 }
 
 // rebuild builds the time index from every record and empties the delta.
 func (st *state) rebuild(x *index) {
+	st.ti = nil // let the collector take the old index while the new one is built
 	st.ti = buildTimeIndex(st.m, x, st.r)
 	st.spans = exposures(st.m)
 	st.own = newUnowned(st.m)
@@ -172,6 +176,7 @@ type evaluator struct {
 	// downs holds the systems' downtimes of the windows evaluated for many
 	// subjects (nil: computed per subject)
 	downs []*downtimes
+	meas  *measView // nil: the config reads no measurements
 }
 
 // values evaluates subject si over [at-length, at).
@@ -186,8 +191,9 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	}
 	global := si == st.m.global
 	if int(si) < len(st.ti.subjPools) {
+		ps := counted(k, global)
 		for _, q := range st.ti.subjPools[si] {
-			t.addPool(st.ti, q, from, at, k, global)
+			t.addPool(st.ti, q, from, at, ps)
 		}
 	}
 	for _, ref := range st.delta[si] {
@@ -206,6 +212,7 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 		v[AvailabilityRatio] = 1 - d/(float64(exp)/1e6)
 	}
 	v[SystemsUnowned] = float64(st.own.at(at))
+	ev.meas.fill(&v, st, si, from, at)
 	return v
 }
 

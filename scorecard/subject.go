@@ -62,6 +62,9 @@ type subjects struct {
 	teams      int                 // teams made subjects, declared ones aside
 	declared   map[string]bool     // teams declared in the config
 	overflowed map[string]struct{} // team names counted for the overflow team
+	// hidden are KPIs defined by role that the config does not measure
+	// (the measurements it does not read)
+	hidden set
 }
 
 // definedKPIs lists the KPIs defined for subject si, in API order.
@@ -84,6 +87,10 @@ func (ss *subjects) definedKPIs(si int32) []KPI {
 }
 
 func (ss *subjects) add(s Subject, kpis set) int32 {
+	kpis &^= ss.hidden
+	if s.Role != RoleGlobal {
+		kpis &^= 1 << UnattributedMeasurements
+	}
 	if i, ok := ss.index[s]; ok {
 		ss.defined[i] |= kpis
 		return i
@@ -113,6 +120,7 @@ func newSubjects(cfg *config.Config) *subjects {
 	for _, t := range cfg.Teams {
 		ss.declared[t.ID] = true
 	}
+	ss.hidden = unmeasured(cfg)
 	for i := range cfg.Systems {
 		ss.add(Subject{RoleSystem, cfg.Systems[i].ID}, definedFor(RoleSystem, ""))
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -17,8 +18,9 @@ type overviewData struct {
 	Role    string // ?role=: show one role only
 	Sort    string
 	Dir     string
-	Headers []header
 	Tables  []roleTable
+	// NoObjectives: the config has none, so nothing is scored yet.
+	NoObjectives bool
 }
 
 // header is a sortable column: its link sorts by it, flipping the
@@ -27,11 +29,16 @@ type header struct {
 	Key, Label string
 	Dir        string // the direction its link asks for
 	AriaSort   string // ascending, descending or none
+	Unscored   bool   // a KPI without an objective
 }
 
+// roleTable is one role's subjects: scored KPIs (with an objective) as
+// columns first, then a few headline KPIs without one, grouped apart.
 type roleTable struct {
-	Role scorecard.Role
-	Rows []overviewRow // the page shown
+	Role             scorecard.Role
+	Headers          []header
+	Scored, Unscored int           // how many KPI columns of each kind
+	Rows             []overviewRow // the page shown
 	// Total rows; Page (from 1) of Pages of overviewRows each
 	Total, Page, Pages int
 	PrevPage, NextPage int // 0: none
@@ -45,7 +52,7 @@ const overviewRows = 100
 type overviewRow struct {
 	Subject                          string
 	Role                             scorecard.Role
-	Score                            *float64
+	Score                            report.Explanation
 	Meets, Warnings, Breaches, NoDat int
 	Cells                            []cell
 }
@@ -56,6 +63,17 @@ type cell struct {
 	Value   *float64
 	Status  string
 }
+
+// headline are the KPIs the overview shows even without an objective, so
+// that it says something before any objective is configured; the volumes
+// first, since a table with many scored columns keeps only the first few.
+var headline = []string{"incidents_opened", "incidents_open", "changes_completed", "mttr_seconds",
+	"change_success_ratio", "deployments_per_day", "availability_ratio", "review_compliance_ratio"}
+
+// maxColumns is how many KPI columns a table shows before it keeps only
+// minUnscored headline KPIs after the scored ones: a table wider than a
+// laptop's screen is not read.
+const maxColumns, minUnscored = 9, 3
 
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 	snap := u.snapshotOrFail(w, r)
@@ -68,18 +86,13 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
 		return
 	}
-	var scored []scorecard.KPI
-	for _, k := range scorecard.AllKPIs() {
-		if _, ok := snap.Objectives[k.Name()]; ok {
-			scored = append(scored, k)
-		}
-	}
-	d := overviewData{Window: win.Name, AtParam: q.Get("at"), Sort: q.Get("sort"), Dir: q.Get("dir")}
+	d := overviewData{Window: win.Name, AtParam: q.Get("at"), Sort: q.Get("sort"), Dir: q.Get("dir"), Role: q.Get("role"),
+		NoObjectives: len(snap.Objectives) == 0}
 	for _, w := range snap.Windows {
 		d.Windows = append(d.Windows, w.Name)
 	}
 	keys := []string{"subject", "score", "breaches"}
-	for _, k := range scored {
+	for _, k := range scorecard.AllKPIs() {
 		keys = append(keys, k.Name())
 	}
 	if !slices.Contains(keys, d.Sort) {
@@ -88,32 +101,69 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 	if d.Dir != "asc" && d.Dir != "desc" {
 		d.Dir = defaultDir(d.Sort)
 	}
-	for _, key := range keys {
-		h := header{Key: key, Label: headerLabel(key), Dir: defaultDir(key), AriaSort: "none"}
-		if key == d.Sort {
-			h.AriaSort = map[string]string{"asc": "ascending", "desc": "descending"}[d.Dir]
-			h.Dir = map[string]string{"asc": "desc", "desc": "asc"}[d.Dir]
-		}
-		d.Headers = append(d.Headers, h)
-	}
-	role := q.Get("role")
-	d.Role = role
 	for _, rl := range scorecard.Roles {
-		if role != "" && string(rl) != role {
+		if d.Role != "" && string(rl) != d.Role {
+			continue
+		}
+		cards := snap.Find(win.Name, rl, "")
+		if len(cards) == 0 {
 			continue
 		}
 		t := roleTable{Role: rl}
-		for _, c := range snap.Find(win.Name, rl, "") {
-			t.Rows = append(t.Rows, row(&c, scored))
+		scored, unscored := columns(cards, snap.Objectives)
+		t.Scored, t.Unscored = len(scored), len(unscored)
+		for _, key := range []string{"subject", "score", "breaches"} {
+			t.Headers = append(t.Headers, d.header(key, false))
 		}
-		if len(t.Rows) == 0 {
-			continue
+		for _, k := range scored {
+			t.Headers = append(t.Headers, d.header(k.Name(), false))
+		}
+		for _, k := range unscored {
+			t.Headers = append(t.Headers, d.header(k.Name(), true))
+		}
+		for _, c := range cards {
+			t.Rows = append(t.Rows, row(&c, append(scored, unscored...)))
 		}
 		sortRows(t.Rows, d.Sort, d.Dir)
 		t.paginate(q.Get("page"))
 		d.Tables = append(d.Tables, t)
 	}
 	u.render(w, r, http.StatusOK, "overview", page{Title: "Scorecards", At: snap.At, Data: d})
+}
+
+func (d *overviewData) header(key string, unscored bool) header {
+	h := header{Key: key, Label: headerLabel(key), Dir: defaultDir(key), AriaSort: "none", Unscored: unscored}
+	if key == d.Sort {
+		h.AriaSort = map[string]string{"asc": "ascending", "desc": "descending"}[d.Dir]
+		h.Dir = map[string]string{"asc": "desc", "desc": "asc"}[d.Dir]
+	}
+	return h
+}
+
+// columns are the KPI columns of a role's table: every KPI of the role
+// with an objective, then the headline KPIs of the role without one.
+func columns(cards []scorecard.Card, objectives map[string]config.Objective) (scored, unscored []scorecard.KPI) {
+	defined := func(k scorecard.KPI) bool {
+		for i := range cards {
+			if slices.Contains(cards[i].Defined, k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range scorecard.AllKPIs() {
+		if _, ok := objectives[k.Name()]; ok && defined(k) {
+			scored = append(scored, k)
+		}
+	}
+	room := max(minUnscored, maxColumns-len(scored))
+	for _, name := range headline {
+		k, ok := scorecard.KPIByName(name)
+		if _, has := objectives[name]; ok && !has && defined(k) && len(unscored) < room {
+			unscored = append(unscored, k)
+		}
+	}
+	return scored, unscored
 }
 
 // paginate keeps the rows of the page asked for (the first when absent
@@ -135,12 +185,14 @@ func (t *roleTable) paginate(page string) {
 	}
 }
 
-func row(c *scorecard.Card, scored []scorecard.KPI) overviewRow {
-	out := overviewRow{Subject: c.ID, Role: c.Role, Score: num(c.Score)}
-	for _, k := range scored {
+func row(c *scorecard.Card, kpis []scorecard.KPI) overviewRow {
+	out := overviewRow{Subject: c.ID, Role: c.Role}
+	var scored []report.KPI
+	for _, k := range kpis {
 		cl := cell{KPI: k.Name()}
 		if slices.Contains(c.Defined, k) {
 			cl.Defined, cl.Value, cl.Status = true, num(c.Value[k]), c.Status[k].String()
+			scored = append(scored, report.KPI{Name: k.Name(), Status: cl.Status})
 			switch c.Status[k] {
 			case scorecard.StatusMeets:
 				out.Meets++
@@ -154,6 +206,7 @@ func row(c *scorecard.Card, scored []scorecard.KPI) overviewRow {
 		}
 		out.Cells = append(out.Cells, cl)
 	}
+	out.Score = report.Explain(num(c.Score), scored)
 	return out
 }
 
@@ -188,7 +241,7 @@ func sortRows(rows []overviewRow, key, dir string) {
 	value := func(r overviewRow) *float64 {
 		switch key {
 		case "score":
-			return r.Score
+			return r.Score.Score
 		case "breaches":
 			v := float64(r.Breaches)*1000 + float64(r.Warnings)
 			return &v

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -35,20 +36,29 @@ func TestRACIPage(t *testing.T) {
 	code, body := get(t, s.URL+"/ui/raci?at=2026-10-01")
 	require.Equal(t, http.StatusOK, code, body)
 	text := squash(body)
-	assert.Contains(t, text, "system payments-api capacity engineering carol alice –")
-	assert.Contains(t, text, "system payments-api incident-response engineering bob (owner) – service-desk")
-	assert.Contains(t, text, "system legacy-reporting incident-response engineering nobody – service-desk")
-	assert.Contains(t, text, "process incident post-incident-review windy , guy , bob , hana davis (owner)")
-	assert.Contains(t, text, "violation : system legacy-reporting: activity incident-response has nobody Accountable")
-	assert.Equal(t, 6*3+2, strings.Count(body, `<tr><th scope="row">`), "6 systems × 3 system activities + 2 process rows")
+	// a matrix: systems (rows) by activities (columns), then processes
+	assert.Contains(t, text, "System incident-response security-patching capacity payments-api "+
+		"A bob (owner) R engineering I service-desk A bob (owner) R engineering A carol R engineering C alice checkout-web")
+	assert.Contains(t, text, "legacy-reporting A nobody R engineering I service-desk A nobody R engineering A nobody R nobody Processes by activity")
+	assert.Contains(t, text, "Process post-incident-review change-approval incident A davis (owner) R windy , guy , bob , hana")
+	assert.Equal(t, 6+2, strings.Count(body, `<tr><th scope="row">`), "a row per system and per process")
+	// violations apart from warnings, each cell marked by the worst it breaks
+	violations, warnings := strings.Index(text, "Violations (3)"), strings.Index(text, "Warnings (5)")
+	require.True(t, violations >= 0 && warnings > violations, text)
+	assert.Contains(t, text[violations:warnings], "violation : system legacy-reporting: activity incident-response has nobody Accountable")
+	assert.NotContains(t, text[violations:warnings], "nobody Responsible")
+	assert.Contains(t, text[warnings:], "warning : system checkout-web: activity capacity has nobody Responsible")
+	assert.Contains(t, body, `<section class="findings findings-violation"`)
+	assert.Contains(t, body, `<section class="findings findings-warning"`)
+	assert.Equal(t, 3, strings.Count(body, `<td class="cell-violation">`), "legacy-reporting's three activities")
+	assert.Equal(t, 4, strings.Count(body, `<td class="cell-warning">`), "capacity without a Responsible, but legacy-reporting's is a violation")
 
 	code, body = get(t, s.URL+"/ui/raci?at=2026-10-01&person=bob")
 	require.Equal(t, http.StatusOK, code)
 	text = squash(body)
-	assert.Contains(t, text, "What bob is R, A, C or I for")
-	assert.Contains(t, text, "system payments-api incident-response A")
-	assert.Contains(t, text, "system message-bus incident-response C")
-	assert.Contains(t, text, "process change change-approval R")
+	assert.Contains(t, text, "What bob is R, A, C or I for, per system and activity")
+	assert.Contains(t, text, "System incident-response security-patching payments-api A A message-bus C")
+	assert.Contains(t, text, "Process post-incident-review change-approval incident R n/a change n/a R")
 
 	code, _ = get(t, s.URL+"/ui/raci?at=yesterday")
 	assert.Equal(t, http.StatusBadRequest, code)
@@ -56,7 +66,8 @@ func TestRACIPage(t *testing.T) {
 
 var tags = regexp.MustCompile(`<[^>]+>`)
 
-// squash is a page's text with tags removed and white space folded.
-func squash(html string) string {
-	return strings.Join(strings.Fields(tags.ReplaceAllString(html, " ")), " ")
+// squash is a page's text with tags removed, entities decoded and white
+// space folded.
+func squash(page string) string {
+	return strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(page, " "))), " ")
 }

@@ -3,8 +3,10 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +18,10 @@ import (
 // report serves a period review as a page (or, with ?format=, a download).
 func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if q.Get("role") == "" && q.Get("subject") == "" && q.Get("period") == "" && q.Get("from") == "" && q.Get("to") == "" {
+		u.reportForm(w, r)
+		return
+	}
 	req, err := u.reviewRequest(q.Get("role"), q.Get("subject"), q.Get("period"), q.Get("from"), q.Get("to"))
 	if err == nil {
 		var rep *report.Report
@@ -27,10 +33,35 @@ func (u *UI) report(w http.ResponseWriter, r *http.Request) {
 	u.fail(w, r, fault.Status(err), err.Error())
 }
 
-// writeReport writes a review as a page or, with a format, a download.
+// reportData is a review shown in the UI's layout, with links to its
+// downloads.
+type reportData struct {
+	Body  template.HTML
+	Query url.Values
+}
+
+// Download is the link to the review in another format.
+func (d reportData) Download(format string) template.URL {
+	q := url.Values{}
+	for k, v := range d.Query {
+		q[k] = v
+	}
+	q.Set("format", format)
+	return template.URL("/ui/report?" + q.Encode())
+}
+
+// writeReport writes a review as a page of the UI or, with a format, as
+// that format (html: the self-contained document of steward report).
 func (u *UI) writeReport(w http.ResponseWriter, r *http.Request, rep *report.Report, format string) {
 	if format == "" {
-		format = "html"
+		body, err := report.ReviewHTML(rep)
+		if err != nil {
+			u.unavailable(w, r, err)
+			return
+		}
+		title := "Performance review " + rep.Period.Name
+		u.render(w, r, http.StatusOK, "report", page{Title: title, Data: reportData{Body: body, Query: r.URL.Query()}})
+		return
 	}
 	types := map[string]string{"html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8",
 		"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -40,7 +71,7 @@ func (u *UI) writeReport(w http.ResponseWriter, r *http.Request, rep *report.Rep
 		return
 	}
 	w.Header().Set("Content-Type", ct)
-	if format != "html" {
+	if format != "html" { // the self-contained document opens in the browser; save it from there
 		w.Header().Set("Content-Disposition", `attachment; filename="review-`+strings.ReplaceAll(rep.Period.Name, "/", "_")+`.`+map[string]string{"markdown": "md", "csv": "csv", "json": "json"}[format]+`"`)
 	}
 	if err := report.Write(w, rep, format); err != nil {
@@ -65,6 +96,9 @@ func parseReviewRequest(role, subject, period, from, to string) (report.Request,
 		return report.Request{}, err
 	}
 	req := report.Request{Role: rl, Subject: subject}
+	if f, t, ok := strings.Cut(period, "/"); ok { // a range's name, as frozen reviews carry it
+		period, from, to = "", f, t
+	}
 	switch {
 	case period != "":
 		req.Period, err = report.ParsePeriod(period)

@@ -20,9 +20,10 @@ type subjectData struct {
 	Windows       []string
 	AtParam       string
 	From, To      time.Time
-	Score         *float64
+	Score         report.Explanation
 	PreviousScore *float64
-	Tiles         []tile
+	Scored        []tile // KPIs with an objective, first
+	Unscored      []tile // KPIs without one, apart
 	Evidence      template.HTML
 	Grafana       string
 	Periods       []string // recent calendar periods to review
@@ -40,7 +41,9 @@ const evidenceRows = 100
 
 type tile struct {
 	report.KPI
-	Trend []*float64
+	Trend   template.HTML
+	TrendAt []time.Time // the ends of the trend's windows
+	Values  []*float64  // the trend's values, for its table
 }
 
 func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +101,8 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	// subject's month holds tens of thousands of records
 	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject], RowLimit: evidenceRows}
 	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
-		Score: num(c.Score), PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name), TrendAt: ats}
+		PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name), TrendAt: ats}
+	var kpis []report.KPI
 	for _, x := range snap.Windows {
 		d.Windows = append(d.Windows, x.Name)
 	}
@@ -111,11 +115,22 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 			}
 			t.Status = c.Status[k].String()
 		}
+		values := make([]*float64, 0, len(ats))
 		for _, v := range trends[c.Subject] {
-			t.Trend = append(t.Trend, num(v[k]))
+			values = append(values, num(v[k]))
 		}
-		d.Tiles = append(d.Tiles, t)
+		// the trend's windows are back to back, the first ending a window
+		// after its start
+		t.Trend = report.Trend(k.Name(), ats[0].Add(-win.Duration), ats, values)
+		t.TrendAt, t.Values = ats, values
+		kpis = append(kpis, t.KPI)
+		if t.Status != "" {
+			d.Scored = append(d.Scored, t)
+		} else {
+			d.Unscored = append(d.Unscored, t)
+		}
 	}
+	d.Score = report.Explain(num(c.Score), kpis)
 	if d.Evidence, err = report.EvidenceHTML(&rev); err != nil {
 		u.unavailable(w, r, err)
 		return

@@ -15,6 +15,7 @@ package web
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -69,9 +70,11 @@ func New(opts Options) *UI {
 	funcs["roleTitle"] = roleTitle
 	funcs["query"] = query
 	funcs["segment"] = segment
-	for _, page := range []string{"overview", "subject", "system", "raci", "error"} {
+	funcs["uiPath"] = uiPath
+	funcs["scoreBox"] = report.ScoreHTML
+	for _, page := range []string{"overview", "subject", "system", "raci", "reviews", "reportform", "report", "frozen", "error"} {
 		u.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).
-			ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
+			ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+page+".html"))
 	}
 	u.mux.HandleFunc("GET /{$}", u.overview)
 	u.mux.HandleFunc("GET /ui/{$}", u.overview)
@@ -79,6 +82,8 @@ func New(opts Options) *UI {
 	u.mux.HandleFunc("GET /ui/system/{id}", u.system)
 	u.mux.HandleFunc("GET /ui/raci", u.raciPage)
 	u.mux.HandleFunc("GET /ui/report", u.report)
+	u.mux.HandleFunc("GET /ui/reviews", u.reviews)
+	u.mux.HandleFunc("GET /ui/review", u.frozenVersion)
 	u.mux.HandleFunc("GET /ui/style.css", u.style)
 	u.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, "There is no such page.")
@@ -215,4 +220,17 @@ func query(kv ...string) template.URL {
 		return ""
 	}
 	return template.URL("?" + v.Encode())
+}
+
+// uiPath is the path of a UI page from its segments, each escaped:
+// uiPath("subject", "system", "a/b") is /ui/subject/system/a%2Fb. Every
+// link to a page of the UI is built here.
+func uiPath(segments ...any) template.URL {
+	var b strings.Builder
+	b.WriteString("/ui")
+	for _, s := range segments {
+		b.WriteString("/")
+		b.WriteString(segment(fmt.Sprint(s)))
+	}
+	return template.URL(b.String()) // every segment is escaped
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
@@ -40,11 +41,31 @@ func (a archive) Versions(ctx context.Context, role, subject, period string) ([]
 	return out, err
 }
 
+func (a archive) All(ctx context.Context) ([]report.Frozen, error) {
+	ss, err := a.db.SnapshotIndex(ctx)
+	out := make([]report.Frozen, len(ss))
+	for i, s := range ss {
+		out[i] = report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt}
+	}
+	return out, err
+}
+
 // server serves the UI over the golden scenario of the scorecard package.
 func server(t *testing.T, grafana string) *httptest.Server {
 	t.Helper()
+	s, _ := serverWith(t, grafana, nil)
+	return s
+}
+
+// serverWith is server with the scenario's config changed by edit (if
+// set), and a function that adds records to its store and engine.
+func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, func(record.Batch)) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := scenario.Config(t)
+	if edit != nil {
+		edit(cfg)
+	}
 	db, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -59,7 +80,11 @@ func server(t *testing.T, grafana string) *httptest.Server {
 	mux.Handle("/api/v1/reviews", ui.Reviews())
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
-	return s
+	write := func(b record.Batch) {
+		require.NoError(t, db.Write(ctx, b))
+		require.NoError(t, eng.Sync(ctx))
+	}
+	return s, write
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -106,7 +131,8 @@ func TestOverviewSorts(t *testing.T) {
 	_, body := get(t, s.URL+"/ui/?"+at+"&sort=score&dir=asc")
 	assert.Contains(t, body, `<th scope="col" aria-sort="ascending"><a href="/ui/?at=2026-01-11T00%3A00%3A00Z&amp;dir=desc&amp;sort=score&amp;window=10d">Score`,
 		"the sorted column's link flips the direction")
-	assert.Contains(t, body, `<td class="num" data-score="16.666666666666668">16.7</td>`, "system api")
+	assert.Contains(t, body, `<td class="num"><span data-score="16.666666666666668">16.7</span><br><span class="formula-short muted">100 × (0 &#43; 0.5 × 1) / 3</span></td>`,
+		"system api, with the inputs of its score")
 	code, _ := get(t, s.URL+"/?window=99d")
 	assert.Equal(t, http.StatusBadRequest, code)
 }

@@ -97,7 +97,7 @@ func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 
 	var sink exporter.Sink
 	where := o.vmURL
@@ -124,7 +124,12 @@ func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) 
 		where = o.output
 	}
 
-	b := exporter.Backfill{From: o.from, To: o.to, Step: o.step, At: engine.At, Config: cfg, Progress: stderr, ProgressEvery: o.progressEvery}
+	// metrics carry no previous-window values: evaluating them would double
+	// the work of every step
+	at := func(ctx context.Context, t time.Time) (*scorecard.Snapshot, error) {
+		return engine.Evaluate(ctx, scorecard.Query{At: t, NoPrevious: true})
+	}
+	b := exporter.Backfill{From: o.from, To: o.to, Step: o.step, At: at, Config: cfg, Progress: stderr, ProgressEvery: o.progressEvery}
 	fmt.Fprintf(stderr, "backfill: %d evaluations from %s to %s every %s into %s\n",
 		b.Steps(), o.from.Format(time.RFC3339), o.to.Format(time.RFC3339), model.Duration(o.step), where)
 	start := time.Now()

@@ -73,7 +73,7 @@ func benchEngine(r *benchResult, cfg *config.Config, incidents []record.Incident
 		incr, incrPeak, incrAlloc = append(incr, took), append(incrPeak, peak), append(incrAlloc, alloc)
 	}
 	r.fig["incremental recompute"] = incr.median().Seconds()
-	r.add("incremental recompute", fmtDur(incr.median()), fmt.Sprintf("after %s new incidents and %s new changes, clock +1 min (index, attribution and recompute); peak heap +%s, %s allocated; runs: %s",
+	r.add("incremental recompute", fmtDur(incr.median()), fmt.Sprintf("after %s new incidents and %s new changes, clock +1 min: taking them in (index, attribution, the time index's delta) and the latest snapshot computed again, every subject (reads of a subject or role do not wait for it); peak heap +%s, %s allocated; runs: %s",
 		fmtInt(incrementalBatch), fmtInt(incrementalBatch), fmtBytes(medianFloat(incrPeak)), fmtBytes(medianFloat(incrAlloc)), incr.list()))
 	return nil
 }

@@ -49,7 +49,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	engine := scorecard.New(scorecard.Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
+	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	b := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Now: time.Now}
 	rep, err := b.Build(ctx, req)
 	if err != nil {
@@ -150,6 +150,20 @@ func (a snapshotArchive) Save(ctx context.Context, f report.Frozen) (report.Froz
 
 func (a snapshotArchive) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
 	ss, err := a.db.Snapshots(ctx, role, subject, period)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Frozen, len(ss))
+	for i := range ss {
+		out[i] = frozen(ss[i])
+	}
+	return out, nil
+}
+
+// All lists every frozen version without its content (the UI's list of
+// reviews).
+func (a snapshotArchive) All(ctx context.Context) ([]report.Frozen, error) {
+	ss, err := a.db.SnapshotIndex(ctx)
 	if err != nil {
 		return nil, err
 	}

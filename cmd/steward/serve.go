@@ -201,7 +201,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	counted := tel.Store(st)
 	var scraper *exporter.Scraper // renders /metrics ahead of the next scrape
 	var srv *api.Server           // keeps the latest snapshot's scorecard answers
-	engine := scorecard.New(scorecard.Options{Store: counted, Config: live.get, Logger: logger, Now: o.now, MinInterval: o.minInterval,
+	engine := scorecard.New(scorecard.Options{Store: counted, Samples: st, Config: live.get, Logger: logger, Now: o.now, MinInterval: o.minInterval,
 		Computed: func(s *scorecard.Snapshot, took time.Duration) {
 			tel.Recomputed(took)
 			srv.SnapshotComputed(s)

@@ -194,3 +194,123 @@ func TestUIInBrowser(t *testing.T) {
 		}
 	})
 }
+
+// Every page of the UI, rendered by headless Chromium at 1280 px: each
+// shows what a review meeting asks about (issue 16, point 7), and each
+// screenshot is a real page (STEWARD_SCREENSHOTS=dir keeps them).
+func TestUIPagesInBrowser(t *testing.T) {
+	br := chromium.Find(t)
+	d := startGenerated(t)
+	at := url.QueryEscape(generatedAt)
+	cards := apiCards(t, d, "role=system_owner&window=30d&at="+at)
+	require.NotEmpty(t, cards)
+	owner := cards[0].Subject
+	systems := apiCards(t, d, "role=system&window=30d&at="+at)
+	require.NotEmpty(t, systems)
+	code, out := d.post(t, "/api/v1/reviews", "application/json", `{"role":"system_owner","subject":"`+owner+`","period":"2025-Q4"}`)
+	require.Equal(t, http.StatusOK, code, out)
+
+	pages := []struct {
+		name, path string
+		height     int
+		want       []string // text the rendered page shows
+	}{
+		{"overview", "/ui/?window=30d&at=" + at, 1400, []string{"Scored KPIs", "Not scored: no objective", "100 × ("}},
+		{"subject", "/ui/subject/system_owner/" + owner + "?window=30d&at=" + at, 1600,
+			[]string{"KPIs with an objective and a value", "Scored KPIs (", "Not scored: no objective (", "2025-12-"}},
+		{"system", "/ui/system/" + systems[0].Subject, 700, []string{"Owner history of " + systems[0].Subject}},
+		{"report-form", "/ui/report", 800, []string{"Role", "Subject", "Period", "(last quarter)", "Show review"}},
+		{"report", "/ui/report?role=system_owner&subject=" + owner + "&period=2025-Q4", 1600,
+			[]string{"KPIs with an objective and a value", "Scored KPIs of system_owner " + owner, "frozen as version 1"}},
+		{"reviews", "/ui/reviews", 700, []string{"Frozen reviews (1)", "2025-Q4 system_owner " + owner + " version 1", "unchanged"}},
+		{"frozen", "/ui/review?role=system_owner&subject=" + owner + "&period=2025-Q4&version=1", 1400,
+			[]string{"version 1 of 1", "Frozen on", "KPIs with an objective and a value"}},
+	}
+	for _, p := range pages {
+		t.Run(p.name, func(t *testing.T) {
+			code, _ := d.get(t, p.path)
+			require.Equal(t, http.StatusOK, code, p.path)
+			doc := parseDOM(t, br.DumpDOM(t, d.url+p.path))
+			text := words(doc)
+			for _, w := range p.want {
+				assert.Contains(t, text, w, p.path)
+			}
+			img, path := br.Screenshot(t, d.url+p.path, 1280, p.height)
+			assert.Equal(t, 1280, img.Bounds().Dx())
+			assert.Greater(t, chromium.Variance(img), 100.0, "the screenshot at %s is not blank", path)
+			if dir := os.Getenv("STEWARD_SCREENSHOTS"); dir != "" {
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(dir, p.name+".png"), data, 0o644))
+			}
+		})
+	}
+
+	t.Run("raci", func(t *testing.T) {
+		// the example config's matrix, which breaks rules on purpose
+		raw, err := os.ReadFile("../../examples/steward.yml")
+		require.NoError(t, err)
+		dsn := filepath.Join(t.TempDir(), "steward.db")
+		ex := startDaemonWith(t, "sqlite", dsn, strings.Replace(string(raw), "dsn: steward.db", "dsn: "+strconv.Quote(dsn), 1), 0)
+		page := ex.url + "/ui/raci?at=2026-10-01"
+		doc := parseDOM(t, br.DumpDOM(t, page))
+		text := words(doc)
+		assert.Contains(t, text, "Violations (3)")
+		assert.Contains(t, text, "Warnings (5)")
+		assert.Contains(t, text, "System incident-response security-patching capacity payments-api A bob (owner) R engineering I service-desk")
+		marked := map[string]int{}
+		for _, n := range withAttr(doc, "class") {
+			if c, _ := nodeAttr(n, "class"); n.Data == "td" {
+				marked[c]++
+			}
+		}
+		assert.Equal(t, 3, marked["cell-violation"])
+		assert.Equal(t, 4, marked["cell-warning"])
+		img, path := br.Screenshot(t, page, 1280, 1500)
+		assert.Greater(t, chromium.Variance(img), 100.0, "the screenshot at %s is not blank", path)
+		if dir := os.Getenv("STEWARD_SCREENSHOTS"); dir != "" {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "raci.png"), data, 0o644))
+		}
+	})
+
+	t.Run("trend points", func(t *testing.T) {
+		doc := parseDOM(t, br.DumpDOM(t, d.url+"/ui/subject/system_owner/"+owner+"?window=30d&at="+at))
+		var titles []string
+		var walk func(*html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode && n.Data == "circle" && n.FirstChild != nil && n.FirstChild.Data == "title" {
+				titles = append(titles, nodeText(n.FirstChild))
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+		require.NotEmpty(t, titles)
+		for _, title := range titles {
+			assert.Regexp(t, `^\d{4}-\d{2}-\d{2}( \d{2}:\d{2})? – \d{4}-\d{2}-\d{2}( \d{2}:\d{2})?: .+$`, title)
+		}
+	})
+}
+
+// words is the text of a document, a space between text nodes, white
+// space folded.
+func words(n *html.Node) string {
+	var parts []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && (n.Data == "style" || n.Data == "script" || n.Data == "title" && n.Parent != nil && n.Parent.Data == "head") {
+			return
+		}
+		if n.Type == html.TextNode {
+			parts = append(parts, n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+}
