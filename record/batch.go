@@ -11,11 +11,6 @@ import (
 	"time"
 )
 
-// MaxQuarantinedRawBytes bounds what the quarantine keeps of one rejected
-// record: enough to see what was wrong, never the whole of a 30 MB record
-// each time it is posted again.
-const MaxQuarantinedRawBytes = 64 << 10
-
 // ErrUnparseable is returned by BatchDecoder when a body is not JSON at all.
 var ErrUnparseable = errors.New("body is not a JSON object, a JSON array or NDJSON")
 
@@ -149,19 +144,14 @@ func put[T any](list *[]T, seen map[Ref]int, r T, key Ref) {
 }
 
 // Reject adds a record refused without being parsed (a CSV row that cannot
-// be written as a record) or by Add. The quarantine keeps raw, cut to
-// MaxQuarantinedRawBytes. Batch().Rejected[i] is Rejections()[i].
+// be written as a record) or by Add, to be quarantined with raw (the store
+// bounds what it keeps of it). Batch().Rejected[i] is Rejections()[i]. The
+// returned pointer is valid until the next Add or Reject.
 func (b *BatchBuilder) Reject(index int, id string, err error, raw []byte) *Rejection {
 	r := Rejection{Kind: b.kind, Index: index, ID: truncate(id, MaxNameBytes), Problems: problems(err)}
-	msg := r.Error()
-	kept := raw
-	if len(kept) > MaxQuarantinedRawBytes {
-		kept = kept[:MaxQuarantinedRawBytes]
-		msg += fmt.Sprintf(" (the quarantine keeps the first %d of its %d bytes)", MaxQuarantinedRawBytes, len(raw))
-	}
 	b.rejections = append(b.rejections, r)
 	b.batch.Rejected = append(b.batch.Rejected, Rejected{
-		Kind: b.kind, Source: b.source, Index: index, ID: r.ID, Error: msg, Raw: string(kept), ReceivedAt: b.now,
+		Kind: b.kind, Source: b.source, Index: index, ID: r.ID, Error: r.Error(), Raw: string(raw), ReceivedAt: b.now,
 	})
 	return &b.rejections[len(b.rejections)-1]
 }

@@ -96,16 +96,6 @@ func TestBatchDecoderRejections(t *testing.T) {
 	require.ErrorAs(t, err, &tooMany)
 }
 
-// The quarantine keeps the start of a huge rejected record, not all of it.
-func TestBatchBuilderCutsHugeRaw(t *testing.T) {
-	raw := `{"id":"x","title":"` + strings.Repeat("a", 2*MaxQuarantinedRawBytes) + `"}`
-	b := NewBatchBuilder(KindIncident, "api", time.Now())
-	require.NotNil(t, b.Add(0, []byte(raw)))
-	got := b.Batch().Rejected[0]
-	assert.Len(t, got.Raw, MaxQuarantinedRawBytes)
-	assert.Contains(t, got.Error, "the quarantine keeps the first 65536 of its")
-}
-
 // A reader's own error (a body past its byte limit) is what Decode returns.
 func TestBatchDecoderReaderError(t *testing.T) {
 	r := io.MultiReader(strings.NewReader(`[{"id":"1"},`), iotestErr{})

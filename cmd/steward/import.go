@@ -322,9 +322,6 @@ func writeImportBatch(ctx context.Context, st record.Store, o importOptions, bat
 		p := batch[rj.Index-first]
 		rj.Error = fmt.Sprintf("%s: %s", p.where, rj.Error)
 		rj.Raw = p.original
-		if len(rj.Raw) > record.MaxQuarantinedRawBytes {
-			rj.Raw = rj.Raw[:record.MaxQuarantinedRawBytes]
-		}
 	}
 	if err := st.Write(ctx, b); err != nil {
 		return fmt.Errorf("import: after %d records: %w", res.accepted+res.rejected, err)
