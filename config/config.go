@@ -112,6 +112,9 @@ type Policy struct {
 	Review                     ReviewPolicy          `yaml:"review"`
 	SLA                        map[int]time.Duration `yaml:"-"` // resolution target by severity
 	Availability               AvailabilityPolicy    `yaml:"availability"`
+	// SecurityCategories are the incident categories that are security
+	// incidents (default [security]).
+	SecurityCategories []string `yaml:"security_categories"`
 }
 
 // ReviewPolicy says which incidents need a post-incident review and when it

@@ -21,6 +21,7 @@ func defaults() Config {
 			Review:                     ReviewPolicy{SeverityThreshold: 2, Due: 120 * time.Hour},
 			SLA:                        map[int]time.Duration{}, // unlisted severities have no target
 			Availability:               AvailabilityPolicy{DegradedWeight: 0},
+			SecurityCategories:         []string{"security"},
 		},
 		Objectives: map[string]Objective{},
 		RACI:       RACI{MaxAccountableSystems: defaultMaxAccountableSystems, AlertActivity: DefaultAlertActivity},

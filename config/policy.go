@@ -29,6 +29,11 @@ func (d *decoder) policy(n *yaml.Node, p *Policy) {
 			}
 			p.ChangeEnvironments = envs
 		},
+		"security_categories": func(v *yaml.Node) {
+			if cs, ok := d.strs(v, at(where, "security_categories")); ok {
+				p.SecurityCategories = cs
+			}
+		},
 		"review":       func(v *yaml.Node) { d.review(v, &p.Review) },
 		"sla":          func(v *yaml.Node) { p.SLA = d.sla(v) },
 		"availability": func(v *yaml.Node) { d.availability(v, &p.Availability) },

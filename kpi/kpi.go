@@ -50,6 +50,13 @@ const (
 	RetroactiveChanges
 	EstimatedIncidents
 	EstimatedChanges
+	ChangeApprovalSeconds
+	ChangeScheduleAdherenceRatio
+	ReworkRatio
+	SecurityIncidents
+	SecurityMTTR
+	MTTD
+	TimeToMitigate
 	// Count is the number of KPIs.
 	Count
 )

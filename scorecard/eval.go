@@ -39,7 +39,7 @@ func (k kinds) has(p pop) bool {
 }
 
 // popSet is a set of populations.
-type popSet uint32
+type popSet uint64
 
 // counted returns the populations a subject counts: those of its record
 // kinds, and the global-only ones for the global subject only.
@@ -192,6 +192,13 @@ func (t *tally) values(length int64) Values {
 	v[UnattributedIncidents] = float64(t.n[popUnattributedInc])
 	v[UnattributedChanges] = float64(t.n[popUnattributedChg])
 	v[RetroactiveChanges] = float64(t.n[popRetroactive])
+	v[ChangeApprovalSeconds] = mean(t.sum[popApproved], t.n[popApproved])
+	v[ChangeScheduleAdherenceRatio] = ratio(t.n[popOnSchedule], t.n[popPlanned])
+	v[ReworkRatio] = ratio(t.n[popRework], completed)
+	v[SecurityIncidents] = float64(t.n[popSecurity])
+	v[SecurityMTTR] = mean(t.sum[popSecurityTTR], t.n[popSecurityTTR])
+	v[MTTD] = mean(t.sum[popDetected], t.n[popDetected])
+	v[TimeToMitigate] = mean(t.sum[popMitigated], t.n[popMitigated])
 	v[EstimatedIncidents] = float64(t.n[popEstimatedInc])
 	v[EstimatedChanges] = float64(t.n[popEstimatedChg])
 	return v

@@ -28,6 +28,9 @@ type incident struct {
 	acked          int64
 	resolved       int64
 	reviewDone     int64
+	impactStarted  int64
+	mitigated      int64
+	category       sym
 	system, team   sym
 	impact         sym
 	cause          int32 // the number of the change key it names, -1 none
@@ -39,15 +42,18 @@ type incident struct {
 // estimated marks the times of a record a collector had to estimate (SPEC
 // 2, estimated): a duration that starts or ends on one is left out of
 // every mean, percentile and ratio of durations (SPEC 4, Times).
-type estimated uint8
+type estimated uint16
 
 const (
-	estOpened   estimated = 1 << iota // an incident's opened_at
-	estAcked                          // acknowledged_at
-	estRestored                       // resolved_at, or closed_at standing in for it
-	estCreated                        // a change's created_at
-	estFinished                       // finished_at
-	estAny                            // any time at all, listed or not above
+	estOpened    estimated = 1 << iota // an incident's opened_at
+	estAcked                           // acknowledged_at
+	estRestored                        // resolved_at, or closed_at standing in for it
+	estCreated                         // a change's created_at
+	estFinished                        // finished_at
+	estApproved                        // approved_at
+	estImpact                          // an incident's impact_started_at
+	estMitigated                       // mitigated_at
+	estAny                             // any time at all, listed or not above
 )
 
 func incidentEstimated(r *record.Incident) estimated {
@@ -59,6 +65,10 @@ func incidentEstimated(r *record.Incident) estimated {
 			e |= estOpened
 		case f == "acknowledged_at":
 			e |= estAcked
+		case f == "impact_started_at":
+			e |= estImpact
+		case f == "mitigated_at":
+			e |= estMitigated
 		case f == "resolved_at" && r.ResolvedAt != nil, f == "closed_at" && r.ResolvedAt == nil:
 			e |= estRestored
 		}
@@ -75,6 +85,8 @@ func changeEstimated(r *record.Change) estimated {
 			e |= estCreated
 		case "finished_at":
 			e |= estFinished
+		case "approved_at":
+			e |= estApproved
 		}
 	}
 	return e
@@ -93,7 +105,10 @@ type change struct {
 	typ          sym
 	outcome      sym
 	authorized   bool
+	rework       bool
 	retroactive  bool // its work started (else finished) before it was created
+	approved     int64
+	plannedEnd   int64
 	estimated    estimated
 }
 
@@ -174,6 +189,9 @@ func (x *index) putIncident(r *record.Incident) {
 		acked:          optMicros(r.AcknowledgedAt),
 		resolved:       optMicros(r.Restored()),
 		reviewDone:     absent,
+		impactStarted:  optMicros(r.ImpactStartedAt),
+		mitigated:      optMicros(r.MitigatedAt),
+		category:       x.syms.id(r.Category),
 	}
 	in.estimated = incidentEstimated(r)
 	if r.Review != nil {
@@ -249,6 +267,9 @@ func (x *index) putChange(r *record.Change) {
 		finished:    optMicros(r.FinishedAt),
 		causeOpened: absent,
 		estimated:   changeEstimated(r),
+		rework:      r.Rework,
+		approved:    optMicros(r.ApprovedAt),
+		plannedEnd:  optMicros(r.PlannedEnd),
 	}
 	if start := c.started; c.created != absent {
 		if start == absent {

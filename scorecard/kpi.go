@@ -51,7 +51,15 @@ const (
 	RetroactiveChanges = kpi.RetroactiveChanges
 	EstimatedIncidents = kpi.EstimatedIncidents
 	EstimatedChanges   = kpi.EstimatedChanges
-	numKPI             = kpi.Count
+
+	ChangeApprovalSeconds        = kpi.ChangeApprovalSeconds
+	ChangeScheduleAdherenceRatio = kpi.ChangeScheduleAdherenceRatio
+	ReworkRatio                  = kpi.ReworkRatio
+	SecurityIncidents            = kpi.SecurityIncidents
+	SecurityMTTR                 = kpi.SecurityMTTR
+	MTTD                         = kpi.MTTD
+	TimeToMitigate               = kpi.TimeToMitigate
+	numKPI                       = kpi.Count
 )
 
 // AllKPIs lists every KPI in API order.
@@ -74,6 +82,8 @@ func KPIByName(name string) (KPI, bool) {
 
 // set is a set of KPIs.
 type set uint64
+
+var _ = [64 - numKPI]struct{}{} // a compile error when a set cannot hold every KPI
 
 func (s set) has(k KPI) bool { return s&(1<<k) != 0 }
 

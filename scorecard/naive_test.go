@@ -144,6 +144,8 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 
 	// changes
 	var completed, failed, emergency, unauthorized, succeeded, unattributedChg, retroactive, estimatedChg int
+	var approvals, planned, onSchedule, rework int
+	var approvalSum int64
 	var leads []int64
 	for _, c := range n.changes {
 		if !slices.Contains(pol.ChangeEnvironments, c.Environment) || !inW(c.FinishedAt, from, at) {
@@ -168,6 +170,19 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		}
 		if c.CreatedAt != nil && start.Before(*c.CreatedAt) {
 			retroactive++
+		}
+		if c.CreatedAt != nil && c.ApprovedAt != nil && !slices.Contains(c.Estimated, "created_at") && !slices.Contains(c.Estimated, "approved_at") {
+			approvals++
+			approvalSum += us(c.ApprovedAt.Sub(*c.CreatedAt))
+		}
+		if c.PlannedEnd != nil {
+			planned++
+			if !c.FinishedAt.After(*c.PlannedEnd) {
+				onSchedule++
+			}
+		}
+		if c.Rework {
+			rework++
 		}
 		isFailed := c.Outcome != record.OutcomeSuccess
 		if pol.ChangeFailureFromIncidents {
@@ -202,11 +217,17 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[ChangeLeadTimeP50] = naivePercentile(leads, 0.5)
 	v[ChangeLeadTimeP90] = naivePercentile(leads, 0.9)
 	v[RetroactiveChanges] = float64(retroactive)
+	v[ChangeApprovalSeconds] = naiveMean(approvalSum, approvals)
+	v[ChangeScheduleAdherenceRatio] = naiveRatio(onSchedule, planned)
+	v[ReworkRatio] = naiveRatio(rework, completed)
 	v[EstimatedChanges] = float64(estimatedChg)
 
 	// incidents (an incident opened at or after `at` does not exist yet)
 	var opened [6]int
 	var resolved, acked, targeted, breached, open, due, onTime, overdue, unattributedInc, estimatedInc int
+	var security, detected, mitigated int
+	var securityTTRs []int64
+	var detectSum, mitigateSum int64
 	var ttrSum, ackSum int64
 	var ttrs []int64
 	for _, in := range n.incidents {
@@ -225,8 +246,16 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		if !n.attributed(sub, "incident", in.System, in.Team, &in.OpenedAt) {
 			continue
 		}
+		isSecurity := slices.Contains(pol.SecurityCategories, in.Category)
 		if inW(&in.OpenedAt, from, at) {
 			opened[in.Severity]++
+			if isSecurity {
+				security++
+			}
+			if in.ImpactStartedAt != nil && !estimated("impact_started_at") && !estimated("opened_at") {
+				detected++
+				detectSum += us(in.OpenedAt.Sub(*in.ImpactStartedAt))
+			}
 			if len(in.Estimated) > 0 && sub.Role == RoleGlobal {
 				estimatedInc++
 			}
@@ -238,6 +267,9 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		if inW(in.ResolvedAt, from, at) && !estimated("opened_at") && !estimated(restored) {
 			ttr := us(in.ResolvedAt.Sub(in.OpenedAt))
 			ttrSum += ttr
+			if isSecurity {
+				securityTTRs = append(securityTTRs, ttr)
+			}
 			ttrs = append(ttrs, ttr)
 			if target, ok := pol.SLA[in.Severity]; ok {
 				targeted++
@@ -245,6 +277,10 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 					breached++
 				}
 			}
+		}
+		if inW(in.MitigatedAt, from, at) && !estimated("opened_at") && !estimated("mitigated_at") {
+			mitigated++
+			mitigateSum += us(in.MitigatedAt.Sub(in.OpenedAt))
 		}
 		if inW(in.AcknowledgedAt, from, at) && !estimated("opened_at") && !estimated("acknowledged_at") {
 			acked++
@@ -292,6 +328,14 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[UnattributedIncidents] = float64(unattributedInc)
 	v[UnattributedChanges] = float64(unattributedChg)
 	v[EstimatedIncidents] = float64(estimatedInc)
+	v[SecurityIncidents] = float64(security)
+	var securitySum int64
+	for _, d := range securityTTRs {
+		securitySum += d
+	}
+	v[SecurityMTTR] = naiveMean(securitySum, len(securityTTRs))
+	v[MTTD] = naiveMean(detectSum, detected)
+	v[TimeToMitigate] = naiveMean(mitigateSum, mitigated)
 
 	// availability
 	var exposure int64

@@ -47,10 +47,21 @@ const (
 	popCauseLinked
 	popUnattributedChg // finished (any outcome), whose system matches nothing (global only)
 	popRetroactive     // completed, its work started (else finished) before it was created
+	popApproved        // completed, with created_at and approved_at; value approved - created
+	popPlanned         // completed, with a planned_end
+	popOnSchedule      // completed, finished by its planned_end
+	popRework          // completed, rework
+	popSecurity        // opened, whose category is a security category
+	popSecurityTTR     // security incidents resolved, by resolved_at; value TTR
+	popDetected        // opened, with an impact start; value opened - impact start
+	popMitigated       // by mitigated_at; value mitigated - opened
 	popEstimatedInc    // opened, with an estimated time (global only)
 	popEstimatedChg    // finished, with an estimated time (global only)
 	numPop
 )
+
+// popSet (eval.go) holds a bit per population.
+var _ = [64 - numPop]struct{}{} // a compile error when there are more than 64
 
 // popInfo says how a population is stored and read.
 type popInfo struct {
@@ -77,6 +88,13 @@ var pops = [numPop]popInfo{
 	popCauseLinked:     {change: true, valued: true, conditional: true},
 	popUnattributedChg: {change: true, globalOnly: true},
 	popRetroactive:     {change: true},
+	popApproved:        {change: true, valued: true},
+	popPlanned:         {change: true},
+	popOnSchedule:      {change: true},
+	popRework:          {change: true},
+	popSecurityTTR:     {valued: true},
+	popDetected:        {valued: true},
+	popMitigated:       {valued: true},
 	popEstimatedInc:    {globalOnly: true},
 	popEstimatedChg:    {change: true, globalOnly: true},
 }
@@ -84,6 +102,7 @@ var pops = [numPop]popInfo{
 // rules is the policy in the form the rules use.
 type rules struct {
 	countedEnv     []sym
+	security       []sym // the security categories
 	failFromCauses bool
 	reviewDue      int64
 	reviewMaxSev   int8
@@ -96,6 +115,9 @@ func newRules(m *model, x *index) *rules {
 		reviewDue: pol.Review.Due.Microseconds(), reviewMaxSev: int8(pol.Review.SeverityThreshold)}
 	for _, e := range pol.ChangeEnvironments {
 		r.countedEnv = append(r.countedEnv, x.syms.id(e))
+	}
+	for _, c := range pol.SecurityCategories {
+		r.security = append(r.security, x.syms.id(c))
 	}
 	for sev, d := range pol.SLA {
 		if sev >= 1 && sev <= 5 {
@@ -136,6 +158,16 @@ func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member 
 	if in.estimated != 0 {
 		out = append(out, member{pop: popEstimatedInc, key: in.opened})
 	}
+	security := slices.Contains(r.security, in.category)
+	if security {
+		out = append(out, member{pop: popSecurity, key: in.opened})
+	}
+	if in.impactStarted != absent && in.estimated&(estImpact|estOpened) == 0 {
+		out = append(out, member{pop: popDetected, key: in.opened, val: in.opened - in.impactStarted})
+	}
+	if in.mitigated != absent && in.estimated&(estMitigated|estOpened) == 0 {
+		out = append(out, member{pop: popMitigated, key: in.mitigated, val: in.mitigated - in.opened})
+	}
 	switch {
 	case in.resolved == absent:
 	case in.estimated&(estOpened|estRestored) != 0:
@@ -144,6 +176,9 @@ func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member 
 	default:
 		ttr := in.resolved - in.opened
 		out = append(out, member{pop: popResolved, key: in.resolved, val: ttr})
+		if security {
+			out = append(out, member{pop: popSecurityTTR, key: in.resolved, val: ttr})
+		}
 		switch target := r.sla[in.severity]; {
 		case target == 0:
 			out = append(out, member{pop: popUntargeted, key: in.resolved})
@@ -193,6 +228,18 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 	}
 	if c.retroactive {
 		out = append(out, member{pop: popRetroactive, key: c.finished})
+	}
+	if c.created != absent && c.approved != absent && c.estimated&(estCreated|estApproved) == 0 {
+		out = append(out, member{pop: popApproved, key: c.finished, val: c.approved - c.created})
+	}
+	if c.plannedEnd != absent {
+		out = append(out, member{pop: popPlanned, key: c.finished})
+		if c.finished <= c.plannedEnd {
+			out = append(out, member{pop: popOnSchedule, key: c.finished})
+		}
+	}
+	if c.rework {
+		out = append(out, member{pop: popRework, key: c.finished})
 	}
 	out = append(out, member{pop: popCompleted, key: c.finished})
 	if c.outcome != symSuccess {

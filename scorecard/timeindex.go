@@ -122,12 +122,14 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	// the groups of populations sharing a time field are built apart, on
 	// two CPUs: each writes its own populations' arrays and parts
 	groups := [][]pop{
-		{popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popUnattributedInc, popEstimatedInc},
-		{popResolved, popResolvedEstimated, popUntargeted, popBreach},
+		{popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popUnattributedInc, popEstimatedInc, popSecurity, popDetected},
+		{popResolved, popResolvedEstimated, popUntargeted, popBreach, popSecurityTTR},
+		{popMitigated},
 		{popAcked, popAckedEarly},
 		{popReviewDue, popReviewOnTime},
 		{popReviewSettled},
-		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg, popRetroactive, popEstimatedChg},
+		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg, popRetroactive, popEstimatedChg,
+			popApproved, popPlanned, popOnSchedule, popRework},
 	}
 	next := make(chan []pop, len(groups))
 	for _, g := range groups {
