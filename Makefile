@@ -21,9 +21,13 @@ build: ## build bin/steward
 test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests must not skip)
 	$(GO) test -race -count=1 -timeout 40m ./...
 
-lint: ## gofmt and go vet
+# golangci-lint, pinned; `go run` builds it once into the module cache.
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+
+lint: ## gofmt, go vet and golangci-lint with the linters .golangci.yml names (and why)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run --timeout 15m ./...
 
 dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rules (mixin/)
 	$(GO) run ./cmd/steward dashboards --output.dir dashboards --mixin.dir mixin

@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Write([]byte("Steward is Healthy.\n"))
+	_, _ = w.Write([]byte("Steward is Healthy.\n"))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +26,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Write([]byte("Steward is Ready.\n"))
+	_, _ = w.Write([]byte("Steward is Ready.\n"))
 }
 
 func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
@@ -38,7 +38,7 @@ func (s *Server) reload(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Write([]byte("config reloaded\n"))
+	_, _ = w.Write([]byte("config reloaded\n"))
 }
 
 func (s *Server) quarantine(w http.ResponseWriter, r *http.Request) {

@@ -78,7 +78,7 @@ type fixture struct {
 func newFixture(t *testing.T, cfg *config.Config, users map[string]string) *fixture {
 	t.Helper()
 	mux := http.NewServeMux()
-	ok := func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) }
 	for _, p := range []string{"POST /api/v1/incidents", "GET /api/v1/scorecards", "GET /metrics", "/ui/",
 		"GET /api/v1/quarantine", "GET /healthz", "POST /hooks/alertmanager", "GET /unlisted"} {
 		mux.HandleFunc(p, ok)
@@ -88,11 +88,11 @@ func newFixture(t *testing.T, cfg *config.Config, users map[string]string) *fixt
 			http.Error(w, "failed to reload config: line 3: bad", http.StatusInternalServerError)
 			return
 		}
-		w.Write([]byte("config reloaded\n"))
+		_, _ = w.Write([]byte("config reloaded\n"))
 	})
 	mux.HandleFunc("POST /api/v1/reviews", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		w.Write(b)
+		_, _ = w.Write(b)
 	})
 	buf := &lockedBuffer{}
 	g := New(Options{

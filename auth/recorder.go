@@ -52,7 +52,7 @@ func (rec *recorder) Write(b []byte) (int, error) {
 		rec.code = http.StatusOK
 	}
 	if rec.code >= 400 {
-		rec.answer.Write(b)
+		_, _ = rec.answer.Write(b) // a bytes.Buffer
 	}
 	return rec.ResponseWriter.Write(b)
 }

@@ -67,17 +67,6 @@ func pollIncidents(t *testing.T, db *store.DB) map[string]record.Incident {
 	return out
 }
 
-func pollChanges(t *testing.T, db *store.DB) map[string]record.Change {
-	t.Helper()
-	cs, err := db.Changes(context.Background(), 0, 1_000_000)
-	require.NoError(t, err)
-	out := map[string]record.Change{}
-	for _, c := range cs {
-		out[c.ID] = c
-	}
-	return out
-}
-
 func pollCursor(t *testing.T, db *store.DB, name string) string {
 	t.Helper()
 	c, err := db.Cursor(context.Background(), name)

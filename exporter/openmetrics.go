@@ -135,12 +135,12 @@ func (w *OpenMetricsWriter) Close() error {
 		if sp == nil {
 			continue
 		}
-		out.Write(appendHeader(nil, f))
+		_, _ = out.Write(appendHeader(nil, f)) // a bufio.Writer keeps its first error for Flush
 		if err := sp.writeTo(out, w.maxBuffered); err != nil {
 			return err
 		}
 	}
-	out.WriteString("# EOF\n")
+	_, _ = out.WriteString("# EOF\n")
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("openmetrics: %w", err)
 	}
@@ -169,7 +169,7 @@ func (sp *spill) writeTo(out *bufio.Writer, maxBuffered int) error {
 			for _, r := range recs[starts[s-lo]:starts[s-lo+1]] {
 				ts = strconv.AppendFloat(ts[:0], float64(r.ms)/1000, 'f', -1, 64)
 				line = appendValue(append(line[:0], sp.series[s]...), r.v, ts)
-				out.Write(line)
+				_, _ = out.Write(line)
 			}
 		}
 		lo = hi

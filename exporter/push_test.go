@@ -52,7 +52,7 @@ func TestPush(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		got.method, got.contentType, got.body = r.Method, r.Header.Get("Content-Type"), string(b)
 		w.WriteHeader(status)
-		w.Write([]byte("pushgateway says no"))
+		_, _ = w.Write([]byte("pushgateway says no"))
 	}))
 	defer srv.Close()
 	var results []error

@@ -50,9 +50,9 @@ func TestConcurrency(t *testing.T) {
 			entered <- struct{}{}
 			<-release
 		}
-		w.Write([]byte("ok"))
+		_, _ = w.Write([]byte("ok"))
 	})
-	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
 	pattern := func(r *http.Request) string { _, p := mux.Handler(r); return p }
 	srv := httptest.NewServer(NewConcurrency(2, pattern, "--web.max-concurrent-reads").Wrap(mux))
 	defer srv.Close()

@@ -196,7 +196,7 @@ type BatchDecoder struct {
 func (d BatchDecoder) Decode(r io.Reader, now time.Time) (*BatchBuilder, error) {
 	b := NewBatchBuilder(d.Kind, d.DefaultSource, now)
 	err := Records(r, d.NDJSON, d.MaxRecords, func(i int, raw []byte) error {
-		b.Add(i, raw)
+		_ = b.Add(i, raw) // a rejection is kept in b
 		return nil
 	})
 	if err != nil {

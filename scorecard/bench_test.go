@@ -191,7 +191,9 @@ func BenchmarkBackfill(b *testing.B) {
 func BenchmarkRecompute(b *testing.B) {
 	e, o, _, _ := benchEngine(b, 0)
 	for b.Loop() {
-		e.recompute(context.Background(), o.To)
+		if _, err := e.recompute(context.Background(), o.To); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(len(e.st.m.subj.list)), "subjects")
 	reportHeap(b, e)

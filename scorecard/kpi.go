@@ -87,24 +87,6 @@ var _ = [64 - numKPI]struct{}{} // a compile error when a set cannot hold every 
 
 func (s set) has(k KPI) bool { return s&(1<<k) != 0 }
 
-// groupSet is the set of the catalogue's KPIs of group g.
-func groupSet(g kpi.Group) set {
-	var s set
-	for _, k := range kpi.All() {
-		if k.Group == g {
-			s |= 1 << k.ID
-		}
-	}
-	return s
-}
-
-var (
-	changeKPIs         = groupSet(kpi.GroupChange)
-	incidentKPIs       = groupSet(kpi.GroupIncident)
-	availabilityKPIs   = groupSet(kpi.GroupAvailability)
-	accountabilityKPIs = groupSet(kpi.GroupAccountability)
-)
-
 // definedFor is the set of KPIs the catalogue defines for a role; process
 // is the kind of process of a process owner or manager.
 func definedFor(r Role, process string) set {

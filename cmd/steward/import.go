@@ -132,7 +132,6 @@ type importResult struct {
 	files, rows, empty  int
 	accepted, rejected  int
 	reasons             map[string]int
-	firstRejected       []string
 	batches             int
 	kind                record.Kind
 	lastProgress, start time.Time

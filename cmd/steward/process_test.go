@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,14 +179,13 @@ func storedKeys(t *testing.T, driver, dsn string) (incidents, changes map[string
 // goroutines and remembers which ids were answered 200: those must never
 // be lost.
 type load struct {
-	url     string
-	prefix  string
-	client  *http.Client
-	mu      sync.Mutex
-	acked   []string
-	codes   map[int]int // answers by status; 0 counts requests that got none
-	records atomic.Int64
-	lat     []time.Duration
+	url    string
+	prefix string
+	client *http.Client
+	mu     sync.Mutex
+	acked  []string
+	codes  map[int]int // answers by status; 0 counts requests that got none
+	lat    []time.Duration
 }
 
 func newLoad(url, prefix string) *load {
