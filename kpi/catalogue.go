@@ -69,7 +69,7 @@ var catalogue = [Count]KPI{
 		Title: "Response time compliance", Help: "Response-time samples in the window at or under the objective, as a fraction of the response-time samples."},
 	{ID: MeasurementCoverageRatio, Name: "measurement_coverage_ratio", Metric: "measurement_coverage_ratio", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupMeasurement,
 		Title: "Measurement coverage", Help: "Samples in the window as a fraction of the (step, system) pairs in scope: how much of the window was measured."},
-	{ID: UnattributedMeasurements, Name: "unattributed_measurements", Metric: "unattributed_measurements", Unit: UnitCount, Group: GroupMeasurement,
+	{ID: UnattributedMeasurements, Name: "unattributed_measurements", Metric: "unattributed_measurements", Unit: UnitCount, Group: GroupMeasurement, GlobalOnly: true,
 		Title: "Unattributed measurements", Help: "Measurement samples in the window whose series names no configured system or alias."},
 
 	{ID: RetroactiveChanges, Name: "retroactive_changes", Metric: "retroactive_changes", Unit: UnitCount, Group: GroupChange,
@@ -92,6 +92,16 @@ var catalogue = [Count]KPI{
 		Title: "MTTD", Help: "Mean time from the start of the impact to the incident's opening, over incidents opened in the window with a known impact start."},
 	{ID: TimeToMitigate, Name: "time_to_mitigate_seconds", Metric: "time_to_mitigate_seconds", Unit: UnitSeconds, Group: GroupIncident,
 		Title: "Time to mitigate", Help: "Mean time from opening to mitigation, over incidents mitigated in the window."},
+	{ID: FeedbackResponses, Name: "feedback_responses", Metric: "feedback_responses", Label: "audience", Unit: UnitCount, Group: GroupFeedback,
+		Title: "Feedback responses", Help: "Feedback responses submitted in the window, every audience."},
+	{ID: FeedbackStakeholder, Name: "feedback_responses_stakeholder", Metric: "feedback_responses", Label: "audience", LabelValue: "stakeholder", Unit: UnitCount, Group: GroupFeedback,
+		Title: "Stakeholder responses", Help: "Stakeholder feedback responses submitted in the window."},
+	{ID: FeedbackEmployee, Name: "feedback_responses_employee", Metric: "feedback_responses", Label: "audience", LabelValue: "employee", Unit: UnitCount, Group: GroupFeedback,
+		Title: "Employee responses", Help: "Employee pulse responses submitted in the window."},
+	{ID: SatisfactionStakeholder, Name: "satisfaction_ratio_stakeholder", Metric: "satisfaction_ratio", Label: "audience", LabelValue: "stakeholder", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupFeedback,
+		Title: "Stakeholder satisfaction", Help: "Mean of the stakeholder responses in the window, each scaled to 0..1 on its own survey's scale."},
+	{ID: SatisfactionEmployee, Name: "satisfaction_ratio_employee", Metric: "satisfaction_ratio", Label: "audience", LabelValue: "employee", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupFeedback,
+		Title: "Employee satisfaction", Help: "Mean of the employee pulse responses in the window, each scaled to 0..1 on its own survey's scale."},
 }
 
 // familyHelp is the help text of the metrics that carry an extra label:
@@ -101,5 +111,7 @@ var familyHelp = map[string]string{
 	"incidents_opened":         "Incidents opened in the window, by severity.",
 	"time_to_restore_seconds":  "Quantile of the time to restore of the incidents resolved in the window.",
 	"unattributed_records":     "Records in the window whose system matches no configured system or alias, by kind.",
+	"feedback_responses":       "Feedback responses submitted in the window, by audience.",
+	"satisfaction_ratio":       "Mean of the feedback responses in the window, each scaled to 0..1 on its survey's scale, by audience.",
 	"estimated_records":        "Records in the window with a time a collector had to estimate, by kind: their durations count in no mean, percentile or ratio.",
 }

@@ -57,6 +57,11 @@ const (
 	SecurityMTTR
 	MTTD
 	TimeToMitigate
+	FeedbackResponses
+	FeedbackStakeholder
+	FeedbackEmployee
+	SatisfactionStakeholder
+	SatisfactionEmployee
 	// Count is the number of KPIs.
 	Count
 )
@@ -87,6 +92,8 @@ const (
 	// GroupMeasurement KPIs come from measurements read from Prometheus
 	// (SPEC section 9); they are defined only when the config reads them.
 	GroupMeasurement
+	// GroupFeedback KPIs come from stakeholder and employee feedback.
+	GroupFeedback
 )
 
 // KPI is one catalogue entry.
@@ -109,6 +116,9 @@ type KPI struct {
 	// measure over the window: their metric has no window label.
 	PointInTime bool
 	Group       Group
+	// GlobalOnly KPIs are defined for the global subject only, whatever
+	// their group's roles.
+	GlobalOnly bool
 	// Title is the KPI's name for people: tiles, table rows, panels.
 	Title string
 	// Help says what the KPI counts, in one sentence.
@@ -215,6 +225,7 @@ var groupRoles = [...][]string{
 	GroupAvailability:   {"system", "system_owner", "program", "program_manager", "global"},
 	GroupAccountability: {"global"},
 	GroupMeasurement:    {"system", "system_owner", "program", "program_manager", "global"},
+	GroupFeedback:       {"system", "system_owner", "program", "program_manager", "team", "global"},
 }
 
 // groupProcess is the process kind whose owner and managers have a group.

@@ -8,7 +8,7 @@ import (
 var unitNames = [...]string{UnitCount: "count", UnitRatio: "ratio (0–1)", UnitSeconds: "seconds", UnitPerDay: "per day"}
 
 var groupNames = [...]string{GroupChange: "change", GroupIncident: "incident", GroupAvailability: "availability",
-	GroupAccountability: "accountability", GroupMeasurement: "measurement"}
+	GroupAccountability: "accountability", GroupMeasurement: "measurement", GroupFeedback: "feedback"}
 
 // Reference writes the KPI reference (docs/kpis.md) from the catalogue:
 // every flattened KPI with its metric, unit, direction, roles and what it
@@ -40,8 +40,11 @@ func Reference() string {
 		if k.PointInTime {
 			when = "point in time"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", k.Name, metric, unitNames[k.Unit], better, when,
-			strings.Join(k.Group.Roles(), ", "), k.Help)
+		roles := strings.Join(k.Group.Roles(), ", ")
+		if k.GlobalOnly {
+			roles = "global"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", k.Name, metric, unitNames[k.Unit], better, when, roles, k.Help)
 	}
 	b.WriteString("\nMeasurement KPIs (`measured_uptime_ratio` and the others of that group) are defined only when the config reads\n")
 	b.WriteString("measurements (SPEC section 9). Groups: ")

@@ -65,6 +65,16 @@ policy: {security_categories: [security, fraud], sla: {"2": 4h}}
 			incident("I4", "availability", d(5, 7), d(5, 10), d(5, 12), d(5, 20), nil),
 		},
 	}
+	fb := func(id string, audience record.Audience, score, lo, hi float64, day int) record.Feedback {
+		return record.Feedback{ID: id, Source: "t", System: "api", Audience: audience, Score: score, ScaleMin: lo, ScaleMax: hi, SubmittedAt: *d(day, 12)}
+	}
+	b.Feedback = []record.Feedback{
+		fb("F1", record.AudienceStakeholder, 4, 1, 5, 2),  // 0.75
+		fb("F2", record.AudienceStakeholder, 8, 0, 10, 3), // another scale: 0.8
+		fb("F3", record.AudienceEmployee, 3, 1, 5, 4),     // 0.5
+		fb("F4", record.AudienceStakeholder, 1, 1, 5, 20), // after the window
+		{ID: "F5", Source: "t", Team: "ops", Audience: record.AudienceEmployee, Score: 5, ScaleMin: 1, ScaleMax: 5, SubmittedAt: *d(5, 0)},
+	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
@@ -91,6 +101,11 @@ policy: {security_categories: [security, fraud], sla: {"2": 4h}}
 		MTTD:                         (1*h + 3*h) / 2, // I1, I4; I3 opened on an estimate
 		TimeToMitigate:               (1*h + 2*h) / 2,
 		SLABreachRatio:               2.0 / 3, // of I1 (3 h), I2 (5 h), I4 (10 h) against 4 h
+		FeedbackStakeholder:          2,
+		SatisfactionStakeholder:      (0.75 + 0.8) / 2,
+		FeedbackEmployee:             1,
+		SatisfactionEmployee:         0.5,
+		FeedbackResponses:            3, // F5 is about a team
 	} {
 		assert.InDelta(t, want, v[k], 1e-9, k.Name())
 	}
@@ -99,4 +114,6 @@ policy: {security_categories: [security, fraud], sla: {"2": 4h}}
 	require.Len(t, g, 1)
 	assert.Equal(t, 1.0, g[0].Value[EstimatedIncidents])
 	assert.Equal(t, 1.0, g[0].Value[EstimatedChanges])
+	assert.Equal(t, 4.0, g[0].Value[FeedbackResponses], "every response counts for global")
+	assert.InDelta(t, (0.5+1)/2, g[0].Value[SatisfactionEmployee], 1e-12)
 }

@@ -55,6 +55,7 @@ type Engine struct {
 	latestGen atomic.Uint64
 	synced    atomic.Bool // a sync has completed
 	meas      measurements
+	fb        feedbacks
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -202,6 +203,9 @@ func (e *Engine) Sync(ctx context.Context) error {
 		e.take(b.Incidents, b.Changes, last)
 		if last {
 			if err := e.syncSamples(ctx); err != nil {
+				return err
+			}
+			if err := e.syncFeedback(ctx); err != nil {
 				return err
 			}
 			e.synced.Store(true)
@@ -406,7 +410,7 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
-			ev := &evaluator{st: st, x: e.x, meas: e.meas.viewFor(st.m.cfg)}
+			ev := &evaluator{st: st, x: e.x, meas: e.meas.viewFor(st.m.cfg), fb: e.fb.viewFor(st)}
 			for j := k; j < n; j += workers {
 				fn(ev, j)
 			}

@@ -59,7 +59,13 @@ const (
 	SecurityMTTR                 = kpi.SecurityMTTR
 	MTTD                         = kpi.MTTD
 	TimeToMitigate               = kpi.TimeToMitigate
-	numKPI                       = kpi.Count
+
+	FeedbackResponses       = kpi.FeedbackResponses
+	FeedbackStakeholder     = kpi.FeedbackStakeholder
+	FeedbackEmployee        = kpi.FeedbackEmployee
+	SatisfactionStakeholder = kpi.SatisfactionStakeholder
+	SatisfactionEmployee    = kpi.SatisfactionEmployee
+	numKPI                  = kpi.Count
 )
 
 // AllKPIs lists every KPI in API order.
@@ -92,7 +98,7 @@ func (s set) has(k KPI) bool { return s&(1<<k) != 0 }
 func definedFor(r Role, process string) set {
 	var s set
 	for _, k := range kpi.All() {
-		if k.Group.DefinedFor(string(r), process) {
+		if k.Group.DefinedFor(string(r), process) && (!k.GlobalOnly || r == RoleGlobal) {
 			s |= 1 << k.ID
 		}
 	}

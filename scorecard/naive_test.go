@@ -24,6 +24,7 @@ type naive struct {
 	cfg       *config.Config
 	incidents map[record.Ref]record.Incident
 	changes   map[record.Ref]record.Change
+	feedback  map[record.Ref]record.Feedback
 }
 
 func (n *naive) put(b record.Batch) {
@@ -33,6 +34,36 @@ func (n *naive) put(b record.Batch) {
 	for _, c := range b.Changes {
 		n.changes[c.Key()] = c
 	}
+	for _, f := range b.Feedback {
+		n.feedback[f.Key()] = f
+	}
+}
+
+// feedbackFor says whether a feedback response counts for sub (SPEC 2,
+// Feedback): about a system, like an incident of it; about a program, for
+// it and its manager; about a team, for the team; always for global.
+func (n *naive) feedbackFor(sub Subject, f record.Feedback) bool {
+	if sub.Role == RoleGlobal {
+		return true
+	}
+	program := f.Program
+	if f.System != "" {
+		s, ok := n.cfg.System(f.System)
+		if !ok {
+			return false
+		}
+		switch {
+		case sub.Role == RoleSystem && sub.ID == s.ID:
+			return true
+		case sub.Role == RoleSystemOwner && ownerAt(s, f.SubmittedAt) == sub.ID:
+			return true
+		}
+		program = s.Program
+	}
+	if p, ok := n.cfg.Program(program); ok && program != "" {
+		return (sub.Role == RoleProgram && sub.ID == p.ID) || (sub.Role == RoleProgramManager && sub.ID == p.Manager)
+	}
+	return sub.Role == RoleTeam && f.Team != "" && sub.ID == f.Team
 }
 
 // ownerAt is the system's owner at t ("" none).
@@ -380,6 +411,28 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	}
 	v[SystemsUnowned] = float64(unowned)
 
+	// satisfaction (SPEC 4)
+	var responses [2]int
+	var scaled [2]float64
+	for _, f := range n.feedback {
+		if !inW(&f.SubmittedAt, from, at) || !n.feedbackFor(sub, f) {
+			continue
+		}
+		a := 0
+		if f.Audience == record.AudienceEmployee {
+			a = 1
+		}
+		responses[a]++
+		scaled[a] += (f.Score - f.ScaleMin) / (f.ScaleMax - f.ScaleMin)
+	}
+	v[FeedbackStakeholder], v[FeedbackEmployee] = float64(responses[0]), float64(responses[1])
+	v[FeedbackResponses] = float64(responses[0] + responses[1])
+	for a, k := range [2]KPI{SatisfactionStakeholder, SatisfactionEmployee} {
+		if responses[a] > 0 {
+			v[k] = scaled[a] / float64(responses[a])
+		}
+	}
+
 	// SPEC 4, Exposure: an owner's E is the time in W they owned at least
 	// one system; with none, only counts have values.
 	if sub.Role == RoleSystemOwner {
@@ -496,7 +549,9 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 	cfg.Policy.Availability.DegradedWeight = 0.5
 
 	e := New(Options{Config: func() *config.Config { return cfg }})
-	n := &naive{cfg: cfg, incidents: map[record.Ref]record.Incident{}, changes: map[record.Ref]record.Change{}}
+	n := &naive{cfg: cfg, incidents: map[record.Ref]record.Incident{}, changes: map[record.Ref]record.Change{},
+		feedback: map[record.Ref]record.Feedback{}}
+	responses := generate.Feedback(cfg, o)
 	rng := rand.New(rand.NewPCG(11, 12))
 	ctx := context.Background()
 	span := o.To.Sub(o.From)
@@ -551,7 +606,17 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 				b.Changes = append(b.Changes, c)
 			}
 		}
+		for k := rng.IntN(40); k > 0 && len(responses) > 0; k-- {
+			b.Feedback = append(b.Feedback, responses[0])
+			responses = responses[1:]
+		}
 		e.take(b.Incidents, b.Changes, true)
+		e.fb.mu.Lock()
+		for i := range b.Feedback {
+			e.fb.put(&b.Feedback[i])
+		}
+		e.fb.gen++
+		e.fb.mu.Unlock()
 		n.put(b)
 		e.st.minRebuild = 1000 // rebuild the time index now and then
 		if step == 30 {
@@ -593,6 +658,11 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 					if math.IsNaN(want[k]) && math.IsNaN(pair.got[k]) {
 						continue
 					}
+					if k == SatisfactionStakeholder || k == SatisfactionEmployee {
+						// sums of fractions: the naive adds in map order
+						require.InDelta(t, want[k], pair.got[k], 1e-12, "step %d %s %s at %s over %s: %s", step, sub, pair.name, pair.at, length, k.Name())
+						continue
+					}
 					require.Equal(t, want[k], pair.got[k], "step %d %s %s at %s over %s: %s", step, sub, pair.name, pair.at, length, k.Name())
 				}
 			}
@@ -608,7 +678,11 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 				for _, c := range s.Cards[w.Name] {
 					want := n.values(c.Subject, at, w.Duration)
 					for _, k := range c.Defined {
-						if !(math.IsNaN(want[k]) && math.IsNaN(c.Value[k])) {
+						switch {
+						case math.IsNaN(want[k]) && math.IsNaN(c.Value[k]):
+						case k == SatisfactionStakeholder || k == SatisfactionEmployee:
+							require.InDelta(t, want[k], c.Value[k], 1e-12, "step %d %s at %s over %s: %s", step, c.Subject, at, w.Name, k.Name())
+						default:
 							require.Equal(t, want[k], c.Value[k], "step %d %s at %s over %s: %s", step, c.Subject, at, w.Name, k.Name())
 						}
 					}

@@ -187,7 +187,8 @@ type evaluator struct {
 	// downs holds the systems' downtimes of the windows evaluated for many
 	// subjects (nil: computed per subject)
 	downs []*downtimes
-	meas  *measView // nil: the config reads no measurements
+	meas  *measView     // nil: the config reads no measurements
+	fb    *feedbackView // nil: no feedback
 }
 
 // values evaluates subject si over [at-length, at).
@@ -224,6 +225,7 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	}
 	v[SystemsUnowned] = float64(st.own.at(at))
 	ev.meas.fill(&v, st, si, from, at)
+	ev.fb.fill(&v, si, from, at)
 	switch owned := st.owned(si, from, at); {
 	case owned == 0:
 		noExposure(&v)

@@ -88,9 +88,6 @@ func (ss *subjects) definedKPIs(si int32) []KPI {
 
 func (ss *subjects) add(s Subject, kpis set) int32 {
 	kpis &^= ss.hidden
-	if s.Role != RoleGlobal {
-		kpis &^= 1 << UnattributedMeasurements
-	}
 	if i, ok := ss.index[s]; ok {
 		ss.defined[i] |= kpis
 		return i
