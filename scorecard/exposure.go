@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -137,7 +138,7 @@ func (st *state) owned(si int32, from, at int64) int64 {
 			}
 		}
 	}
-	slices.SortFunc(parts, func(a, b [2]int64) int { return compareInt64(a[0], b[0]) })
+	slices.SortFunc(parts, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	var total, end int64
 	end = from
 	for _, p := range parts {

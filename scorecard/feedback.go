@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -156,7 +157,7 @@ func (fb *feedbacks) viewFor(st *state) *feedbackView {
 // newResponses sorts one subject's responses of one audience by time, with
 // prefix sums of their scaled scores (several at one time all count).
 func newResponses(ps []point) series {
-	slices.SortFunc(ps, func(a, b point) int { return compareInt64(a.at, b.at) })
+	slices.SortFunc(ps, func(a, b point) int { return cmp.Compare(a.at, b.at) })
 	s := series{at: make([]int64, len(ps)), pre: make([]float64, len(ps)+1)}
 	for i, p := range ps {
 		s.at[i] = p.at

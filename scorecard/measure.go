@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -187,7 +188,7 @@ func buildMeasView(cfg *config.Config, raw map[record.SampleKey]float64, gen uin
 // series naming the same system (its id and an alias) are one sample,
 // their mean.
 func newSeries(ps []point, objective float64) series {
-	slices.SortFunc(ps, func(a, b point) int { return compareInt64(a.at, b.at) })
+	slices.SortFunc(ps, func(a, b point) int { return cmp.Compare(a.at, b.at) })
 	s := series{pre: []float64{0}, ok: []int32{0}}
 	for i := 0; i < len(ps); {
 		j, sum := i, 0.0
@@ -205,16 +206,6 @@ func newSeries(ps []point, objective float64) series {
 		i = j
 	}
 	return s
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // gridSteps counts the steps t (multiples of step since the epoch) with
