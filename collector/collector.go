@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/steward-sh/steward/config"
@@ -448,6 +449,10 @@ type handler struct {
 	source func() (Source, bool)
 	o      Options
 	mu     sync.Mutex // serialises sources that merge with prior records
+	// told says the 404 of an unconfigured vendor was logged, once until
+	// the vendor is configured again: a sender retrying must not flood
+	// the log, and an operator must learn why deliveries are refused.
+	told atomic.Bool
 }
 
 // Answer is the JSON a webhook answers with.
@@ -471,9 +476,14 @@ type Rejection struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	src, ok := h.source()
 	if !ok {
+		if !h.told.Swap(true) && h.o.Logger != nil {
+			h.o.Logger.Warn("webhook: answered 404: the config has no collectors section for this vendor; add one to accept its deliveries (logged once)",
+				"path", r.URL.Path, "remote", r.RemoteAddr)
+		}
 		http.NotFound(w, r)
 		return
 	}
+	h.told.Store(false)
 	start := time.Now()
 	ev := Event{Source: src.Name, Kind: src.Kind}
 	h.serve(w, r, src, &ev)

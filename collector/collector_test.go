@@ -378,3 +378,30 @@ func TestCredentials(t *testing.T) {
 		assert.Equal(t, want != "", ok, header)
 	}
 }
+
+// A vendor without a collectors section answers 404, and says why in the
+// log once, not at every retry; once configured and then removed again, it
+// says so again.
+func TestUnconfiguredVendorLogsOnce(t *testing.T) {
+	var log bytes.Buffer
+	configured := false
+	src := Source{Name: "test", Kind: record.KindIncident,
+		Verify: func(*http.Request, []byte) error { return nil },
+		Decode: func(context.Context, Request) (Decoded, error) { return Decoded{}, nil }}
+	h := Handler(func() (Source, bool) { return src, configured }, Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	post := func() int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/hooks/test", strings.NewReader("{}")))
+		return w.Code
+	}
+	for range 3 {
+		assert.Equal(t, http.StatusNotFound, post())
+	}
+	assert.Equal(t, 1, strings.Count(log.String(), "no collectors section"), log.String())
+	assert.Contains(t, log.String(), "path=/hooks/test")
+	configured = true
+	assert.NotEqual(t, http.StatusNotFound, post())
+	configured = false
+	assert.Equal(t, http.StatusNotFound, post())
+	assert.Equal(t, 2, strings.Count(log.String(), "no collectors section"))
+}
