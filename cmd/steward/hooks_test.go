@@ -121,6 +121,16 @@ collectors:
 			assert.Equal(t, time.Date(2021, 6, 4, 13, 40, 0, 0, time.UTC), *pd.AcknowledgedAt)
 			assert.Equal(t, "Fire", byID["alertmanager/88cbf0084cf27726-1541367838"].System)
 
+			// SPEC 4, Times: PCPZE64 counts as resolved, but its time to
+			// restore is on an estimate, so no MTTR of 0 s on 2021-06-05 (30d).
+			global := apiScorecards(t, d, "global", "30d", time.Date(2021, 6, 5, 0, 0, 0, 0, time.UTC)).Scorecards[0].KPIs
+			require.NotNil(t, global["incidents_resolved"].Value)
+			assert.Equal(t, 1.0, *global["incidents_resolved"].Value)
+			assert.Nil(t, global["mttr_seconds"].Value, "the only restoration was estimated")
+			assert.Nil(t, global["sla_breach_ratio"].Value)
+			require.NotNil(t, global["estimated_records_incident"].Value)
+			assert.Equal(t, 1.0, *global["estimated_records_incident"].Value)
+
 			// Webhook requests are counted in the self-metrics like the API's.
 			code, metrics := d.get(t, "/metrics")
 			require.Equal(t, http.StatusOK, code)

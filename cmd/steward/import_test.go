@@ -14,7 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
+	"github.com/steward-sh/steward/scorecard"
 	"github.com/steward-sh/steward/store"
 )
 
@@ -96,8 +98,8 @@ func TestImportPublicDatasets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.preset, func(t *testing.T) {
 			t.Parallel()
-			cfg, dbFile := importConfig(t)
-			stdout, _, err := runImportCmd(t, "--config.file", cfg, "--preset", tt.preset, filepath.Join(dir, tt.file))
+			cfgFile, dbFile := importConfig(t)
+			stdout, _, err := runImportCmd(t, "--config.file", cfgFile, "--preset", tt.preset, filepath.Join(dir, tt.file))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, stdout)
 
@@ -129,6 +131,18 @@ func TestImportPublicDatasets(t *testing.T) {
 				}
 				assert.Equal(t, tt.unresolved, unresolved)
 				assert.Equal(t, tt.unresolved, closed, "every incident never resolved was closed: closed_at stands in")
+
+				// ... in the KPIs too: none is open for ever, every one is restored
+				cfg, err := config.Load(cfgFile)
+				require.NoError(t, err)
+				e := scorecard.New(scorecard.Options{Store: db, Config: func() *config.Config { return cfg }})
+				snap, err := e.Evaluate(ctx, scorecard.Query{At: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+					Windows: []config.Window{{Name: "all", Duration: 30 * 365 * 24 * time.Hour}}, Role: scorecard.RoleGlobal})
+				require.NoError(t, err)
+				global := snap.Find("all", scorecard.RoleGlobal, scorecard.GlobalSubject)
+				require.Len(t, global, 1)
+				assert.Equal(t, 0.0, global[0].Value[scorecard.IncidentsOpen])
+				assert.Equal(t, float64(tt.accepted), global[0].Value[scorecard.IncidentsResolved])
 			}
 			if tt.wantKind == record.KindChange {
 				cs, err := db.Changes(ctx, 0, 1_000_000)
