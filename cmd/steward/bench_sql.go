@@ -93,7 +93,7 @@ CREATE TABLE system_names (
 	system text NOT NULL
 );
 CREATE INDEX changes_finished_at ON changes (finished_at);
-CREATE INDEX incidents_resolved_at ON incidents (resolved_at);
+CREATE INDEX incidents_restored_at ON incidents ((coalesce(resolved_at, closed_at)));
 `
 
 // perOwnerSQL is the query a user would write for SPEC section 4's change
@@ -101,7 +101,9 @@ CREATE INDEX incidents_resolved_at ON incidents (resolved_at);
 // attributed to whoever owned their system (resolved by id or alias) at
 // the change's finished_at or the incident's opened_at; a change failed
 // when its outcome says so or, with $4 (change_failure_from_incidents),
-// when an incident opened before $2 names it.
+// when an incident opened before $2 names it. An incident is restored at
+// resolved_at, else closed_at, and its time to restore counts in the mean
+// unless one of its two ends was estimated (SPEC 4, Times).
 const perOwnerSQL = `
 WITH changes_by_owner AS (
 	SELECT o.owner,
@@ -121,12 +123,14 @@ WITH changes_by_owner AS (
 ), incidents_by_owner AS (
 	SELECT o.owner,
 	       count(*) AS resolved,
-	       avg(extract(epoch FROM i.resolved_at - i.opened_at)) AS mttr_seconds
+	       avg(extract(epoch FROM coalesce(i.resolved_at, i.closed_at) - i.opened_at))
+	           FILTER (WHERE NOT coalesce(i.estimated ? 'opened_at'
+	                   OR i.estimated ? CASE WHEN i.resolved_at IS NULL THEN 'closed_at' ELSE 'resolved_at' END, false)) AS mttr_seconds
 	FROM incidents i
 	JOIN system_names n ON n.name = i.system
 	JOIN system_owners o ON o.system = n.system
 	     AND o.since <= i.opened_at AND (o.until IS NULL OR i.opened_at < o.until)
-	WHERE i.resolved_at >= $1 AND i.resolved_at < $2
+	WHERE coalesce(i.resolved_at, i.closed_at) >= $1 AND coalesce(i.resolved_at, i.closed_at) < $2
 	GROUP BY o.owner
 )
 SELECT p.owner,
@@ -301,7 +305,7 @@ func (d *daemonBench) compare(ctx context.Context, r *benchResult, dsn string, s
 	if err := loadOwnership(ctx, db, d.cfg); err != nil {
 		return err
 	}
-	r.add("sql setup", fmtDur(time.Since(start)), "system_owners and system_names from the config, indexes on changes(finished_at) and incidents(resolved_at), ANALYZE")
+	r.add("sql setup", fmtDur(time.Since(start)), "system_owners and system_names from the config, indexes on changes(finished_at) and incidents(coalesce(resolved_at, closed_at)), ANALYZE")
 	at, steward, err := stewardPerOwner(stewardBody)
 	if err != nil {
 		return err
