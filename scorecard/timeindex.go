@@ -124,8 +124,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	groups := [][]pop{
 		{popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popUnattributedInc, popEstimatedInc, popSecurity, popDetected},
 		{popResolved, popResolvedEstimated, popUntargeted, popBreach, popSecurityTTR},
-		{popMitigated},
-		{popAcked, popAckedEarly},
+		{popAcked, popAckedEarly, popMitigated}, // a group need not share a time field: it is sorted once
 		{popReviewDue, popReviewOnTime},
 		{popReviewSettled},
 		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg, popRetroactive, popEstimatedChg,
