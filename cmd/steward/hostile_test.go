@@ -20,19 +20,10 @@ import (
 	"github.com/steward-sh/steward/config"
 )
 
-// hostileConfig is an open daemon (ingest needs no token) with two
-// webhooks: Alertmanager's bearer token, checked before a body is read, and
-// GitHub's HMAC signature, which covers the body.
-const hostileConfig = `
-storage: {driver: sqlite, dsn: %q}
-windows: [30d]
-people: [{id: alice}, {id: erin}]
-systems:
-  - {id: payments-api, owners: [{owner: alice, since: 2025-01-01T00:00:00Z}]}
-processes:
-  incident: {owner: erin}
-  change: {owner: erin}
-collectors:
+// hostileCollectors, in secureConfig, make an open daemon (ingest needs no
+// token) with webhooks: Alertmanager's and GitLab's tokens, checked before a
+// body is read, and GitHub's HMAC signature, which covers the body.
+const hostileCollectors = `collectors:
   alertmanager: {token: am-secret}
   github: {secret: gh-secret}
   gitlab: {token: gl-secret}
@@ -107,7 +98,7 @@ func TestSecureBoundedMemoryUnderBodyFlood(t *testing.T) {
 	}
 	bin := buildSteward(t)
 	dir := t.TempDir()
-	p := startSteward(t, bin, fmt.Sprintf(hostileConfig, filepath.Join(dir, "steward.db")))
+	p := startSteward(t, bin, fmt.Sprintf(secureConfig, filepath.Join(dir, "steward.db"), hostileCollectors))
 	teams := manyTeams(t, p.url, 5000)
 	base := procStatus(t, p.pid(), "VmRSS")
 
