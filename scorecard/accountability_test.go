@@ -2,8 +2,6 @@ package scorecard
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // Hand-computed values of the KPIs SPEC 4 added, over the 10 days before
@@ -75,12 +72,8 @@ policy: {security_categories: [security, fraud], sla: {"2": 4h}}
 		fb("F4", record.AudienceStakeholder, 1, 1, 5, 20), // after the window
 		{ID: "F5", Source: "t", Team: "ops", Audience: record.AudienceEmployee, Score: 5, ScaleMin: 1, ScaleMax: 5, SubmittedAt: *d(5, 0)},
 	}
+	e := storedEngine(t, cfg, b)
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Write(ctx, b))
-	e := New(Options{Store: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	snap, err := e.At(ctx, at)
 	require.NoError(t, err)
 	c := snap.Find("10d", RoleSystem, "api")
