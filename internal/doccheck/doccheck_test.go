@@ -57,7 +57,9 @@ func TestEveryPageIsReachableFromTheReadme(t *testing.T) {
 		file := queue[0]
 		queue = queue[1:]
 		text, err := os.ReadFile(filepath.Join(root, file))
-		require.NoError(t, err)
+		if err != nil {
+			continue // a broken link: TestDocumentationLinksResolve names it
+		}
 		for _, l := range Links(file, string(text)) {
 			path, _, _ := strings.Cut(l.Target, "#")
 			if path == "" || strings.Contains(path, ":") || !strings.HasSuffix(path, ".md") {
