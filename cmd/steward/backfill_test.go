@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,9 @@ func TestBackfillTimesAreWholeSeconds(t *testing.T) {
 }
 
 // The OpenMetrics file keeps each family and each series together, series
-// in time order with timestamps in seconds, and ends with # EOF.
+// in time order with timestamps in seconds, and ends with # EOF. A summary
+// keeps each label set together (its quantiles, _sum and _count), time
+// after time: OpenMetrics' MetricPoints.
 func TestBackfillOpenMetricsLayout(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Hour)
 	ds := newPromDataset(t, now, "")
@@ -67,10 +70,14 @@ func TestBackfillOpenMetricsLayout(t *testing.T) {
 	require.True(t, strings.HasSuffix(text, "\n# EOF\n"))
 	assert.Equal(t, 1, strings.Count(text, "# EOF"))
 
+	summaries := map[string]bool{"steward_time_to_restore_seconds": true, "steward_change_lead_time_seconds": true}
+	quantile := regexp.MustCompile(`quantile="[^"]*",?`)
 	typed := map[string]bool{}
-	done := map[string]bool{} // series whose samples are over
+	done := map[string]bool{} // groups whose samples are over
 	family, current := "", ""
 	var lastTS float64
+	var atTS map[string]bool // the group's series at lastTS
+	sumSeen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSuffix(text, "# EOF\n"), "\n") {
 		if line == "" {
 			continue
@@ -79,7 +86,11 @@ func TestBackfillOpenMetricsLayout(t *testing.T) {
 			family = strings.Fields(name)[0]
 			require.False(t, typed[family], "family %s is split", family)
 			typed[family] = true
-			assert.Equal(t, family+" gauge", name)
+			if summaries[family] {
+				assert.Equal(t, family+" summary", name)
+			} else {
+				assert.Equal(t, family+" gauge", name)
+			}
 			continue
 		}
 		if strings.HasPrefix(line, "#") {
@@ -87,17 +98,33 @@ func TestBackfillOpenMetricsLayout(t *testing.T) {
 		}
 		i := strings.LastIndexByte(line, ' ')
 		series := line[:strings.LastIndexByte(line[:i], ' ')]
-		require.True(t, strings.HasPrefix(series, family+"{"), "%s outside its family %s", series, family)
+		group := series
+		if summaries[family] {
+			name, labels, _ := strings.Cut(series, "{")
+			require.Contains(t, []string{family, family + "_sum", family + "_count"}, name, "%s outside its family %s", series, family)
+			if name == family+"_sum" {
+				sumSeen[family] = true
+			}
+			group = family + "{" + strings.TrimSuffix(quantile.ReplaceAllString(labels, ""), ",")
+		} else {
+			require.True(t, strings.HasPrefix(series, family+"{"), "%s outside its family %s", series, family)
+		}
 		ts, err := strconv.ParseFloat(line[i+1:], 64)
 		require.NoError(t, err)
-		if series != current {
-			require.False(t, done[series], "series %s is split", series)
-			done[current], current, lastTS = true, series, 0
+		if group != current {
+			require.False(t, done[group], "series %s is split", group)
+			done[current], current, lastTS = true, group, 0
 		}
-		require.Greater(t, ts, lastTS, "time order in %s", series)
+		if ts != lastTS {
+			require.Greater(t, ts, lastTS, "time order in %s", group)
+			atTS = map[string]bool{}
+		}
+		require.False(t, atTS[series], "%s twice at %v", series, ts)
+		atTS[series] = true
 		require.Equal(t, float64(int64(ts)), ts, "whole seconds")
 		require.Contains(t, []int64{ats[0].Unix(), ats[1].Unix(), ats[2].Unix(), ats[3].Unix(), ats[4].Unix()}, int64(ts))
 		lastTS = ts
 	}
 	assert.Greater(t, len(done), 1000)
+	assert.Equal(t, summaries, sumSeen, "both summaries have their _sum")
 }

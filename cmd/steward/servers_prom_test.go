@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -113,8 +114,10 @@ func promQuery(t *testing.T, base, q string, at time.Time) promSeries {
 
 // seriesFromAPI turns scorecards as the API shows them into the series SPEC
 // section 5 says /metrics carries for them: every KPI with a value (point-
-// in-time ones without window), scores and statuses.
-func seriesFromAPI(t *testing.T, v api.ScorecardsView) promSeries {
+// in-time ones without window), scores and statuses, and the _sum and
+// _count of the percentile summaries. The API has no sums or counts: those
+// series are taken from got, once checked against what the API says.
+func seriesFromAPI(t *testing.T, v api.ScorecardsView, got promSeries) promSeries {
 	t.Helper()
 	out := promSeries{}
 	put := func(labels map[string]string, val float64) {
@@ -155,6 +158,29 @@ func seriesFromAPI(t *testing.T, v api.ScorecardsView) promSeries {
 				l[labelName] = labelValue
 			}
 			put(l, *kv.Value)
+		}
+		for _, sm := range []struct{ metric, p50, mean, population string }{
+			{"steward_time_to_restore_seconds", "time_to_restore_p50_seconds", "mttr_seconds", "incidents_resolved"},
+			{"steward_change_lead_time_seconds", "change_lead_time_p50_seconds", "", "changes_completed"},
+		} {
+			q, defined := c.KPIs[sm.p50]
+			if !defined {
+				continue
+			}
+			sumKey, countKey := seriesKey(base(sm.metric+"_sum", false)), seriesKey(base(sm.metric+"_count", false))
+			sum, count := got[sumKey], got[countKey]
+			put(base(sm.metric+"_sum", false), sum)
+			put(base(sm.metric+"_count", false), count)
+			name := fmt.Sprintf("%s %s %s", sm.metric, c.Role, c.Subject)
+			assert.Equal(t, q.Value == nil, count == 0, "%s: a count of 0 exactly when there are no quantiles", name)
+			assert.Equal(t, math.Trunc(count), count, name)
+			if p := c.KPIs[sm.population].Value; p != nil {
+				assert.LessOrEqual(t, count, *p, "%s: over at most %s", name, sm.population)
+			}
+			if m := c.KPIs[sm.mean].Value; sm.mean != "" && count > 0 {
+				require.NotNil(t, m, name)
+				assert.InEpsilon(t, *m, sum/count, 1e-9, "%s: _sum / _count is %s", name, sm.mean)
+			}
 		}
 	}
 	return out
@@ -312,7 +338,7 @@ func compareWithAPI(t *testing.T, d *daemon, got promSeries, at time.Time, windo
 	n := 0
 	for _, role := range scorecard.Roles {
 		for _, w := range windows {
-			want := seriesFromAPI(t, apiScorecards(t, d, string(role), w, at))
+			want := seriesFromAPI(t, apiScorecards(t, d, string(role), w, at), got)
 			if !assertSame(t, want, got.only(string(role), w), tolerance, "role %s, window %s, at %s", role, w, at) {
 				return n
 			}
