@@ -46,8 +46,13 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 
 	now := time.Now().UTC()
 	ds := newPromDataset(t, now.Truncate(time.Hour), "")
+	ds.measure(t, now.Add(-48*time.Hour).Truncate(time.Hour), now)
 	d := startDaemonAt(t, ds.configFile, time.Time{}, nil)
 	ds.ingest(t, d)
+	require.Eventually(t, func() bool {
+		v := apiScorecards(t, d, "global", reviewWindow, time.Time{})
+		return v.Scorecards[0].KPIs["measured_uptime_ratio"].Value != nil
+	}, 60*time.Second, 200*time.Millisecond, "the measurements were not read")
 	code, res := d.post(t, "/api/v1/incidents", "application/json", `{"id":"broken","system":"x","severity":9,"opened_at":"2026-01-01T00:00:00Z"}`)
 	require.Equal(t, http.StatusOK, code, "%v", res)
 	require.Len(t, res["rejected"], 1, "one rejected record, for the ingest panels")
@@ -102,6 +107,44 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 			}
 		}
 	})
+}
+
+// measure gives the dataset's systems probe history from `from` to `to` in
+// a VictoriaMetrics, and the config a measurements section reading it, so
+// that the measured uptime panels have data. Every seventh sample is down
+// and every fifth over the response-time objective.
+func (ds *promDataset) measure(t *testing.T, from, to time.Time) {
+	t.Helper()
+	vm := startVictoriaMetrics(t)
+	var b strings.Builder
+	for i, s := range ds.cfg.Systems {
+		for n, at := 0, from; at.Before(to); n, at = n+1, at.Add(time.Minute) {
+			up := 1
+			if (n+i)%7 == 0 {
+				up = 0
+			}
+			fmt.Fprintf(&b, "probe_success{system=%q} %d %d\n", s.ID, up, at.UnixMilli())
+			fmt.Fprintf(&b, "probe_duration_seconds{system=%q} %g %d\n", s.ID, 0.1+0.05*float64((n+i)%5), at.UnixMilli())
+		}
+	}
+	resp, err := http.Post(vm+"/api/v1/import/prometheus", "text/plain", strings.NewReader(b.String()))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	resp, err = http.Get(vm + "/internal/force_flush")
+	require.NoError(t, err)
+	resp.Body.Close()
+	f, err := os.OpenFile(ds.configFile, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(f, `measurements:
+  source: {url: %q}
+  step: 5m
+  since: %s
+  uptime: {query: "min by (system) (probe_success)", by: system}
+  response_time: {query: "max by (system) (probe_duration_seconds)", by: system, objective: 250ms}
+`, vm, from.Format(time.RFC3339))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 }
 
 type panelQuery struct{ dashboard, panel, refID, expr string }
@@ -200,8 +243,13 @@ func TestRegressionAlertReachesAlertmanager(t *testing.T) {
 
 	now := time.Now().UTC()
 	ds := newPromDataset(t, now.Truncate(time.Hour), "")
+	ds.measure(t, now.Add(-48*time.Hour).Truncate(time.Hour), now)
 	d := startDaemonAt(t, ds.configFile, time.Time{}, nil)
 	ds.ingest(t, d)
+	require.Eventually(t, func() bool {
+		v := apiScorecards(t, d, "global", reviewWindow, time.Time{})
+		return v.Scorecards[0].KPIs["measured_uptime_ratio"].Value != nil
+	}, 60*time.Second, 200*time.Millisecond, "the measurements were not read")
 	prom := startPrometheusWith(t, fmt.Sprintf(`
 rule_files: [%q, %q]
 alerting: {alertmanagers: [{static_configs: [{targets: [%q]}]}]}
