@@ -103,6 +103,28 @@ type SystemEvidence struct {
 	// DowntimeSeconds is the system's downtime in the subject's part of the
 	// period, weighted as availability_ratio weighs it.
 	DowntimeSeconds float64 `json:"downtime_seconds"`
+	// Measured is what the measurements read from Prometheus say of the
+	// system in the subject's part of the period (SPEC section 9); absent
+	// when the config reads none or the role has no measurement KPIs.
+	Measured *MeasurementEvidence `json:"measured,omitempty"`
+}
+
+// MeasurementEvidence is one system's share of a subject's measurement
+// KPIs: the subject's KPIs are these systems' samples and steps added up.
+type MeasurementEvidence struct {
+	// Steps are the steps of the measurement grid in the subject's part
+	// of the period: the samples each measure would have with nothing
+	// missing.
+	Steps int64 `json:"steps"`
+	// UptimeSamples and ResponseTimeSamples are the samples read, absent
+	// for a measure the config does not read.
+	UptimeSamples       *int `json:"uptime_samples,omitempty"`
+	ResponseTimeSamples *int `json:"response_time_samples,omitempty"`
+	// CoverageRatio is the samples over the steps of every measure read;
+	// the ratios have no value without samples.
+	CoverageRatio               *float64 `json:"coverage_ratio"`
+	UptimeRatio                 *float64 `json:"uptime_ratio"`
+	ResponseTimeComplianceRatio *float64 `json:"response_time_compliance_ratio"`
 }
 
 // Span is a half-open time interval [From, To).
@@ -135,7 +157,7 @@ func (e *Engine) Evidence(ctx context.Context, subjects []Subject, from, to time
 	if err != nil {
 		return nil, err
 	}
-	out := st.evidence(e.x, subjects, window{micros(from.UTC()), micros(to.UTC())})
+	out := st.evidence(e.x, e.meas.viewFor(st.m.cfg), subjects, window{micros(from.UTC()), micros(to.UTC())})
 	done()
 	if err := e.addTitles(ctx, out); err != nil {
 		return nil, err
@@ -150,7 +172,7 @@ func (w window) in(t int64) bool { return t != absent && t >= w.from && t < w.at
 
 // evidence does the work of Evidence. Which records it lists, and what it
 // says of each, comes from the populations' rules (rule.go) the KPIs count.
-func (st *state) evidence(x *index, subjects []Subject, w window) map[Subject]*Evidence {
+func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window) map[Subject]*Evidence {
 	m := st.m
 	bySubject := map[int32]*Evidence{}
 	out := make(map[Subject]*Evidence, len(subjects))
@@ -208,7 +230,11 @@ func (st *state) evidence(x *index, subjects []Subject, w window) map[Subject]*E
 		}
 	}
 	for si, ev := range bySubject {
-		ev.Systems = st.systemEvidence(si, w)
+		var measured map[int32]*MeasurementEvidence
+		if slices.Contains(m.subj.definedKPIs(si), MeasurementCoverageRatio) {
+			measured = meas.evidence(st, si, w.from, w.at)
+		}
+		ev.Systems = st.systemEvidence(si, w, measured)
 		sortEvidence(ev)
 	}
 	return out
@@ -346,8 +372,9 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 
 // systemEvidence lists the systems subject si answered for in the period:
 // its own system, the systems it owned, its programs' systems, the systems
-// in a process manager's scope, or every system for global.
-func (st *state) systemEvidence(si int32, p window) []SystemEvidence {
+// in a process manager's scope, or every system for global; each with its
+// measurements when measured has them.
+func (st *state) systemEvidence(si int32, p window, measured map[int32]*MeasurementEvidence) []SystemEvidence {
 	m := st.m
 	sub := m.subj.list[si]
 	out := []SystemEvidence{}
@@ -375,7 +402,8 @@ func (st *state) systemEvidence(si int32, p window) []SystemEvidence {
 		default:
 			continue
 		}
-		se := SystemEvidence{ID: sys.cfg.ID, Tier: sys.cfg.Tier, Program: sys.cfg.Program, Owned: owned, DowntimeSeconds: down / 1e6}
+		se := SystemEvidence{ID: sys.cfg.ID, Tier: sys.cfg.Tier, Program: sys.cfg.Program, Owned: owned, DowntimeSeconds: down / 1e6,
+			Measured: measured[int32(i)]}
 		if o := sys.ownerAt(p.at - 1); o >= 0 {
 			se.OwnerAtEnd = m.subj.list[o].ID
 		}

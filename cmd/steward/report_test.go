@@ -152,7 +152,7 @@ func TestReportCommandUnfinishedPeriods(t *testing.T) {
 	assert.Contains(t, out, "> **Provisional:** the period has not ended")
 	out, _, err = report("--period", month, "--format", "csv")
 	require.NoError(t, err)
-	assert.Contains(t, out, ",restated,provisional\n")
+	assert.Contains(t, out, ",restated,measured_systems,provisional\n")
 
 	_, stderr, err := report("--period", month, "--freeze")
 	require.Error(t, err)
