@@ -60,6 +60,14 @@ func Funcs() map[string]any {
 		"review":    ReviewText,
 		"first":     first,
 		"samples":   samplesText,
+		// estimated times (estimated.go)
+		"has":            has,
+		"join":           func(l []string) string { return strings.Join(l, ", ") },
+		"anyEstimated":   anyEstimated,
+		"estimatedTitle": estimatedTitle,
+		"leftOutTitle":   leftOutTitle,
+		"estimatedMark":  func() string { return EstimatedMark },
+		"estimatedNote":  func() string { return EstimatedNote },
 	}
 }
 

@@ -58,6 +58,15 @@ type IncidentEvidence struct {
 	ReviewStatus      string      `json:"review_status,omitempty"`
 	CausedByChange    *record.Ref `json:"caused_by_change,omitempty"`
 
+	// Estimated lists the record's times a collector had to estimate, as
+	// the record names them; LeftOut the durations that start or end on
+	// one (time_to_restore, time_to_acknowledge, time_to_mitigate,
+	// time_to_detect), which no mean, percentile or ratio counts (SPEC 4,
+	// Times): a resolved incident whose time to restore is left out has
+	// no ttr_seconds and counts in no MTTR, percentile or SLA breach ratio.
+	Estimated []string `json:"estimated,omitempty"`
+	LeftOut   []string `json:"left_out,omitempty"`
+
 	OpenedInPeriod       bool `json:"opened_in_period"`
 	ResolvedInPeriod     bool `json:"resolved_in_period"`
 	OpenAtEnd            bool `json:"open_at_end"`
@@ -88,7 +97,21 @@ type ChangeEvidence struct {
 	// change as its cause (and policy counts that as a failure).
 	FailedByIncident bool         `json:"failed_by_incident"`
 	CausedIncidents  []record.Ref `json:"caused_incidents,omitempty"`
+	// Estimated and LeftOut are as for incidents; the durations are
+	// lead_time and approval_time.
+	Estimated []string `json:"estimated,omitempty"`
+	LeftOut   []string `json:"left_out,omitempty"`
 }
+
+// The durations an estimated time leaves out, as LeftOut names them.
+const (
+	LeftOutTimeToRestore     = "time_to_restore"
+	LeftOutTimeToAcknowledge = "time_to_acknowledge"
+	LeftOutTimeToMitigate    = "time_to_mitigate"
+	LeftOutTimeToDetect      = "time_to_detect"
+	LeftOutLeadTime          = "lead_time"
+	LeftOutApprovalTime      = "approval_time"
+)
 
 // SystemEvidence is a system the subject answered for in the period.
 type SystemEvidence struct {
@@ -266,8 +289,17 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		it.SLATargetSeconds = ptrFloat(target.Seconds())
 	}
 	resolvedBefore, settledBefore, due := false, false, int64(absent)
+	// a duration whose population the record is not in, though it has
+	// both times, was left out: one of them is estimated
+	acked, mitigated, detected, ttrLeftOut := false, false, false, false
 	ms = st.r.incidentMembers(ms[:0], in, m.incSys[i])
 	for _, mb := range ms {
+		switch mb.pop {
+		case popMitigated:
+			mitigated = true
+		case popDetected:
+			detected = true
+		}
 		switch mb.pop {
 		case popOpened1, popOpened2, popOpened3, popOpened4, popOpened5:
 			it.OpenedInPeriod = w.in(mb.key)
@@ -278,16 +310,34 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		case popResolvedEstimated: // no time to restore: an estimated time
 			it.ResolvedInPeriod = w.in(mb.key)
 			resolvedBefore = mb.key < w.at
+			ttrLeftOut = true
 		case popBreach:
 			it.SLABreached = true
 		case popAcked, popAckedEarly:
 			it.AcknowledgedInPeriod = w.in(mb.key) && counts(mb.key, mb.val, w.at)
+			acked = true
 		case popReviewDue:
 			due = mb.key
 			it.ReviewDue = optTime(due)
 			it.ReviewDueInPeriod = w.in(due)
 		case popReviewSettled:
 			settledBefore = mb.key < w.at
+		}
+	}
+	if in.estimated != 0 {
+		it.Estimated = in.estimated.names(incidentTimes)
+		for _, d := range []struct {
+			left bool
+			name string
+		}{
+			{ttrLeftOut, LeftOutTimeToRestore},
+			{in.acked != absent && !acked, LeftOutTimeToAcknowledge},
+			{in.mitigated != absent && !mitigated, LeftOutTimeToMitigate},
+			{in.impactStarted != absent && !detected, LeftOutTimeToDetect},
+		} {
+			if d.left {
+				it.LeftOut = append(it.LeftOut, d.name)
+			}
 		}
 	}
 	it.OpenAtEnd = !resolvedBefore
@@ -362,9 +412,23 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 	if attributed {
 		it.System = m.systems[m.chgSys[i]].cfg.ID
 	}
+	lead, approval := false, false
 	for _, mb := range ms {
-		if mb.pop == popLead {
+		switch mb.pop {
+		case popLead:
 			it.LeadTimeSeconds = ptrFloat(seconds(mb.val))
+			lead = true
+		case popApproved:
+			approval = true
+		}
+	}
+	if c.estimated != 0 {
+		it.Estimated = c.estimated.names(changeTimes)
+		if completed && c.outcome == symSuccess && c.created != absent && !lead {
+			it.LeftOut = append(it.LeftOut, LeftOutLeadTime)
+		}
+		if completed && c.created != absent && c.approved != absent && !approval {
+			it.LeftOut = append(it.LeftOut, LeftOutApprovalTime)
 		}
 	}
 	return &it, ms
