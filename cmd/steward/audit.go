@@ -31,16 +31,3 @@ func recordLocal(ctx context.Context, log *audit.Log, action string, err error, 
 	}
 	log.Record(ctx, e)
 }
-
-// importAttrs says in the audit line what an import read and wrote (res is
-// nil when it failed; batches written before the failure stay stored).
-func importAttrs(o importOptions, res *importResult) []slog.Attr {
-	attrs := []slog.Attr{slog.String("kind", string(o.kind)), slog.String("format", o.format), slog.Any("files", o.files)}
-	if o.source != "" {
-		attrs = append(attrs, slog.String("source", o.source))
-	}
-	if res != nil {
-		attrs = append(attrs, slog.Int("accepted", res.accepted), slog.Int("rejected", res.rejected))
-	}
-	return attrs
-}

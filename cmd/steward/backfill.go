@@ -14,6 +14,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/exporter"
+	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/scorecard"
 )
 
@@ -92,7 +93,7 @@ func backfillTimes(from, to, step string, now time.Time) (time.Time, time.Time, 
 }
 
 func backfill(ctx context.Context, o backfillOptions, stdout, stderr io.Writer) (err error) {
-	cfg, st, err := openStore(ctx, o.configFile)
+	cfg, st, err := configload.OpenStore(ctx, o.configFile)
 	if err != nil {
 		return err
 	}

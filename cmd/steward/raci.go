@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/raci"
 )
 
@@ -32,7 +33,7 @@ func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx, *file)
+	cfg, err := configload.Load(ctx, *file)
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/archive"
+	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,13 +45,13 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "steward report: --format %q: want one of %s\n", *format, strings.Join(report.Formats, ", "))
 		return errUsage
 	}
-	cfg, st, err := openStore(ctx, *file)
+	cfg, st, err := configload.OpenStore(ctx, *file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
-	b := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Now: time.Now}
+	b := &report.Builder{Engine: engine, Archive: archive.New(st), Now: time.Now}
 	rep, err := b.Build(ctx, req)
 	if err != nil {
 		return err
@@ -135,45 +136,4 @@ func writeReport(rep *report.Report, format, output string, stdout io.Writer) (e
 		}
 	}()
 	return report.Write(f, rep, format)
-}
-
-// snapshotArchive keeps frozen reviews in the store.
-type snapshotArchive struct{ db *store.DB }
-
-func (a snapshotArchive) Save(ctx context.Context, f report.Frozen) (report.Frozen, error) {
-	s, err := a.db.SaveSnapshot(ctx, store.Snapshot{Role: f.Role, Subject: f.Subject, Period: f.Period, CreatedAt: f.CreatedAt, Content: f.Content})
-	if err != nil {
-		return report.Frozen{}, err
-	}
-	return frozen(s), nil
-}
-
-func (a snapshotArchive) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
-	ss, err := a.db.Snapshots(ctx, role, subject, period)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]report.Frozen, len(ss))
-	for i := range ss {
-		out[i] = frozen(ss[i])
-	}
-	return out, nil
-}
-
-// All lists every frozen version without its content (the UI's list of
-// reviews).
-func (a snapshotArchive) All(ctx context.Context) ([]report.Frozen, error) {
-	ss, err := a.db.SnapshotIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]report.Frozen, len(ss))
-	for i := range ss {
-		out[i] = frozen(ss[i])
-	}
-	return out, nil
-}
-
-func frozen(s store.Snapshot) report.Frozen {
-	return report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt, Content: s.Content}
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/promql"
-	"github.com/steward-sh/steward/store"
 )
 
 func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,7 +20,7 @@ func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx, *file)
+	cfg, err := configload.Load(ctx, *file)
 	if err == nil {
 		err = checkQueries(cfg)
 	}
@@ -84,7 +84,7 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	_, st, err := openStore(ctx, *file)
+	_, st, err := configload.OpenStore(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -140,18 +140,4 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote %d systems, %d incidents, %d changes to %s in %s\n", o.Systems, o.Incidents, o.Changes, *dir, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// openStore loads a config file and opens the store it names, for the
-// commands that work on stored records outside the daemon.
-func openStore(ctx context.Context, configFile string) (*config.Config, *store.DB, error) {
-	cfg, err := loadConfig(ctx, configFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, st, nil
 }
