@@ -15,8 +15,9 @@ help: ## list the targets
 run: ## run the daemon on 127.0.0.1:9470, SQLite, the example config (demo data if the store is empty)
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/steward serve --config.file $(CONFIG) --web.listen-address $(LISTEN) --demo
 
-build: ## build bin/steward
+build: ## build bin/steward and bin/steward-bench (the benchmark, see BENCHMARKS.md)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/steward ./cmd/steward
+	$(GO) build -o bin/steward-bench ./cmd/steward-bench
 
 test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests must not skip)
 	$(GO) test -race -count=1 -timeout 40m ./...
@@ -36,10 +37,11 @@ dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rul
 # reference dataset of BENCHMARKS.md is 1000000 (about 8 minutes on 2 cores).
 BENCH_RECORDS ?= 100000
 
-bench: ## Go benchmarks, then `steward bench` on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)
+bench: ## Go benchmarks, then steward-bench on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/scorecard$$')
 	$(GO) test -run '^$$' -bench . -benchmem ./scorecard -bench.records=$(BENCH_RECORDS)
-	$(GO) run ./cmd/steward bench --records $(BENCH_RECORDS)
+	$(MAKE) build
+	bin/steward-bench --records $(BENCH_RECORDS)
 
 FUZZTIME ?= 10s
 

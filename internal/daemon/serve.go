@@ -74,6 +74,18 @@ type Options struct {
 	Routes func([]string)
 }
 
+// DefaultOptions are steward serve's defaults.
+func DefaultOptions() Options {
+	return Options{
+		ConfigFile: "steward.yml", ListenAddress: ":9470", Interval: time.Minute, MinInterval: time.Second,
+		MaxBody: api.DefaultMaxBodyBytes, PushInterval: time.Minute,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
+		MaxBatchRecords: api.DefaultMaxBatchRecords, MaxConcurrentReads: limit.DefaultMaxConcurrent,
+		MaxBodyInFlight: limit.DefaultMaxBodyBytesInFlight,
+		Spool:           SpoolOptions{Dir: "steward-spool", MaxBytes: 256 << 20, MaxEntries: 100000, Sources: DefaultSpooled},
+	}
+}
+
 // NewLogger builds the daemon's logger as Prometheus's own components do
 // (prometheus/common/promslog): the same --log.level and --log.format
 // values and defaults, and each line's source file and line.

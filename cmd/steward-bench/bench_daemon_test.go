@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/daemon"
 )
 
 var (
@@ -23,13 +23,13 @@ var (
 )
 
 // BenchmarkDaemon runs the daemon in process, so that `go test
-// -cpuprofile` can profile what `steward bench` measures from outside:
+// -cpuprofile` can profile what `steward-bench` measures from outside:
 // ingest through the batch API, the start on a filled store, and the
 // all-owners scorecards answer. It needs -bench.records (e.g. 1000000).
 func BenchmarkDaemon(b *testing.B) {
 	n := *benchDaemonRecords
 	if n == 0 {
-		b.Skip("set -bench.records to profile the daemon in process (steward bench measures it as a process)")
+		b.Skip("set -bench.records to profile the daemon in process (steward-bench measures it as a process)")
 	}
 	gen := generate.Reference(n)
 	gen.To = time.Now().UTC().Truncate(time.Hour)
@@ -145,7 +145,7 @@ func filledStore(b *testing.B, d *daemonBench, driver string, jobs []ingestJob) 
 	return st, st.cleanup
 }
 
-// serveInProcess runs `steward serve` with its default flags on
+// serveInProcess runs the daemon with steward serve's defaults on
 // dir/steward.yml and waits until it is ready.
 func serveInProcess(b *testing.B, dir string) (string, func()) {
 	addr, err := freeLoopback()
@@ -155,8 +155,10 @@ func serveInProcess(b *testing.B, dir string) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--config.file=" + filepath.Join(dir, "steward.yml"), "--web.listen-address=" + addr,
-			"--compute.interval=1h", "--log.level=error", "--spool.dir=" + filepath.Join(dir, "spool")}, io.Discard, io.Discard)
+		o := daemon.DefaultOptions()
+		o.ConfigFile, o.ListenAddress, o.Interval = filepath.Join(dir, "steward.yml"), addr, time.Hour
+		o.Spool.Dir = filepath.Join(dir, "spool")
+		done <- daemon.Run(ctx, o) // no logger: the daemon logs nothing
 	}()
 	url := "http://" + addr
 	for {

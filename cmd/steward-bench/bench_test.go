@@ -16,21 +16,21 @@ import (
 	"github.com/steward-sh/steward/internal/pgtest"
 )
 
-// TestBench runs `steward bench` at a tiny size, the daemon being the
-// binary built from this package, and checks that it prints every
+// TestBench runs steward-bench at a tiny size, the daemon being the
+// binary built from cmd/steward, and checks that it prints every
 // measurement and that SQL and Steward agreed.
 func TestBench(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds steward and runs the whole benchmark at a tiny size")
 	}
 	bin := filepath.Join(t.TempDir(), "steward")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../steward").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 	withPG := postgresReachable(t)
 	report := filepath.Join(t.TempDir(), "bench.md")
 
 	var stdout, stderr bytes.Buffer
-	err = run(context.Background(), []string{"bench", "--records", "2000", "--runs", "1", "--requests", "3", "--backfill.steps", "14",
+	err = runBench(context.Background(), []string{"--records", "2000", "--runs", "1", "--requests", "3", "--backfill.steps", "14",
 		"--daemon.binary", bin, "--postgres", pgtest.AdminDSN(), "--output", report}, &stdout, &stderr)
 	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	text := "\n" + stdout.String()

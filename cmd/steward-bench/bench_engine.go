@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,12 +24,22 @@ const incrementalBatch = 1000
 // benchEngine times the KPI engine in process: loading the dataset, full
 // recomputes at `at`, then incremental ones, each after the next
 // incrementalBatch new incidents and changes with the clock a minute on.
-// With profileDir, each run also writes a CPU profile there
-// (full-N.cpu, incremental-N.cpu; pprof merges several files).
+// It drives the engine through its public API, as the daemon does, with
+// the records served from memory rather than a store (the daemon
+// benchmark times the store read): Sync takes the records in, a new config
+// value makes the next refresh build attribution, availability and the
+// time index again from every record, and Refresh computes the latest
+// snapshot at the engine's clock. With profileDir, each run also writes a
+// CPU profile there (full-N.cpu, incremental-N.cpu; pprof merges several
+// files).
 func benchEngine(r *benchResult, cfg *config.Config, incidents []record.Incident, changes []record.Change,
 	newIncidents []record.Incident, newChanges []record.Change, at time.Time, runs int, profileDir string) error {
+	ctx := context.Background()
 	n := len(incidents)
-	e := scorecard.New(scorecard.Options{Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
+	src := newMemStore(incidents, changes)
+	current, clock := cfg, at
+	e := scorecard.New(scorecard.Options{Store: src, Config: func() *config.Config { return current }, Now: func() time.Time { return clock },
+		Logger: slog.New(slog.DiscardHandler)})
 	before := liveHeap()
 	profile := func(name string, run int) string {
 		if profileDir == "" {
@@ -35,8 +47,9 @@ func benchEngine(r *benchResult, cfg *config.Config, incidents []record.Incident
 		}
 		return filepath.Join(profileDir, fmt.Sprintf("%s-%d.cpu", name, run+1))
 	}
-	load, _, _, err := measureMem(func() { e.LoadForBench(incidents, changes) }, profile("load", 0))
-	if err != nil {
+	var runErr error
+	load, _, _, err := measureMem(func() { runErr = e.Sync(ctx) }, profile("load", 0))
+	if err = errors.Join(err, runErr); err != nil {
 		return err
 	}
 	held := max(liveHeap()-before, 0)
@@ -48,11 +61,15 @@ func benchEngine(r *benchResult, cfg *config.Config, incidents []record.Incident
 	var fullPeak, fullAlloc, incrPeak, incrAlloc []float64
 	subjects := 0
 	for k := range runs {
+		next := *cfg // the same config, a new value: the engine builds its state again
+		current = &next
 		took, peak, alloc, err := measureMem(func() {
-			s := e.RecomputeForBench(at, true)
-			subjects = len(s.Cards[s.Windows[0].Name])
+			var s *scorecard.Snapshot
+			if s, runErr = e.Refresh(ctx); runErr == nil {
+				subjects = len(s.Cards[s.Windows[0].Name])
+			}
 		}, profile("full", k))
-		if err != nil {
+		if err = errors.Join(err, runErr); err != nil {
 			return err
 		}
 		full, fullPeak, fullAlloc = append(full, took), append(fullPeak, peak), append(fullAlloc, alloc)
@@ -63,11 +80,10 @@ func benchEngine(r *benchResult, cfg *config.Config, incidents []record.Incident
 
 	for k := range runs {
 		lo, hi := k*incrementalBatch, (k+1)*incrementalBatch
-		took, peak, alloc, err := measureMem(func() {
-			e.LoadForBench(newIncidents[lo:hi], newChanges[lo:hi])
-			e.RecomputeForBench(at.Add(time.Duration(k+1)*time.Minute), false)
-		}, profile("incremental", k))
-		if err != nil {
+		src.add(newIncidents[lo:hi], newChanges[lo:hi])
+		clock = at.Add(time.Duration(k+1) * time.Minute)
+		took, peak, alloc, err := measureMem(func() { _, runErr = e.Refresh(ctx) }, profile("incremental", k))
+		if err = errors.Join(err, runErr); err != nil {
 			return err
 		}
 		incr, incrPeak, incrAlloc = append(incr, took), append(incrPeak, peak), append(incrAlloc, alloc)

@@ -316,7 +316,7 @@ func loadAverage() string {
 // the scaling table as Markdown.
 func writeBenchMarkdown(path string, o benchOptions, m machine, results []*benchResult) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<!-- Written by `steward bench`. -->\n\n")
+	fmt.Fprintf(&b, "<!-- Written by `steward-bench`. -->\n\n")
 	fmt.Fprintf(&b, "Machine: %s; load average %s after.\n\n", m, m.loadAfter)
 	fmt.Fprintf(&b, "Dataset: incidents and as many changes over two years, %d systems, %d owners, %d programs, %d teams. "+
 		"Medians of %d runs; latencies over %d requests; ingest in NDJSON batches of %d records from %d clients.\n",

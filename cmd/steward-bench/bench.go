@@ -17,7 +17,7 @@ import (
 	"github.com/steward-sh/steward/record"
 )
 
-// benchSummary is `steward bench --help`.
+// benchSummary is `steward-bench --help`.
 const benchSummary = `Measure Steward on a generated enterprise dataset and compare it with the SQL
 a user would write instead. For each dataset size it generates the records
 (incidents and as many changes over two years), then prints the median of
@@ -46,7 +46,7 @@ The reference dataset is --records 1000000 (the default): 1M incidents and
 1M changes, 5,000 systems, 1,000 owners, 50 programs, 200 teams. It takes
 about 6 minutes on 2 cores; see BENCHMARKS.md.`
 
-// benchOptions are the flags of `steward bench`.
+// benchOptions are the flags of steward-bench.
 type benchOptions struct {
 	records                          int
 	sizes                            []int
@@ -65,7 +65,7 @@ const defaultBenchPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmod
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := benchOptions{}
-	fs := newFlags("bench", benchSummary, stderr)
+	fs := newFlags(benchSummary, stderr)
 	fs.IntVar(&o.records, "records", 1_000_000, "Incidents in the dataset, and as many changes.")
 	sizes := fs.String("sizes", "", "Comma-separated dataset sizes to measure one after the other, each as --records would (overrides it), e.g. 100000,300000,1000000; the output ends with how each figure grows.")
 	fs.IntVar(&o.systems, "systems", 5000, "Systems in the generated config.")
@@ -80,7 +80,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.postgres, "postgres", defaultBenchPostgres, "PostgreSQL DSN (postgres:// URL) of a database on the server to benchmark against; the bench creates and drops databases of its own there. Empty or unreachable: the PostgreSQL parts are skipped.")
 	fs.StringVar(&o.output, "output", "", "Also write the results as Markdown tables to this file.")
 	fs.StringVar(&o.profileDir, "profile.dir", "", "Also write CPU profiles of the in-process engine measurements here, per size: SIZE/load-1.cpu, full-N.cpu, incremental-N.cpu (go tool pprof -top merges several). The daemon is profiled with go test -bench BenchmarkDaemon, see BENCHMARKS.md.")
-	fs.StringVar(&o.binary, "daemon.binary", "", "steward binary to run the daemon from (default: this one).")
+	fs.StringVar(&o.binary, "daemon.binary", "", "steward binary to run the daemon from (default: the one beside steward-bench, else steward on the PATH).")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,9 +95,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("--runs, --batch, --clients and --requests must be at least 1, --backfill.steps at least 2")
 	}
 	if o.binary == "" {
-		bin, err := os.Executable()
+		bin, err := daemonBinary()
 		if err != nil {
-			return fmt.Errorf("finding the steward binary: %w", err)
+			return err
 		}
 		o.binary = bin
 	}
