@@ -6,15 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/internal/importer"
-	"github.com/steward-sh/steward/record"
 )
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,58 +48,25 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(o.Files) == 0 {
 		return usage("import: no FILE given")
 	}
-	switch o.Format {
-	case "csv":
-		switch {
-		case *mappingFile != "" && *preset != "":
-			return usage("import: give --mapping or --preset, not both")
-		case *preset != "":
-			m, ok := collector.CSVPreset(*preset)
-			if !ok {
-				return usage("import: unknown preset %q (presets: %s)", *preset, strings.Join(collector.CSVPresets(), ", "))
-			}
-			o.Mapping = m
-		case *mappingFile != "":
-			data, err := os.ReadFile(*mappingFile)
-			if err != nil {
-				return fmt.Errorf("import: %w", err)
-			}
-			if o.Mapping, err = collector.ParseCSVMapping(data); err != nil {
-				return fmt.Errorf("import: %s: %w", *mappingFile, err)
-			}
-		default:
-			return usage("import: CSV needs --mapping FILE or --preset NAME")
+	if err := o.Choose(*kind, *mappingFile, *preset); err != nil {
+		var u importer.UsageError
+		if errors.As(err, &u) {
+			return usage("%v", err)
 		}
-		if *kind != "" && record.Kind(*kind) != o.Mapping.Kind {
-			return usage("import: --kind %s, but the mapping is for %s records", *kind, o.Mapping.Kind)
-		}
-		o.Kind = o.Mapping.Kind
-		if o.Source != "" {
-			o.Mapping.Source = o.Source
-		}
-	case "ndjson":
-		if *mappingFile != "" || *preset != "" {
-			return usage("import: --mapping and --preset are for CSV")
-		}
-		o.Kind = record.Kind(*kind)
-	default:
-		return usage("import: --format %q: want csv or ndjson", o.Format)
-	}
-	if !slices.Contains(record.Kinds, o.Kind) {
-		return usage("import: --kind %q: want incident, change or feedback", *kind)
+		return err
 	}
 	_, st, err := configload.OpenStore(ctx, *configFile)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	auditLog, auditOut, err := localAudit(*auditFile, stderr)
+	auditLog, auditOut, err := audit.OpenLocal(*auditFile, stderr)
 	if err != nil {
 		return err
 	}
 	defer auditOut.Close()
 	res, err := importer.Files(ctx, st, o, stderr, time.Now)
-	recordLocal(ctx, auditLog, "records.import", err, importer.AuditAttrs(o, res)...)
+	auditLog.RecordLocal(ctx, "records.import", err, importer.AuditAttrs(o, res)...)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/generate"
-	"github.com/steward-sh/steward/internal/archive"
+	"github.com/steward-sh/steward/internal/review"
 	"github.com/steward-sh/steward/limit"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
@@ -273,7 +273,7 @@ func Run(ctx context.Context, o Options) error {
 // authentication middleware wraps the whole mux (secured), so the UI needs
 // the read scope like the read API, and freezing reviews needs admin.
 func mountUI(srv *api.Server, o Options, engine *scorecard.Engine, st *store.DB, cfg func() *config.Config, logger *slog.Logger) {
-	reports := &report.Builder{Engine: engine, Archive: archive.New(st), Titles: st, Now: time.Now}
+	reports := &report.Builder{Engine: engine, Archive: review.NewArchive(st), Titles: st, Now: time.Now}
 	ui := web.New(web.Options{Engine: engine, Reports: reports, Config: cfg, Logger: logger, Titles: st, GrafanaURL: o.GrafanaURL})
 	srv.Handle("GET /{$}", ui)
 	srv.Handle("/ui/", ui)

@@ -10,12 +10,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +38,58 @@ type Options struct {
 	Source   string
 	Files    []string
 	Progress time.Duration // how often to report progress; 0: never
+}
+
+// UsageError is a choice of Options that does not fit with the others, as
+// opposed to a file that cannot be read: steward import answers it with its
+// usage.
+type UsageError struct{ error }
+
+// Choose fills Kind and Mapping from what steward import was told: a
+// kind, and for CSV a mapping file or a preset (which implies the kind).
+// Format, Source and Files must be set.
+func (o *Options) Choose(kind, mappingFile, preset string) error {
+	switch o.Format {
+	case "csv":
+		switch {
+		case mappingFile != "" && preset != "":
+			return UsageError{errors.New("import: give --mapping or --preset, not both")}
+		case preset != "":
+			m, ok := collector.CSVPreset(preset)
+			if !ok {
+				return UsageError{fmt.Errorf("import: unknown preset %q (presets: %s)", preset, strings.Join(collector.CSVPresets(), ", "))}
+			}
+			o.Mapping = m
+		case mappingFile != "":
+			data, err := os.ReadFile(mappingFile)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			if o.Mapping, err = collector.ParseCSVMapping(data); err != nil {
+				return fmt.Errorf("import: %s: %w", mappingFile, err)
+			}
+		default:
+			return UsageError{errors.New("import: CSV needs --mapping FILE or --preset NAME")}
+		}
+		if kind != "" && record.Kind(kind) != o.Mapping.Kind {
+			return UsageError{fmt.Errorf("import: --kind %s, but the mapping is for %s records", kind, o.Mapping.Kind)}
+		}
+		o.Kind = o.Mapping.Kind
+		if o.Source != "" {
+			o.Mapping.Source = o.Source
+		}
+	case "ndjson":
+		if mappingFile != "" || preset != "" {
+			return UsageError{errors.New("import: --mapping and --preset are for CSV")}
+		}
+		o.Kind = record.Kind(kind)
+	default:
+		return UsageError{fmt.Errorf("import: --format %q: want csv or ndjson", o.Format)}
+	}
+	if !slices.Contains(record.Kinds, o.Kind) {
+		return UsageError{fmt.Errorf("import: --kind %q: want incident, change or feedback", kind)}
+	}
+	return nil
 }
 
 // Result is what an import did.

@@ -1,7 +1,9 @@
-// Package archive keeps frozen reviews in the store: it is the
-// report.Archive of the daemon (the UI and the reviews API) and of steward
-// report --freeze, so that both read and write the same versions.
-package archive
+// Package review connects the report package's performance reviews to
+// the store: Archive keeps frozen reviews in it, for the daemon (the UI
+// and the reviews API) and steward report --freeze alike, so that both
+// read and write the same versions; Open builds reviews from the store a
+// config file names, for steward report.
+package review
 
 import (
 	"context"
@@ -10,14 +12,14 @@ import (
 	"github.com/steward-sh/steward/store"
 )
 
-// Store keeps frozen reviews in the store's snapshots table.
-type Store struct{ db *store.DB }
+// Archive keeps frozen reviews in the store's snapshots table.
+type Archive struct{ db *store.DB }
 
-// New returns the archive of db.
-func New(db *store.DB) Store { return Store{db: db} }
+// NewArchive returns the archive of db.
+func NewArchive(db *store.DB) Archive { return Archive{db: db} }
 
 // Save stores a frozen review as its next version.
-func (a Store) Save(ctx context.Context, f report.Frozen) (report.Frozen, error) {
+func (a Archive) Save(ctx context.Context, f report.Frozen) (report.Frozen, error) {
 	s, err := a.db.SaveSnapshot(ctx, store.Snapshot{Role: f.Role, Subject: f.Subject, Period: f.Period, CreatedAt: f.CreatedAt, Content: f.Content})
 	if err != nil {
 		return report.Frozen{}, err
@@ -26,7 +28,7 @@ func (a Store) Save(ctx context.Context, f report.Frozen) (report.Frozen, error)
 }
 
 // Versions lists a review's frozen versions.
-func (a Store) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
+func (a Archive) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
 	ss, err := a.db.Snapshots(ctx, role, subject, period)
 	if err != nil {
 		return nil, err
@@ -40,7 +42,7 @@ func (a Store) Versions(ctx context.Context, role, subject, period string) ([]re
 
 // All lists every frozen version without its content (the UI's list of
 // reviews).
-func (a Store) All(ctx context.Context) ([]report.Frozen, error) {
+func (a Archive) All(ctx context.Context) ([]report.Frozen, error) {
 	ss, err := a.db.SnapshotIndex(ctx)
 	if err != nil {
 		return nil, err
