@@ -7,7 +7,7 @@ LISTEN  ?= 127.0.0.1:9470
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help run build test lint bench dashboards fuzz
+.PHONY: help run build test test-unit lint bench dashboards fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,13 @@ build: ## build bin/steward and bin/steward-bench (the benchmark, see BENCHMARKS
 
 test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests must not skip)
 	$(GO) test -race -count=1 -timeout 40m ./...
+
+# The integration tests (internal/integration) run the whole daemon and the
+# steward binary against PostgreSQL, Prometheus, VictoriaMetrics,
+# Alertmanager and Chromium, and take minutes; the unit run leaves them out,
+# and -short skips the steward-bench run in cmd/steward-bench.
+test-unit: ## run the fast tests: every package but internal/integration, with -short (PostgreSQL still on 127.0.0.1:5432)
+	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v '/internal/integration$$')
 
 # golangci-lint, pinned; `go run` builds it once into the module cache.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
