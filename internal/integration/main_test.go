@@ -62,11 +62,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return err
 }
-
-// runImportCmd runs steward import with the arguments.
-func runImportCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err = run(context.Background(), append([]string{"import"}, args...), &out, &errOut)
-	return out.String(), errOut.String(), err
-}
