@@ -19,12 +19,23 @@ import (
 	"github.com/steward-sh/steward/store"
 )
 
+const readinessConfig = `
+storage: {driver: %s, dsn: %q}
+windows: [30d]
+people: [{id: alice}, {id: erin}]
+systems:
+  - {id: payments-api, aliases: [payments], owners: [{owner: alice, since: 2025-01-01T00:00:00Z}]}
+processes:
+  incident: {owner: erin}
+  change: {owner: erin}
+`
+
 // /readyz waits for a config, the first KPI snapshot and its metrics: a replica that
 // joins the load balancer before its engine has read the store would
 // serve empty scorecards and metrics.
 func TestReadiness(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "s.db")
-	cfg, err := config.Parse(fmt.Appendf(nil, "storage: {driver: sqlite, dsn: %q}\nwindows: [30d]\n", dbPath))
+	cfg, err := config.Parse(fmt.Appendf(nil, readinessConfig, "sqlite", dbPath))
 	require.NoError(t, err)
 	st, err := store.Open(context.Background(), "sqlite", dbPath, nil)
 	require.NoError(t, err)
