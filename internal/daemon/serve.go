@@ -22,6 +22,7 @@ import (
 
 	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/audit"
+	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/generate"
@@ -125,7 +126,9 @@ func (c *computed) publish(s *scorecard.Snapshot, took time.Duration) {
 }
 
 // Run serves the daemon until ctx ends, then finishes the requests in
-// flight and returns.
+// flight and returns. Everything that can fail at start (the config and
+// the catalog it names, the web config, the audit file, the trusted
+// origins, the store, the spool) fails before the daemon listens.
 func Run(ctx context.Context, o Options) error {
 	logger := o.Logger
 	if logger == nil {
@@ -160,7 +163,36 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	d := &daemon{o: o, logger: logger, live: live, webCfg: webCfg, auditLog: auditLog, st: st}
+	closeSpool, err := d.wire(ctx, crossOrigin)
+	if err != nil {
+		return err
+	}
+	defer closeSpool()
+	return d.serve(ctx)
+}
 
+// daemon holds the parts Run opened and wire builds, for serve to run.
+type daemon struct {
+	o        Options
+	logger   *slog.Logger
+	live     *Coordinator
+	webCfg   *webconfig.File
+	auditLog *audit.Log
+	st       *store.DB
+
+	tel     *telemetry.Telemetry
+	engine  *scorecard.Engine
+	spooler *collector.Spooler // nil: no spool
+	pusher  *exporter.Pusher   // nil: no --push.url
+	handler http.Handler
+}
+
+// wire builds the engine and everything that serves from it, each part
+// given what it needs at construction, and subscribes the parts that act
+// on a new snapshot or a new config. It returns what releases the spool.
+func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtection) (func(), error) {
+	o, live, st, logger := d.o, d.live, d.st, d.logger
 	tel := telemetry.New(o.Version, time.Now)
 	tel.ConfigReloaded(true)
 	tel.WatchPools(st.Pools())
@@ -181,9 +213,8 @@ func Run(ctx context.Context, o Options) error {
 	spooler, closeSpool, err := openSpooler(o.Spool, spoolDeps{config: live.Config, store: spoolStore{Store: counted, cursor: st.Cursor},
 		prior: st, notify: engine.Notify, tel: tel, logger: logger})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer closeSpool()
 
 	// /metrics is rendered ahead of the next scrape, once per snapshot.
 	scraper := metricsHandler(engine, live.Config, tel, logger)
@@ -202,10 +233,11 @@ func Run(ctx context.Context, o Options) error {
 	var pusher *exporter.Pusher
 	if o.PushURL != "" {
 		if pusher, err = exporter.NewPusher(o.PushURL, scraper.WriteText, &http.Client{Timeout: 30 * time.Second}, logger, tel.Pushed); err != nil {
-			return fmt.Errorf("--push.url: %w", err)
+			closeSpool()
+			return nil, fmt.Errorf("--push.url: %w", err)
 		}
 	}
-	handler, guard := secured(srv, live.Config, webCfg, auditLog, o.MaxConcurrentReads, bodies, crossOrigin, logger)
+	handler, guard := secured(srv, live.Config, d.webCfg, d.auditLog, o.MaxConcurrentReads, bodies, crossOrigin, logger)
 	if o.Routes != nil {
 		o.Routes(srv.Routes())
 	}
@@ -213,12 +245,21 @@ func Run(ctx context.Context, o Options) error {
 	// A reload's checks run before the swap, its subscribers after, in
 	// this order: the self-metrics, a recompute so that /metrics follows
 	// the new config soon, then whether authentication is on.
-	keepCredentials(live, webCfg)
+	keepCredentials(live, d.webCfg)
 	live.Outcome(tel.ConfigReloaded)
 	live.Subscribe(func(*config.Config) { engine.Notify() })
-	live.Subscribe(func(cfg *config.Config) { logAuthState(guard, cfg, webCfg, logger) })
-	logAuthState(guard, cfg, webCfg, logger)
+	live.Subscribe(func(cfg *config.Config) { logAuthState(guard, cfg, d.webCfg, logger) })
+	logAuthState(guard, live.Config(), d.webCfg, logger)
 
+	d.tel, d.engine, d.spooler, d.pusher, d.handler = tel, engine, spooler, pusher, handler
+	return closeSpool, nil
+}
+
+// serve listens and runs the engine, the spool's drainer, the pollers,
+// the measurements and the pusher until ctx ends or the server fails.
+func (d *daemon) serve(ctx context.Context) error {
+	o, logger := d.o, d.logger
+	cfg := d.live.Config() // pollers and measurements follow the config Steward started with
 	ln, err := net.Listen("tcp", o.ListenAddress)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.ListenAddress, err)
@@ -226,30 +267,31 @@ func Run(ctx context.Context, o Options) error {
 	if o.Listening != nil {
 		o.Listening(ln.Addr().String())
 	}
-	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: o.ReadHeaderTimeout, ReadTimeout: o.ReadTimeout,
+	httpSrv := &http.Server{Handler: d.handler, ReadHeaderTimeout: o.ReadHeaderTimeout, ReadTimeout: o.ReadTimeout,
 		WriteTimeout: o.WriteTimeout, IdleTimeout: o.IdleTimeout}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { engine.Run(ctx, o.Interval) })
-	wg.Go(func() { followWrites(ctx, st, engine, logger) })
-	wg.Go(func() { spooler.Run(ctx) }) // drains what a previous run left first
-	wg.Go(func() { reloadOnHUP(ctx, live, auditLog) })
-	pollers := pollerOptions{config: cfg, store: st, notify: engine.Notify, tel: tel, logger: logger}
+	wg.Go(func() { d.engine.Run(ctx, o.Interval) })
+	wg.Go(func() { followWrites(ctx, d.st, d.engine, logger) })
+	wg.Go(func() { d.spooler.Run(ctx) }) // drains what a previous run left first
+	wg.Go(func() { reloadOnHUP(ctx, d.live, d.auditLog) })
+	pollers := pollerOptions{config: cfg, store: d.st, notify: d.engine.Notify, tel: d.tel, logger: logger}
 	startPollers(ctx, &wg, pollers)
 	if err := startMeasurements(ctx, &wg, pollers); err != nil {
 		cancel()
 		wg.Wait()
 		return err
 	}
-	if pusher != nil {
-		wg.Go(func() { pusher.Run(ctx, o.PushInterval) })
+	if d.pusher != nil {
+		wg.Go(func() { d.pusher.Run(ctx, o.PushInterval) })
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- webCfg.Serve(httpSrv, ln) }()
-	logger.Info("Steward is listening", "address", ln.Addr().String(), "tls", webCfg.TLS(), "store", cfg.Storage.Driver, "config", o.ConfigFile, "version", o.Version)
+	go func() { errc <- d.webCfg.Serve(httpSrv, ln) }()
+	logger.Info("Steward is listening", "address", ln.Addr().String(), "tls", d.webCfg.TLS(), "store", cfg.Storage.Driver,
+		"config", o.ConfigFile, "version", o.Version)
 
 	select {
 	case err := <-errc:
