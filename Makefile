@@ -25,7 +25,8 @@ test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests mu
 # The integration tests (internal/integration) run the whole daemon and the
 # steward binary against PostgreSQL, Prometheus, VictoriaMetrics,
 # Alertmanager and Chromium, and take minutes; the unit run leaves them out,
-# and -short skips the steward-bench run in cmd/steward-bench.
+# and -short skips the steward-bench run (cmd/steward-bench) and the import
+# of whole public datasets (cmd/steward).
 test-unit: ## run the fast tests: every package but internal/integration, with -short (PostgreSQL still on 127.0.0.1:5432)
 	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v '/internal/integration$$')
 
