@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -57,24 +58,27 @@ func counted(k kinds, global bool) popSet {
 // populations in ps.
 func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	ps &= ti.held[q]
 	switch bd := ti.bounds[q]; {
 	case bd.first >= at: // every member comes later
 		return
 	case bd.last < from: // every member came before the window
-		for p := range numPop {
-			if ps&(1<<p) != 0 {
-				t.below[p] += int(spans[p].hi - spans[p].lo)
-			}
+		for ; ps != 0; ps &= ps - 1 {
+			p := pop(bits.TrailingZeros64(uint64(ps)))
+			t.below[p] += int(spans[p].hi - spans[p].lo)
 		}
 		return
 	}
-	for p := range numPop {
+	for ; ps != 0; ps &= ps - 1 {
+		p := pop(bits.TrailingZeros64(uint64(ps)))
 		lo, hi := spans[p].lo, spans[p].hi
-		if lo == hi || ps&(1<<p) == 0 {
-			continue
-		}
 		info := &pops[p]
-		keys := ti.keys[p][lo:hi]
+		var keys []int64
+		if info.valued {
+			keys = ti.vkeys[lo:hi]
+		} else {
+			keys = ti.keys[lo:hi]
+		}
 		if keys[0] >= at {
 			continue
 		}
@@ -92,7 +96,7 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 			t.n[p] += b - a
 			continue
 		}
-		pre := ti.pre[p][lo : hi+1]
+		pre := ti.pre[lo : hi+1]
 		if info.conditional {
 			for i := a; i < b; i++ {
 				if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {

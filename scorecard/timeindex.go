@@ -1,10 +1,12 @@
 package scorecard
 
 import (
+	"cmp"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // timeIndex holds every population's members sorted by time, per pool, with
@@ -21,16 +23,18 @@ import (
 // program's, the base pools of systems in no program, and the pool of the
 // records whose system matches nothing.
 //
-// Per population, the members of every pool sit in one array, pool after
-// pool, each pool's part sorted by key: the members of pool q for
-// population p are keys[p][lo:hi] with {lo, hi} = spans[q*numPop+p] (a
-// pool's spans side by side, as an evaluation reads them), and a valued
-// population's pre[p][i] is the sum of the values of members before i (so
-// member i's value is pre[p][i+1]-pre[p][i]).
+// The members of the populations without values sit in keys, those of the
+// valued ones in vkeys, pool after pool and, within a pool, population
+// after population, each part sorted: an evaluation reads one pool's parts
+// from one stretch of memory. The members of pool q for population p are
+// keys[lo:hi] (vkeys[lo:hi] for a valued one) with {lo, hi} =
+// spans[q*numPop+p], and pre[i] is the sum of the values of the valued
+// members before i (so member i's value is pre[i+1]-pre[i]).
 type timeIndex struct {
-	keys  [numPop][]int64
-	pre   [numPop][]int64
-	spans []part
+	keys, vkeys, pre []int64
+	spans            []part
+	// held is the populations each pool has members of
+	held []popSet
 	// bounds holds each pool's earliest and latest key: a window after
 	// all of a pool's members reads only their counts
 	bounds []bounds
@@ -78,25 +82,49 @@ func hasOwnPool(r Role) bool {
 }
 
 // entryPools lists the pools of the records of each attribution entry:
-// its base pool and the own pools of the subjects it counts for.
-func entryPools(m *model, ti *timeIndex) [][]int32 {
-	out := make([][]int32, len(m.entries))
+// its base pool and the own pools of the subjects it counts for. Entry n's
+// pools are pools[ends[n-1]:ends[n]].
+type entryPools struct {
+	pools []int32
+	ends  []int32
+}
+
+func newEntryPools(m *model, ti *timeIndex) entryPools {
+	ep := entryPools{pools: make([]int32, 0, 3*len(m.entries)), ends: make([]int32, len(m.entries))}
 	for n, en := range m.entries {
-		ps := []int32{ti.unattributed}
+		base := ti.unattributed
 		if en.sys >= 0 {
-			ps[0] = ti.sysPool[en.sys] + en.tenure + 1
+			base = ti.sysPool[en.sys] + en.tenure + 1
 		}
+		ep.pools = append(ep.pools, base)
 		for _, s := range m.lists.get(en.list) {
 			if p := ti.ownPool[s]; p >= 0 {
-				ps = append(ps, p)
+				ep.pools = append(ep.pools, p)
 			}
 		}
-		out[n] = ps
+		ep.ends[n] = int32(len(ep.pools))
 	}
-	return out
+	return ep
+}
+
+func (ep *entryPools) of(n uint32) []int32 {
+	start := int32(0)
+	if n > 0 {
+		start = ep.ends[n-1]
+	}
+	return ep.pools[start:ep.ends[n]]
 }
 
 // buildTimeIndex indexes every record of x under the attribution m.
+//
+// It is a counting sort: a first pass over the records counts each part's
+// members, a second one writes every member straight to its place, and
+// each part is then put in key order. Records come in roughly by time, so
+// most parts are in order already or nearly so, and sorting them costs a
+// look. Each pass runs on two CPUs, each over its own share of the
+// records; the second pass writes each share's members after those of the
+// shares before it, so that a part holds its members in record order
+// whatever the number of CPUs.
 func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	ti := &timeIndex{incidents: len(x.incidents), changes: len(x.changes)}
 	n := int32(0)
@@ -116,72 +144,218 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 		}
 	}
 	ti.pools = int(n)
+	b := &indexBuilder{m: m, x: x, r: r, ti: ti, ep: newEntryPools(m, ti)}
+	workers := min(2, runtime.GOMAXPROCS(0))
+	b.at = make([][]int32, workers)
+	b.parallel(workers, b.count)
 	ti.spans = make([]part, ti.pools*int(numPop))
-	pools := entryPools(m, ti)
-
-	// the groups of populations sharing a time field are built apart, on
-	// two CPUs: each writes its own populations' arrays and parts
-	groups := [][]pop{
-		{popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popUnattributedInc, popEstimatedInc, popSecurity, popDetected},
-		{popResolved, popResolvedEstimated, popUntargeted, popBreach, popSecurityTTR},
-		{popAcked, popAckedEarly, popMitigated}, // a group need not share a time field: it is sorted once
-		{popReviewDue, popReviewOnTime},
-		{popReviewSettled},
-		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg, popRetroactive, popEstimatedChg,
-			popApproved, popPlanned, popOnSchedule, popRework},
+	ti.held = make([]popSet, ti.pools)
+	var plain, valued int32
+	for q := range ti.pools {
+		for p := range numPop {
+			next := &plain
+			if pops[p].valued {
+				next = &valued
+			}
+			i := q*int(numPop) + int(p)
+			lo := *next
+			for _, at := range b.at {
+				// the count becomes where the share's members start
+				*next, at[i] = *next+at[i], *next
+			}
+			ti.spans[i] = part{lo, *next}
+			if *next > lo {
+				ti.held[q] |= 1 << p
+			}
+		}
 	}
-	next := make(chan []pop, len(groups))
-	for _, g := range groups {
-		next <- g
-	}
-	close(next)
+	ti.keys, ti.vkeys, ti.pre = make([]int64, plain), make([]int64, valued), make([]int64, valued+1)
+	b.parallel(workers, b.place)
+	b.at = nil
+	ti.bounds = make([]bounds, ti.pools)
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	for range min(2, runtime.GOMAXPROCS(0)) {
+	for range workers {
 		wg.Go(func() {
-			var ms []member
-			var b builder
-			for group := range next {
-				b.reset(group)
-				if pops[group[0]].change {
-					for i := range x.changes {
-						ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
-						b.take(ms, m.chgAttr[i])
-					}
-				} else {
-					for i := range x.incidents {
-						ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
-						b.take(ms, m.incAttr[i])
-					}
+			for {
+				lo := int(next.Add(poolChunk)) - poolChunk
+				if lo >= ti.pools {
+					return
 				}
-				b.place(ti, pools)
+				for q := lo; q < min(lo+poolChunk, ti.pools); q++ {
+					ti.sortPool(q)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	ti.bounds = make([]bounds, ti.pools)
-	for q := range ti.pools {
-		bd := bounds{first: math64Max, last: math.MinInt64}
-		for p, sp := range ti.spans[q*int(numPop):][:numPop] {
-			if sp.lo < sp.hi {
-				bd.first = min(bd.first, ti.keys[p][sp.lo])
-				bd.last = max(bd.last, ti.keys[p][sp.hi-1])
-			}
-		}
-		ti.bounds[q] = bd
+	for i := 1; i < len(ti.pre); i++ {
+		ti.pre[i] += ti.pre[i-1]
 	}
 	ti.subjPools = subjectPools(m, ti)
 	return ti
 }
 
-// empty reports whether pool q has no members.
-func (ti *timeIndex) empty(q int32) bool {
-	for _, sp := range ti.spans[int(q)*int(numPop):][:numPop] {
-		if sp.lo != sp.hi {
-			return false
+// poolChunk is how many pools a worker sorts at a time.
+const poolChunk = 64
+
+// indexBuilder holds what the passes of buildTimeIndex share.
+type indexBuilder struct {
+	m  *model
+	x  *index
+	r  *rules
+	ti *timeIndex
+	ep entryPools
+	// at holds per share of the records and per part (q*numPop+p) the
+	// count of the share's members, then where the next one goes
+	at [][]int32
+}
+
+// parallel runs pass over the records in as many shares.
+func (b *indexBuilder) parallel(shares int, pass func(w, shares int)) {
+	var wg sync.WaitGroup
+	for w := range shares {
+		wg.Go(func() { pass(w, shares) })
+	}
+	wg.Wait()
+}
+
+// share returns the w-th of shares equal parts of n.
+func share(n, w, shares int) (lo, hi int) { return n * w / shares, n * (w + 1) / shares }
+
+// members calls fn with the members of every record of share w and the
+// pools of the record's attribution entry.
+func (b *indexBuilder) members(w, shares int, fn func(ms []member, pools []int32)) {
+	var ms []member
+	x, m, r := b.x, b.m, b.r
+	lo, hi := share(len(x.incidents), w, shares)
+	for i := lo; i < hi; i++ {
+		ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
+		fn(ms, b.ep.of(m.incAttr[i]))
+	}
+	lo, hi = share(len(x.changes), w, shares)
+	for i := lo; i < hi; i++ {
+		ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
+		fn(ms, b.ep.of(m.chgAttr[i]))
+	}
+}
+
+// global is where the populations only the global subject counts
+// (unattributed records) go: to the unattributed pool only.
+func (b *indexBuilder) global() []int32 { return []int32{b.ti.unattributed} }
+
+func (b *indexBuilder) count(w, shares int) {
+	at, global := make([]int32, b.ti.pools*int(numPop)), b.global()
+	b.at[w] = at
+	b.members(w, shares, func(ms []member, pools []int32) {
+		for _, mb := range ms {
+			ps := pools
+			if pops[mb.pop].globalOnly {
+				ps = global
+			}
+			for _, q := range ps {
+				at[int(q)*int(numPop)+int(mb.pop)]++
+			}
+		}
+	})
+}
+
+// place writes each member where its share's count put it; a valued
+// member's value goes to pre, which is summed up once all are placed.
+func (b *indexBuilder) place(w, shares int) {
+	at, global, ti := b.at[w], b.global(), b.ti
+	b.members(w, shares, func(ms []member, pools []int32) {
+		for _, mb := range ms {
+			ps := pools
+			info := &pops[mb.pop]
+			if info.globalOnly {
+				ps = global
+			}
+			for _, q := range ps {
+				c := &at[int(q)*int(numPop)+int(mb.pop)]
+				i := *c
+				*c++
+				if info.valued {
+					ti.vkeys[i] = mb.key
+					ti.pre[i+1] = mb.val
+				} else {
+					ti.keys[i] = mb.key
+				}
+			}
+		}
+	})
+}
+
+// sortPool puts each of pool q's parts in key order and notes its bounds.
+func (ti *timeIndex) sortPool(q int) {
+	bd := bounds{first: math64Max, last: math.MinInt64}
+	for p, sp := range ti.spans[q*int(numPop):][:numPop] {
+		if sp.lo == sp.hi {
+			continue
+		}
+		var keys []int64
+		if pops[p].valued {
+			keys = ti.vkeys[sp.lo:sp.hi]
+			sortPart(keys, ti.pre[sp.lo+1:sp.hi+1])
+		} else {
+			keys = ti.keys[sp.lo:sp.hi]
+			sortPart(keys, nil)
+		}
+		bd.first = min(bd.first, keys[0])
+		bd.last = max(bd.last, keys[len(keys)-1])
+	}
+	ti.bounds[q] = bd
+}
+
+// sortPart sorts keys, and vals (nil or as long) along with them. Parts
+// come nearly sorted, so it sorts by insertion, which costs a part in
+// order one look and one nearly so little more; past a budget of moves it
+// sorts the rest in n log n.
+func sortPart(keys, vals []int64) {
+	budget := 8 * len(keys)
+	for i := 1; i < len(keys); i++ {
+		k := keys[i]
+		if keys[i-1] <= k {
+			continue
+		}
+		j := i
+		if vals == nil {
+			for ; j > 0 && keys[j-1] > k; j-- {
+				keys[j] = keys[j-1]
+			}
+			keys[j] = k
+		} else {
+			v := vals[i]
+			for ; j > 0 && keys[j-1] > k; j-- {
+				keys[j], vals[j] = keys[j-1], vals[j-1]
+			}
+			keys[j], vals[j] = k, v
+		}
+		if budget -= i - j; budget < 0 {
+			sortAll(keys, vals)
+			return
 		}
 	}
-	return true
 }
+
+// sortAll sorts keys, and vals along with them, in n log n.
+func sortAll(keys, vals []int64) {
+	if vals == nil {
+		slices.Sort(keys)
+		return
+	}
+	kv := make([][2]int64, len(keys))
+	for i := range keys {
+		kv[i] = [2]int64{keys[i], vals[i]}
+	}
+	slices.SortFunc(kv, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	for i := range kv {
+		keys[i], vals[i] = kv[i][0], kv[i][1]
+	}
+}
+
+// empty reports whether pool q has no members.
+func (ti *timeIndex) empty(q int32) bool { return ti.held[q] == 0 }
 
 // subjectPools lists, per subject, the pools whose sum is its population.
 func subjectPools(m *model, ti *timeIndex) [][]int32 {
@@ -226,142 +400,6 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 		out[si] = slices.DeleteFunc(slices.Clone(out[si]), ti.empty)
 	}
 	return out
-}
-
-// builder gathers the members of a group of populations that share a time
-// field, sorts them by time once and deals them out to their pools in that
-// order, so that each pool's part comes out sorted.
-type builder struct {
-	group []pop
-	keys  []int64
-	vals  []int64
-	ents  []uint32 // the member's record's attribution entry
-	pops  []pop
-	in    [numPop]bool
-}
-
-func (b *builder) reset(group []pop) {
-	b.group = group
-	b.keys, b.vals, b.ents, b.pops = b.keys[:0], b.vals[:0], b.ents[:0], b.pops[:0]
-	b.in = [numPop]bool{}
-	for _, p := range group {
-		b.in[p] = true
-	}
-}
-
-func (b *builder) take(ms []member, entry uint32) {
-	for _, mb := range ms {
-		if b.in[mb.pop] {
-			b.keys = append(b.keys, mb.key)
-			b.vals = append(b.vals, mb.val)
-			b.ents = append(b.ents, entry)
-			b.pops = append(b.pops, mb.pop)
-		}
-	}
-}
-
-// place sorts the gathered members and stores them in ti; pools lists the
-// pools of each attribution entry. The populations only the global
-// subject counts (unattributed records) go to the unattributed pool only.
-func (b *builder) place(ti *timeIndex, pools [][]int32) {
-	global := ti.unattributed
-	order := sortByKey(b.keys)
-	keys, vals, ents, ps := permute(b.keys, order), permute(b.vals, order), permute(b.ents, order), permute(b.pops, order)
-	cnt := make([][]int32, numPop)
-	for _, p := range b.group {
-		cnt[p] = make([]int32, ti.pools+1)
-	}
-	for e, p := range ps {
-		if pops[p].globalOnly {
-			cnt[p][global+1]++
-			continue
-		}
-		c := cnt[p]
-		for _, q := range pools[ents[e]] {
-			c[q+1]++
-		}
-	}
-	for _, p := range b.group {
-		c := cnt[p]
-		for q := 1; q < len(c); q++ {
-			c[q] += c[q-1]
-		}
-		total := c[len(c)-1]
-		for q := range ti.pools {
-			ti.spans[q*int(numPop)+int(p)] = part{c[q], c[q+1]}
-		}
-		ti.keys[p] = make([]int64, total)
-		if pops[p].valued {
-			ti.pre[p] = make([]int64, total+1)
-		}
-	}
-	put := func(p pop, q int32, e int) {
-		i := cnt[p][q]
-		cnt[p][q]++
-		ti.keys[p][i] = keys[e]
-		if pre := ti.pre[p]; pre != nil {
-			pre[i+1] = vals[e]
-		}
-	}
-	for e, p := range ps {
-		if pops[p].globalOnly {
-			put(p, global, e)
-			continue
-		}
-		for _, q := range pools[ents[e]] {
-			put(p, q, e)
-		}
-	}
-	for _, p := range b.group {
-		pre := ti.pre[p]
-		for i := 1; i < len(pre); i++ {
-			pre[i] += pre[i-1]
-		}
-	}
-	// the sorted copies take the place of the gathering arrays for the
-	// next group
-	b.keys, b.vals, b.ents, b.pops = keys[:0], vals[:0], ents[:0], ps[:0]
-}
-
-func permute[T any](s []T, order []int32) []T {
-	out := make([]T, len(s))
-	for i, j := range order {
-		out[i] = s[j]
-	}
-	return out
-}
-
-// sortByKey returns the positions of keys in ascending key order (stable):
-// a least-significant-digit radix sort, linear in the members.
-func sortByKey(keys []int64) []int32 {
-	order := make([]int32, len(keys))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	if len(keys) < 2 {
-		return order
-	}
-	lo, hi := slices.Min(keys), slices.Max(keys)
-	span := uint64(hi - lo)
-	tmp := make([]int32, len(keys))
-	var count [1 << 16]int32
-	for shift := uint(0); shift < 64 && span>>shift > 0; shift += 16 {
-		count = [1 << 16]int32{}
-		for _, i := range order {
-			count[(uint64(keys[i]-lo)>>shift)&0xffff]++
-		}
-		sum := int32(0)
-		for d := range count {
-			sum, count[d] = sum+count[d], sum
-		}
-		for _, i := range order {
-			d := (uint64(keys[i]-lo) >> shift) & 0xffff
-			tmp[count[d]] = i
-			count[d]++
-		}
-		order, tmp = tmp, order
-	}
-	return order
 }
 
 // lowerBound returns the first position in s holding a value ≥ t. The

@@ -1,0 +1,126 @@
+package scorecard
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/generate"
+)
+
+// sortPart sorts by insertion while the input is nearly sorted and falls
+// back to a full sort past its budget: either way keys end sorted and each
+// value stays with its key.
+func TestSortPart(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	nearly := func(n, reach int) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = int64(i*10 + rng.IntN(reach*10+1))
+		}
+		return out
+	}
+	random := func(n int) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = rng.Int64N(int64(n / 2)) // with repeats
+		}
+		return out
+	}
+	reversed := make([]int64, 300)
+	for i := range reversed {
+		reversed[i] = int64(len(reversed) - i)
+	}
+	tests := []struct {
+		name string
+		keys []int64
+	}{
+		{"empty", nil},
+		{"one", []int64{5}},
+		{"sorted", []int64{1, 2, 2, 3, 9}},
+		{"two swapped", []int64{2, 1}},
+		{"nearly sorted", nearly(2000, 3)},
+		{"reversed, past the budget", reversed},
+		{"random with repeats, past the budget", random(5000)},
+		{"nearly sorted with far outliers", append(nearly(1000, 2), -5, -7, math.MinInt64+1)},
+	}
+	for _, tt := range tests {
+		for _, valued := range []bool{false, true} {
+			t.Run(tt.name, func(t *testing.T) {
+				keys := slices.Clone(tt.keys)
+				var vals []int64
+				want := make([][2]int64, len(keys))
+				for i, k := range keys {
+					want[i] = [2]int64{k, 0}
+				}
+				if valued {
+					vals = make([]int64, len(keys))
+					for i := range vals {
+						vals[i] = rng.Int64N(1 << 40)
+						want[i][1] = vals[i]
+					}
+				}
+				sortPart(keys, vals)
+				assert.True(t, slices.IsSorted(keys), "keys sorted")
+				got := make([][2]int64, len(keys))
+				for i, k := range keys {
+					got[i] = [2]int64{k, 0}
+					if valued {
+						got[i][1] = vals[i]
+					}
+				}
+				byBoth := func(a, b [2]int64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
+				slices.SortFunc(want, byBoth)
+				slices.SortFunc(got, byBoth)
+				assert.Equal(t, want, got, "the same (key, value) pairs")
+			})
+		}
+	}
+}
+
+// The time index sorts each part whatever order records came in: records
+// taken in shuffled give every subject the values of records taken in
+// time order.
+func TestRecordOrderDoesNotMatter(t *testing.T) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Incidents, o.Changes = 25, 20, 3000, 5000
+	cfg, inOrder, incidents, changes := generated(t, o)
+	rng := rand.New(rand.NewPCG(9, 10))
+	rng.Shuffle(len(incidents), func(i, j int) { incidents[i], incidents[j] = incidents[j], incidents[i] })
+	rng.Shuffle(len(changes), func(i, j int) { changes[i], changes[j] = changes[j], changes[i] })
+	shuffled := newIndex()
+	for i := range changes {
+		shuffled.putChange(&changes[i])
+	}
+	for i := range incidents {
+		shuffled.putIncident(&incidents[i])
+	}
+	for _, at := range []time.Time{o.To, o.To.Add(-40*24*time.Hour - 3*time.Hour), o.From.Add(50 * 24 * time.Hour)} {
+		want, got := snapshot(cfg, inOrder, at), snapshot(cfg, shuffled, at)
+		compared := 0
+		for _, w := range cfg.Windows {
+			require.Len(t, got.Cards[w.Name], len(want.Cards[w.Name]))
+			for j, c := range want.Cards[w.Name] {
+				g := got.Cards[w.Name][j]
+				require.Equal(t, c.Subject, g.Subject)
+				for _, k := range c.Defined {
+					for _, pair := range [][2]float64{{c.Value[k], g.Value[k]}, {c.Previous[k], g.Previous[k]}} {
+						if math.IsNaN(pair[0]) {
+							assert.True(t, math.IsNaN(pair[1]), "%s %s %s at %s", c.Subject, w.Name, k.Name(), at)
+							continue
+						}
+						compared++
+						assert.Equal(t, pair[0], pair[1], "%s %s %s at %s", c.Subject, w.Name, k.Name(), at)
+					}
+				}
+			}
+		}
+		assert.Greater(t, compared, 1000)
+	}
+}
