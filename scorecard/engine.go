@@ -220,6 +220,7 @@ func (e *Engine) Sync(ctx context.Context) error {
 func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.x.reserve(incidents, changes)
 	for i := range incidents {
 		e.x.putIncident(&incidents[i])
 	}
@@ -394,11 +395,12 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
 			cur, prev := ev.values(si, now, length), noValues()
-			sums := ev.sums
+			sums, owned, prevOwned := ev.sums, ev.owned, int64(-1)
 			if previous {
 				prev = ev.values(si, now-length, length)
+				prevOwned = ev.owned
 			}
-			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, now, length, previous)
+			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, owned == 0, prevOwned == 0)
 			s.Cards[w.Name][j].Summaries = sums
 		}
 	}, st)
@@ -421,13 +423,12 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 	wg.Wait()
 }
 
-// card scores subject si's values of the window [at-length, at), and
-// says whether it was accountable then and, with previous, in the window
-// before.
-func (st *state) card(si int32, window string, cur, prev Values, at, length int64, previous bool) Card {
+// card scores subject si's values of a window and the window before,
+// noting whether it was accountable in each (it owned something: see
+// owned).
+func (st *state) card(si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool) Card {
 	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
-	c.NotAccountable = st.owned(si, at-length, at) == 0
-	c.PreviousNotAccountable = previous && st.owned(si, at-2*length, at-length) == 0
+	c.NotAccountable, c.PreviousNotAccountable = notAccountable, prevNotAccountable
 	c.scoreBy(&st.objectives)
 	return c
 }

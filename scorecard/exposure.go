@@ -129,7 +129,8 @@ func (st *state) owned(si int32, from, at int64) int64 {
 	if st.m.subj.list[si].Role != RoleSystemOwner {
 		return -1
 	}
-	var parts [][2]int64
+	var buf [16][2]int64 // most owners own a few systems: no allocation
+	parts := buf[:0]
 	if int(si) < len(st.spans) {
 		for _, sp := range st.spans[si] {
 			t := st.m.systems[sp.sys].tenures[sp.tenure]

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/steward-sh/steward/record"
@@ -151,9 +152,9 @@ type change struct {
 	authorized   bool
 	rework       bool
 	retroactive  bool // its work started (else finished) before it was created
+	estimated    estimated
 	approved     int64
 	plannedEnd   int64
-	estimated    estimated
 }
 
 // attrTime is when a change is attributed (SPEC section 4).
@@ -216,6 +217,26 @@ func (x *index) causeKey(in *incident) record.Ref { return x.ref(&x.chgKeys, int
 func (x *index) ref(ks *keys, k int) record.Ref {
 	source, id := ks.key(k)
 	return record.Ref{Source: x.syms.name(source), ID: id}
+}
+
+// reserve makes room for the records of a batch, so that a bulk load
+// allocates each array once, at its size, rather than growing it by a
+// quarter at a time and keeping the slack.
+func (x *index) reserve(incidents []record.Incident, changes []record.Change) {
+	x.incidents = slices.Grow(x.incidents, len(incidents))
+	x.nextCiting = slices.Grow(x.nextCiting, len(incidents))
+	x.changes = slices.Grow(x.changes, len(changes))
+	x.chgLinks = slices.Grow(x.chgLinks, len(changes))
+	size := 0
+	for i := range incidents {
+		size += len(incidents[i].ID) + 1
+	}
+	x.incKeys.reserve(len(incidents), size)
+	size = 0
+	for i := range changes {
+		size += len(changes[i].ID) + 1
+	}
+	x.chgKeys.reserve(len(changes), size)
 }
 
 // syncPage is how many records a sync asks the store for at a time.

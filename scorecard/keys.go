@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 )
 
 // symbols numbers the strings records repeat: system names, teams,
@@ -63,7 +64,7 @@ func (s *symbols) name(i sym) string { return s.names[i] }
 type keys struct {
 	seed  maphash.Seed
 	data  []byte   // each key: uvarint(source symbol), then the id
-	ends  []int    // key k is data[ends[k-1]:ends[k]]
+	ends  []uint32 // key k is data[ends[k-1]:ends[k]]
 	table []uint32 // key number + 1, 0 for an empty slot; a power of 2 long
 	buf   []byte
 }
@@ -73,7 +74,7 @@ func newKeys() keys { return keys{seed: maphash.MakeSeed(), table: make([]uint32
 func (ks *keys) len() int { return len(ks.ends) }
 
 func (ks *keys) bytes(k int) []byte {
-	start := 0
+	start := uint32(0)
 	if k > 0 {
 		start = ks.ends[k-1]
 	}
@@ -103,7 +104,7 @@ func (ks *keys) add(source sym, id string) (n int, added bool) {
 	}
 	n = len(ks.ends)
 	ks.data = append(ks.data, k...)
-	ks.ends = append(ks.ends, len(ks.data))
+	ks.ends = append(ks.ends, uint32(len(ks.data)))
 	ks.table[slot] = uint32(n + 1)
 	if 4*len(ks.ends) > 3*len(ks.table) {
 		ks.rehash(2 * len(ks.table))
@@ -123,6 +124,20 @@ func (ks *keys) probe(k []byte) (slot, n int) {
 		if bytes.Equal(ks.bytes(int(e-1)), k) {
 			return i, int(e - 1)
 		}
+	}
+}
+
+// reserve makes room for n more keys of about size bytes in all, so that
+// a bulk load allocates the arena once and rehashes the table at most once.
+func (ks *keys) reserve(n, size int) {
+	ks.data = slices.Grow(ks.data, size)
+	ks.ends = slices.Grow(ks.ends, n)
+	if want := len(ks.ends) + n; 4*want > 3*len(ks.table) {
+		size := len(ks.table)
+		for 4*want > 3*size {
+			size *= 2
+		}
+		ks.rehash(size)
 	}
 }
 

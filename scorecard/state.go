@@ -192,6 +192,9 @@ type evaluator struct {
 	// sums are the percentile populations of the last values call: only
 	// the cards of a snapshot need them, so values does not return them
 	sums Summaries
+	// owned is what st.owned gave for the window values last evaluated,
+	// for the card to read rather than compute again
+	owned int64
 }
 
 // values evaluates subject si over [at-length, at).
@@ -230,7 +233,8 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	ev.meas.fill(&v, st, si, from, at)
 	ev.fb.fill(&v, si, from, at)
 	ev.sums = t.summaries()
-	switch owned := st.owned(si, from, at); {
+	ev.owned = st.owned(si, from, at)
+	switch owned := ev.owned; {
 	case owned == 0:
 		noExposure(&v)
 		ev.sums = Summaries{}
