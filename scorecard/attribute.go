@@ -1,8 +1,9 @@
 package scorecard
 
 import (
+	"hash/maphash"
+	"slices"
 	"sort"
-	"strings"
 	"unsafe"
 
 	"github.com/steward-sh/steward/config"
@@ -64,7 +65,7 @@ type model struct {
 	lists   attrLists
 	scratch []int32
 	// entries are the distinct attributions: records of one kind, system,
-	// team and owner's tenure share one, found through byKey
+	// team and owner's tenure share one, found through bySym
 	entries []attrEntry
 	// bySym lists, per kind and record system symbol, the entries of
 	// records naming that system: a few dozen, told apart by team and
@@ -84,11 +85,14 @@ type attrEntry struct {
 
 // attrLists keeps each distinct list of subjects once: records share a few
 // thousand lists (a system, its owner at the time, a team), so a record
-// holds a list number instead of a slice of its own.
+// holds a list number instead of a slice of its own. The lists are found
+// through an open-addressing hash table of list numbers, which costs no
+// key of its own per list.
 type attrLists struct {
 	subjects []int32  // every list, back to back
 	ends     []uint32 // list n is subjects[ends[n-1]:ends[n]]
-	byKey    map[string]uint32
+	table    []uint32 // list number + 1, 0 for an empty slot; a power of 2 long
+	seed     maphash.Seed
 }
 
 // get returns list n; callers must not modify it.
@@ -100,20 +104,42 @@ func (l *attrLists) get(n uint32) []int32 {
 	return l.subjects[start:l.ends[n]:l.ends[n]]
 }
 
+func (l *attrLists) hash(list []int32) int {
+	return int(maphash.Bytes(l.seed, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list))))
+}
+
 // number returns the number of a list, adding it if new.
 func (l *attrLists) number(list []int32) uint32 {
-	key := unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list))
-	if n, ok := l.byKey[key]; ok {
-		return n
+	if 4*(len(l.ends)+1) > 3*len(l.table) {
+		l.rehash(max(64, 2*len(l.table)))
 	}
-	if l.byKey == nil {
-		l.byKey = map[string]uint32{}
+	mask := len(l.table) - 1
+	i := l.hash(list) & mask
+	for ; l.table[i] != 0; i = (i + 1) & mask {
+		if n := l.table[i] - 1; slices.Equal(l.get(n), list) {
+			return n
+		}
 	}
 	n := uint32(len(l.ends))
 	l.subjects = append(l.subjects, list...)
 	l.ends = append(l.ends, uint32(len(l.subjects)))
-	l.byKey[strings.Clone(key)] = n
+	l.table[i] = n + 1
 	return n
+}
+
+func (l *attrLists) rehash(size int) {
+	if l.table == nil {
+		l.seed = maphash.MakeSeed()
+	}
+	l.table = make([]uint32, size)
+	mask := size - 1
+	for n := range l.ends {
+		i := l.hash(l.get(uint32(n))) & mask
+		for l.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		l.table[i] = uint32(n + 1)
+	}
 }
 
 // incSubjects and chgSubjects return the subjects record i counts for.
