@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"sync"
 	"time"
 
 	"github.com/steward-sh/steward/config"
@@ -54,9 +55,14 @@ func newState(cfg *config.Config, x *index) *state {
 	m.update(x, true)
 	x.linkCauses()
 	x.settled()
-	st := &state{m: m, r: newRules(m, x), av: newAvailability(m, x), minRebuild: defaultMinRebuild,
+	st := &state{m: m, r: newRules(m, x), minRebuild: defaultMinRebuild,
 		objectives: *objectivesByKPI(cfg.Objectives)}
+	// availability and the time index only read the records and the
+	// attribution: the one is built while the other waits on a CPU
+	var wg sync.WaitGroup
+	wg.Go(func() { st.av = newAvailability(m, x) })
 	st.rebuild(x)
+	wg.Wait()
 	return st
 }
 
