@@ -2,8 +2,10 @@ package scorecard
 
 import (
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"unsafe"
 
 	"github.com/steward-sh/steward/config"
@@ -266,6 +268,12 @@ func (m *model) attribute(kind int, si int32, team string, tenure int) uint32 {
 // the first time its key is seen. Records repeat a few tens of thousands
 // of keys, so most records cost one lookup.
 func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
+	si := m.sysOf(x, system)
+	return m.entryOf(x, kind, system, team, si, m.tenureOf(si, at))
+}
+
+// sysOf resolves a record system symbol to a configured system (-1 none).
+func (m *model) sysOf(x *index, system sym) int32 {
 	for int(system) >= len(m.sysBySym) {
 		m.sysBySym = append(m.sysBySym, -2)
 	}
@@ -274,22 +282,26 @@ func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
 		si = m.system(x.syms.name(system))
 		m.sysBySym[system] = si
 	}
-	tenure := int32(-1)
-	if si >= 0 {
-		tenure = int32(m.systems[si].tenureAt(at))
+	return si
+}
+
+// tenureOf returns the tenure of system si holding t (-1 none).
+func (m *model) tenureOf(si int32, t int64) int32 {
+	if si < 0 {
+		return -1
 	}
+	return int32(m.systems[si].tenureAt(t))
+}
+
+// entryOf returns the number of the entry of a key, adding it if new.
+func (m *model) entryOf(x *index, kind int, system, team sym, si, tenure int32) uint32 {
 	by := &m.bySym[kind]
 	for int(system) >= len(*by) {
 		*by = append(*by, nil)
 	}
 	list := (*by)[system]
-	for i, ref := range list {
-		if ref.team == team && ref.tenure == tenure {
-			// most records of a system share a team and tenure: keep
-			// the last one found first
-			list[0], list[i] = list[i], list[0]
-			return ref.n
-		}
+	if n, ok := find(list, team, tenure); ok {
+		return n
 	}
 	n := uint32(len(m.entries))
 	m.entries = append(m.entries, attrEntry{sys: si, tenure: tenure, team: team,
@@ -298,18 +310,24 @@ func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
 	return n
 }
 
+// find looks for the entry of a team and tenure in a system symbol's list.
+func find(list []entryRef, team sym, tenure int32) (uint32, bool) {
+	for i, ref := range list {
+		if ref.team == team && ref.tenure == tenure {
+			// most records of a system share a team and tenure: keep
+			// the last one found first
+			list[0], list[i] = list[i], list[0]
+			return ref.n, true
+		}
+	}
+	return 0, false
+}
+
 // update brings the attribution up to date with the index: all records for
 // a new model, only the touched ones otherwise.
 func (m *model) update(x *index, full bool) {
 	if full {
-		m.incSys, m.incAttr = make([]int32, len(x.incidents)), make([]uint32, len(x.incidents))
-		m.chgSys, m.chgAttr = make([]int32, len(x.changes)), make([]uint32, len(x.changes))
-		for i := range x.incidents {
-			m.attributeIncident(x, i)
-		}
-		for i := range x.changes {
-			m.attributeChange(x, i)
-		}
+		m.attributeAll(x)
 		return
 	}
 	for _, i := range x.touchedInc {
@@ -324,6 +342,94 @@ func (m *model) update(x *index, full bool) {
 		}
 		m.attributeChange(x, i)
 	}
+}
+
+// attributeAll attributes every record on two CPUs. Each lists the
+// distinct keys (kind, system symbol, team, tenure) of its share of the
+// records, numbering each record's key in its list; the entries are then
+// made from the lists, incidents' first, share after share and each in
+// the order its keys were first seen, which is the order a single pass
+// over the records would make them in (and see teams in, which matters
+// past the teams limit); and each share's records renumbered.
+func (m *model) attributeAll(x *index) {
+	m.incSys, m.incAttr = make([]int32, len(x.incidents)), make([]uint32, len(x.incidents))
+	m.chgSys, m.chgAttr = make([]int32, len(x.changes)), make([]uint32, len(x.changes))
+	for s := range x.syms.names {
+		m.sysOf(x, sym(s)) // so that the shares only read sysBySym
+	}
+	shares := min(2, runtime.GOMAXPROCS(0))
+	seen := make([]shareKeys, shares)
+	var wg sync.WaitGroup
+	for w := range shares {
+		wg.Go(func() {
+			l := &seen[w]
+			lo, hi := len(x.incidents)*w/shares, len(x.incidents)*(w+1)/shares
+			for i := lo; i < hi; i++ {
+				in := &x.incidents[i]
+				si := m.sysBySym[in.system]
+				m.incAttr[i] = l.number(procIncident, in.system, in.team, si, m.tenureOf(si, in.opened))
+			}
+			lo, hi = len(x.changes)*w/shares, len(x.changes)*(w+1)/shares
+			for i := lo; i < hi; i++ {
+				c := &x.changes[i]
+				si := m.sysBySym[c.system]
+				m.chgAttr[i] = l.number(procChange, c.system, c.team, si, m.tenureOf(si, c.attrTime()))
+			}
+		})
+	}
+	wg.Wait()
+	for kind := range 2 {
+		for w := range seen {
+			l := &seen[w]
+			l.entry[kind] = make([]uint32, len(l.keys[kind]))
+			for j, k := range l.keys[kind] {
+				l.entry[kind][j] = m.entryOf(x, kind, k.system, k.team, k.si, k.tenure)
+			}
+		}
+	}
+	for w := range shares {
+		wg.Go(func() {
+			entry := seen[w].entry
+			lo, hi := len(x.incidents)*w/shares, len(x.incidents)*(w+1)/shares
+			for i := lo; i < hi; i++ {
+				n := entry[procIncident][m.incAttr[i]]
+				m.incSys[i], m.incAttr[i] = m.entries[n].sys, n
+			}
+			lo, hi = len(x.changes)*w/shares, len(x.changes)*(w+1)/shares
+			for i := lo; i < hi; i++ {
+				n := entry[procChange][m.chgAttr[i]]
+				m.chgSys[i], m.chgAttr[i] = m.entries[n].sys, n
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// shareKeys lists, per kind, the distinct attribution keys of a share of
+// the records, found as bySym finds entries.
+type shareKeys struct {
+	by    [2][][]entryRef // n: the key's number in keys
+	keys  [2][]attrKey
+	entry [2][]uint32 // each key's entry, once made
+}
+
+type attrKey struct {
+	system, team sym
+	si, tenure   int32
+}
+
+func (l *shareKeys) number(kind int, system, team sym, si, tenure int32) uint32 {
+	by := &l.by[kind]
+	for int(system) >= len(*by) {
+		*by = append(*by, nil)
+	}
+	if n, ok := find((*by)[system], team, tenure); ok {
+		return n
+	}
+	n := uint32(len(l.keys[kind]))
+	l.keys[kind] = append(l.keys[kind], attrKey{system, team, si, tenure})
+	(*by)[system] = append((*by)[system], entryRef{team, tenure, n})
+	return n
 }
 
 func (m *model) attributeIncident(x *index, i int) {
