@@ -71,14 +71,7 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 	}
 	for ; ps != 0; ps &= ps - 1 {
 		p := pop(bits.TrailingZeros64(uint64(ps)))
-		lo, hi := spans[p].lo, spans[p].hi
-		info := &pops[p]
-		var keys []int64
-		if info.valued {
-			keys = ti.vkeys[lo:hi]
-		} else {
-			keys = ti.keys[lo:hi]
-		}
+		keys, pre := ti.part(spans[p], p)
 		if keys[0] >= at {
 			continue
 		}
@@ -87,33 +80,64 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 			continue
 		}
 		b := lowerBound(keys, at)
-		a := lowerBound(keys[:b], from)
-		t.below[p] += b
-		if a == b {
-			continue
+		t.addRange(p, keys, pre, lowerBound(keys[:b], from), b, at)
+	}
+}
+
+// addPoolTrend adds pool q's members of the populations in ps to ts[k]
+// for each window [ats[k]-length, ats[k]), ats in ascending order. Each
+// window's positions are searched for from the last one's, so that the
+// points of a trend cost little more than one.
+func addPoolTrend(ts []tally, ti *timeIndex, q int32, ats []int64, length int64, ps popSet) {
+	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	for ps &= ti.held[q]; ps != 0; ps &= ps - 1 {
+		p := pop(bits.TrailingZeros64(uint64(ps)))
+		keys, pre := ti.part(spans[p], p)
+		a, b := 0, 0
+		for k, at := range ats {
+			b += lowerBound(keys[b:], at)
+			a += lowerBound(keys[a:b], at-length)
+			ts[k].addRange(p, keys, pre, a, b, at)
 		}
-		if !info.valued {
-			t.n[p] += b - a
-			continue
-		}
-		pre := ti.pre[lo : hi+1]
-		if info.conditional {
-			for i := a; i < b; i++ {
-				if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {
-					t.n[p]++
-					t.sum[p] += v
-				}
-			}
-			continue
-		}
+	}
+}
+
+// part returns the keys of pool part sp of population p, and the prefix
+// sums of their values (nil for a population without values).
+func (ti *timeIndex) part(sp part, p pop) (keys, pre []int64) {
+	if pops[p].valued {
+		return ti.vkeys[sp.lo:sp.hi], ti.pre[sp.lo : sp.hi+1]
+	}
+	return ti.keys[sp.lo:sp.hi], nil
+}
+
+// addRange adds members [a, b) of a part of population p, those placed in
+// the window, with b those placed before `at`.
+func (t *tally) addRange(p pop, keys, pre []int64, a, b int, at int64) {
+	t.below[p] += b
+	if a == b {
+		return
+	}
+	if pre == nil {
 		t.n[p] += b - a
-		t.sum[p] += pre[b] - pre[a]
-		switch p {
-		case popResolved:
-			t.ttrs = appendDiffs(t.ttrs, pre[a:b+1])
-		case popLead:
-			t.leads = appendDiffs(t.leads, pre[a:b+1])
+		return
+	}
+	if pops[p].conditional {
+		for i := a; i < b; i++ {
+			if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {
+				t.n[p]++
+				t.sum[p] += v
+			}
 		}
+		return
+	}
+	t.n[p] += b - a
+	t.sum[p] += pre[b] - pre[a]
+	switch p {
+	case popResolved:
+		t.ttrs = appendDiffs(t.ttrs, pre[a:b+1])
+	case popLead:
+		t.leads = appendDiffs(t.leads, pre[a:b+1])
 	}
 }
 

@@ -42,12 +42,13 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 			known, nums = append(known, s), append(nums, si)
 		}
 	}
+	at := make([]int64, len(ats))
+	for k, t := range ats {
+		at[k] = micros(t.UTC())
+	}
 	points := make([][]Values, len(known))
 	e.parallel(len(known), func(ev *evaluator, j int) {
-		points[j] = make([]Values, len(ats))
-		for k, at := range ats {
-			points[j][k] = ev.values(nums[j], micros(at.UTC()), length.Microseconds())
-		}
+		points[j] = ev.trend(nums[j], at, length.Microseconds())
 	}, st)
 	out := make(map[Subject][]Values, len(known))
 	for j, s := range known {

@@ -1,6 +1,8 @@
 package scorecard
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 
@@ -189,6 +191,7 @@ type evaluator struct {
 	st *state
 	x  *index
 	t  tally
+	ts []tally // a trend's, one per point
 	ms []member
 	// downs holds the systems' downtimes of the windows evaluated for many
 	// subjects (nil: computed per subject)
@@ -206,22 +209,69 @@ type evaluator struct {
 // values evaluates subject si over [at-length, at).
 func (ev *evaluator) values(si int32, at, length int64) Values {
 	st := ev.st
-	from := at - length
 	t := &ev.t
 	t.reset()
-	k := kindBoth
-	if st.isProcOwner(si) {
-		k = st.procKinds(si)
-	}
-	global := si == st.m.global
+	k, global := ev.kinds(si)
 	if int(si) < len(st.ti.subjPools) {
 		ps := counted(k, global)
 		for _, q := range st.ti.subjPools[si] {
-			t.addPool(st.ti, q, from, at, ps)
+			t.addPool(st.ti, q, at-length, at, ps)
 		}
 	}
+	return ev.finish(t, si, at, length)
+}
+
+// trend evaluates subject si over [at-length, at) for each of ats.
+func (ev *evaluator) trend(si int32, ats []int64, length int64) []Values {
+	st := ev.st
+	order := make([]int, len(ats))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(ats[i], ats[j]) })
+	sorted := make([]int64, len(ats))
+	for j, i := range order {
+		sorted[j] = ats[i]
+	}
+	for len(ev.ts) < len(ats) {
+		ev.ts = append(ev.ts, tally{})
+	}
+	ts := ev.ts[:len(ats)]
+	for j := range ts {
+		ts[j].reset()
+	}
+	k, global := ev.kinds(si)
+	if int(si) < len(st.ti.subjPools) {
+		ps := counted(k, global)
+		for _, q := range st.ti.subjPools[si] {
+			addPoolTrend(ts, st.ti, q, sorted, length, ps)
+		}
+	}
+	out := make([]Values, len(ats))
+	for j, i := range order {
+		out[i] = ev.finish(&ts[j], si, sorted[j], length)
+	}
+	return out
+}
+
+// kinds returns the record kinds subject si counts, and whether it is
+// the global subject.
+func (ev *evaluator) kinds(si int32) (kinds, bool) {
+	k := kindBoth
+	if ev.st.isProcOwner(si) {
+		k = ev.st.procKinds(si)
+	}
+	return k, si == ev.st.m.global
+}
+
+// finish turns tally t of subject si's pools over [at-length, at) into
+// its values: the delta on top, then what is not counted from records.
+func (ev *evaluator) finish(t *tally, si int32, at, length int64) Values {
+	st := ev.st
+	from := at - length
+	k, global := ev.kinds(si)
 	for _, ref := range st.delta[si] {
-		ev.addRef(ref, from, at, k, global)
+		ev.addRef(t, ref, from, at, k, global)
 	}
 	v := t.values(length)
 	var cached *downtimes
@@ -268,8 +318,8 @@ func (st *state) procKinds(si int32) kinds {
 	return k
 }
 
-// addRef applies one record version of the delta.
-func (ev *evaluator) addRef(ref deltaRef, from, at int64, k kinds, global bool) {
+// addRef applies one record version of the delta to t.
+func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, global bool) {
 	st, x := ev.st, ev.x
 	sign := 1
 	if ref.old {
@@ -288,5 +338,5 @@ func (ev *evaluator) addRef(ref deltaRef, from, at int64, k kinds, global bool) 
 	default:
 		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incSys[i])
 	}
-	ev.t.addMembers(ev.ms, from, at, k, global, sign)
+	t.addMembers(ev.ms, from, at, k, global, sign)
 }

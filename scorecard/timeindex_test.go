@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
 )
 
@@ -122,5 +124,57 @@ func TestRecordOrderDoesNotMatter(t *testing.T) {
 			}
 		}
 		assert.Greater(t, compared, 1000)
+	}
+}
+
+// A trend evaluates its points together, each searched for from the one
+// before: every point must equal an evaluation of that window alone,
+// whatever order the points come in, with records taken in since the index
+// was built (the delta) as well.
+func TestTrendEqualsEvaluations(t *testing.T) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Incidents, o.Changes = 25, 20, 3000, 5000
+	cfg, err := config.Parse(generate.Config(o))
+	require.NoError(t, err)
+	incidents, changes := generate.Records(cfg, o)
+	e := New(Options{Config: func() *config.Config { return cfg }})
+	held := 200
+	e.take(incidents[:len(incidents)-held], changes[:len(changes)-held], true)
+	e.take(incidents[len(incidents)-held:], changes[len(changes)-held:], true) // the delta
+	ctx := context.Background()
+	st, _, done, err := e.read(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, st.delta, "records taken in after the build")
+	var subjects []Subject
+	for _, s := range st.m.subj.list {
+		if s.Role != RoleTeam || len(subjects) < 40 {
+			subjects = append(subjects, s)
+		}
+	}
+	done()
+	ats := []time.Time{o.To, o.From.Add(-24 * time.Hour), o.To.AddDate(0, -7, 0), o.To.AddDate(0, -1, 0), o.To.AddDate(0, -7, 0),
+		o.From.Add(40*24*time.Hour + 3*time.Hour), o.To.Add(90 * 24 * time.Hour)}
+	for _, length := range []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour, 400 * 24 * time.Hour} {
+		trend, err := e.Trend(ctx, subjects, length, ats)
+		require.NoError(t, err)
+		require.Len(t, trend, len(subjects))
+		compared := 0
+		for _, s := range subjects {
+			for k, at := range ats {
+				snap, err := e.Evaluate(ctx, Query{At: at, Windows: []config.Window{{Name: "w", Duration: length}}, Role: s.Role, Subject: s.ID, NoPrevious: true})
+				require.NoError(t, err)
+				require.Len(t, snap.Cards["w"], 1)
+				want, got := snap.Cards["w"][0].Value, trend[s][k]
+				for kpi := range want {
+					if math.IsNaN(want[kpi]) {
+						assert.True(t, math.IsNaN(got[kpi]), "%s at %s over %s: %s", s, at, length, KPI(kpi).Name())
+						continue
+					}
+					compared++
+					assert.Equal(t, want[kpi], got[kpi], "%s at %s over %s: %s", s, at, length, KPI(kpi).Name())
+				}
+			}
+		}
+		assert.Greater(t, compared, 5000)
 	}
 }
