@@ -93,6 +93,16 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 			continue
 		}
 		pre := ti.pre[p][lo : hi+1]
+		if info.expiring {
+			until := ti.until[p][lo:hi]
+			for i := a; i < b; i++ {
+				if at <= until[i] {
+					t.n[p]++
+					t.sum[p] += pre[i+1] - pre[i]
+				}
+			}
+			continue
+		}
 		if info.conditional {
 			for i := a; i < b; i++ {
 				if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {
@@ -132,7 +142,7 @@ func (t *tally) addMembers(ms []member, from, at int64, k kinds, global bool, si
 		if mb.key < at {
 			t.below[p] += sign
 		}
-		if mb.key < from || mb.key >= at || (info.conditional && !counts(mb.key, mb.val, at)) {
+		if mb.key < from || mb.key >= at || (info.conditional && !counts(mb.key, mb.val, at)) || (info.expiring && at > mb.until) {
 			continue
 		}
 		t.n[p] += sign
@@ -201,6 +211,9 @@ func (t *tally) values(length int64) Values {
 	v[TimeToMitigate] = mean(t.sum[popMitigated], t.n[popMitigated])
 	v[EstimatedIncidents] = float64(t.n[popEstimatedInc])
 	v[EstimatedChanges] = float64(t.n[popEstimatedChg])
+	v[FailedDeploymentRecovery] = mean(t.sum[popRecovery], t.n[popRecovery])
+	v[ReviewActionsOpen] = float64(t.below[popActionOpen] - t.below[popActionDone])
+	v[ReviewActionsOverdue] = float64(t.below[popActionDue] - t.below[popActionDueDone])
 	return v
 }
 

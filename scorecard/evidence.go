@@ -240,7 +240,7 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		it.SLATargetSeconds = ptrFloat(target.Seconds())
 	}
 	resolvedBefore, settledBefore, due := false, false, int64(absent)
-	ms = st.r.incidentMembers(ms[:0], in, m.incSys[i])
+	ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i])
 	for _, mb := range ms {
 		switch mb.pop {
 		case popOpened1, popOpened2, popOpened3, popOpened4, popOpened5:

@@ -20,6 +20,7 @@ type state struct {
 	ti    *timeIndex
 	spans [][]sysSpan
 	own   unowned
+	nx    *successions
 	// incPrior and chgPrior hold, for each record slot changed since the
 	// time index was built, the version the index holds (nil: a slot the
 	// index does not have).
@@ -53,9 +54,10 @@ func newState(cfg *config.Config, x *index) *state {
 	m := newModel(cfg)
 	m.update(x, true)
 	x.linkCauses()
-	x.settled()
 	st := &state{m: m, r: newRules(m, x), av: newAvailability(m, x), minRebuild: defaultMinRebuild,
 		objectives: *objectivesByKPI(cfg.Objectives)}
+	st.nx = newSuccessions(st, x)
+	x.settled()
 	st.rebuild(x)
 	return st
 }
@@ -63,6 +65,7 @@ func newState(cfg *config.Config, x *index) *state {
 // rebuild builds the time index from every record and empties the delta.
 func (st *state) rebuild(x *index) {
 	st.ti = nil // let the collector take the old index while the new one is built
+	x.compact() // no earlier version of a record is held any more
 	st.ti = buildTimeIndex(st.m, x, st.r)
 	st.spans = exposures(st.m)
 	st.own = newUnowned(st.m)
@@ -125,13 +128,15 @@ func (st *state) absorb(x *index) {
 	}
 	m.update(x, false)
 	st.av.update(m, x, before)
-	for j, was := range x.linkCauses() {
-		if _, noted := st.chgPrior[j]; !noted && j < ti.changes {
-			old := x.changes[j]
-			old.causeOpened = was
-			st.chgPrior[j] = &prior[change]{old, m.chgSys[j], m.chgAttr[j]}
+	note := func(changed map[int]change) {
+		for j, old := range changed {
+			if _, noted := st.chgPrior[j]; !noted && j < ti.changes {
+				st.chgPrior[j] = &prior[change]{old, m.chgSys[j], m.chgAttr[j]}
+			}
 		}
 	}
+	note(x.linkCauses())
+	note(st.nx.update(st, x, x.touchedChg))
 	x.settled()
 }
 
@@ -269,9 +274,9 @@ func (ev *evaluator) addRef(ref deltaRef, from, at int64, k kinds, global bool) 
 		ev.ms = st.r.changeMembers(ev.ms[:0], &x.changes[i], st.m.chgSys[i])
 	case ref.old:
 		p := st.incPrior[i]
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &p.rec, p.sys)
+		ev.ms = st.r.incidentMembers(ev.ms[:0], &p.rec, p.entry)
 	default:
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incSys[i])
+		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incAttr[i])
 	}
 	ev.t.addMembers(ev.ms, from, at, k, global, sign)
 }

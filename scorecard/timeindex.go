@@ -30,6 +30,7 @@ import (
 type timeIndex struct {
 	keys  [numPop][]int64
 	pre   [numPop][]int64
+	until [numPop][]int64 // an expiring population's members' until times
 	spans []part
 	// bounds holds each pool's earliest and latest key: a window after
 	// all of a pool's members reads only their counts
@@ -127,6 +128,8 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 		{popAcked, popAckedEarly, popMitigated}, // a group need not share a time field: it is sorted once
 		{popReviewDue, popReviewOnTime},
 		{popReviewSettled},
+		{popActionOpen, popActionDone, popActionDue, popActionDueDone},
+		{popRecovery},
 		{popCompleted, popFailedOutcome, popEmergency, popUnauthorized, popLead, popCauseLinked, popUnattributedChg, popRetroactive, popEstimatedChg,
 			popApproved, popPlanned, popOnSchedule, popRework},
 	}
@@ -149,7 +152,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 					}
 				} else {
 					for i := range x.incidents {
-						ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
+						ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incAttr[i])
 						b.take(ms, m.incAttr[i])
 					}
 				}
@@ -235,6 +238,7 @@ type builder struct {
 	group []pop
 	keys  []int64
 	vals  []int64
+	until []int64
 	ents  []uint32 // the member's record's attribution entry
 	pops  []pop
 	in    [numPop]bool
@@ -242,7 +246,7 @@ type builder struct {
 
 func (b *builder) reset(group []pop) {
 	b.group = group
-	b.keys, b.vals, b.ents, b.pops = b.keys[:0], b.vals[:0], b.ents[:0], b.pops[:0]
+	b.keys, b.vals, b.until, b.ents, b.pops = b.keys[:0], b.vals[:0], b.until[:0], b.ents[:0], b.pops[:0]
 	b.in = [numPop]bool{}
 	for _, p := range group {
 		b.in[p] = true
@@ -254,6 +258,7 @@ func (b *builder) take(ms []member, entry uint32) {
 		if b.in[mb.pop] {
 			b.keys = append(b.keys, mb.key)
 			b.vals = append(b.vals, mb.val)
+			b.until = append(b.until, mb.until)
 			b.ents = append(b.ents, entry)
 			b.pops = append(b.pops, mb.pop)
 		}
@@ -267,6 +272,7 @@ func (b *builder) place(ti *timeIndex, pools [][]int32) {
 	global := ti.unattributed
 	order := sortByKey(b.keys)
 	keys, vals, ents, ps := permute(b.keys, order), permute(b.vals, order), permute(b.ents, order), permute(b.pops, order)
+	until := permute(b.until, order)
 	cnt := make([][]int32, numPop)
 	for _, p := range b.group {
 		cnt[p] = make([]int32, ti.pools+1)
@@ -294,6 +300,9 @@ func (b *builder) place(ti *timeIndex, pools [][]int32) {
 		if pops[p].valued {
 			ti.pre[p] = make([]int64, total+1)
 		}
+		if pops[p].expiring {
+			ti.until[p] = make([]int64, total)
+		}
 	}
 	put := func(p pop, q int32, e int) {
 		i := cnt[p][q]
@@ -301,6 +310,9 @@ func (b *builder) place(ti *timeIndex, pools [][]int32) {
 		ti.keys[p][i] = keys[e]
 		if pre := ti.pre[p]; pre != nil {
 			pre[i+1] = vals[e]
+		}
+		if u := ti.until[p]; u != nil {
+			u[i] = until[e]
 		}
 	}
 	for e, p := range ps {
@@ -320,7 +332,7 @@ func (b *builder) place(ti *timeIndex, pools [][]int32) {
 	}
 	// the sorted copies take the place of the gathering arrays for the
 	// next group
-	b.keys, b.vals, b.ents, b.pops = keys[:0], vals[:0], ents[:0], ps[:0]
+	b.keys, b.vals, b.until, b.ents, b.pops = keys[:0], vals[:0], until[:0], ents[:0], ps[:0]
 }
 
 func permute[T any](s []T, order []int32) []T {
