@@ -314,6 +314,9 @@ func TestFreezeAndRestate(t *testing.T) {
 		"changes_failed": {f(1), f(2)}, "change_success_ratio": {f(2.0 / 3), f(1.0 / 3)},
 		"sla_breach_ratio": {f(0), f(1.0 / 3)}, "review_compliance_ratio": {f(0.5), f(2.0 / 3)},
 		"incidents_open": {f(1), f(0)}, // I7 was open at the quarter's end
+		// C2 recovered 3 h after it finished, when I1 was resolved; I9 makes
+		// C4 failed, recovered when I9 was resolved 23 days 10 h after C4
+		"failed_deployment_recovery_seconds": {f(10800), f((10800 + 23*86400 + 36000) / 2.0)},
 	}
 	require.Len(t, got, len(want), "%v", got)
 	for name, w := range want {

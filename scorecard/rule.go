@@ -294,10 +294,10 @@ func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []memb
 // done; its due is its own, else the review's due plus
 // policy.review.action_due (none while the incident is not resolved).
 func (r *rules) actionMembers(out []member, in *incident) []member {
-	c := in.reviewDone
-	if c == absent || in.extra < 0 {
+	if in.reviewDone == absent || in.extra < 0 {
 		return out
 	}
+	c := max(in.reviewDone, in.opened) // an incident not opened yet has no review
 	dflt := int64(absent)
 	if in.resolved != absent {
 		dflt = in.resolved + r.reviewDue + r.actionDue
