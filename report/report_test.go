@@ -246,6 +246,9 @@ func TestRenderScenario(t *testing.T) {
 		"### Reviews missing or late (1)\n",
 		"| api/I2 | api | 2 | 2026-01-03 03:00 |  | missing |\n",
 		"### SLA breaches (0)\n\nNone.\n",
+		"### Failed changes recovered (1)\n",
+		"| api/C2 | api | 2026-01-01 23:00 | 2026-01-02 02:00 | 3h 0m |\n",
+		"### Review actions overdue (0)\n\nNone.\n",
 		"| api |  | checkout | bob |  | 2026-01-06 00:00: alice → bob | 8h 0m |\n",
 	} {
 		assert.Contains(t, md.String(), line)

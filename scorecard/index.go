@@ -69,7 +69,10 @@ type signoff struct {
 
 // action is a review's follow-up item: due absent when policy sets it,
 // done absent while open.
-type action struct{ due, done int64 }
+type action struct {
+	id        string
+	due, done int64
+}
 
 // seg is one stretch of a failed change's recovery through the incidents
 // naming it (SPEC 4, Recovery): while the incidents opened before `at` are
@@ -258,7 +261,7 @@ func (x *index) putIncident(r *record.Incident) {
 			e.signoffs = append(e.signoffs, signoff{role: role, person: x.syms.id(so.Person), at: micros(so.At)})
 		}
 		for _, a := range r.Review.Actions {
-			e.actions = append(e.actions, action{due: optMicros(a.Due), done: optMicros(a.DoneAt)})
+			e.actions = append(e.actions, action{id: a.ID, due: optMicros(a.Due), done: optMicros(a.DoneAt)})
 		}
 		in.extra = int32(len(x.extras))
 		x.extras = append(x.extras, e)

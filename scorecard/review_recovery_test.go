@@ -90,6 +90,17 @@ systems: [{id: api, aliases: [API1]}, {id: web}]
 	// nothing recovered in a window: no value
 	assert.True(t, math.IsNaN(valueAt(t, e, *march(2, 2), time.Hour, RoleSystem, "api", FailedDeploymentRecovery)))
 
+	// the evidence names each recovery and what it took
+	evs, err := e.Evidence(context.Background(), []Subject{{RoleSystem, "api"}}, at.Add(-ten), at)
+	require.NoError(t, err)
+	recovered := map[string]float64{}
+	for _, c := range evs[Subject{RoleSystem, "api"}].Changes {
+		if c.RecoveredInPeriod {
+			recovered[c.ID] = *c.RecoverySeconds
+		}
+	}
+	assert.Equal(t, map[string]float64{"F1": 3 * h, "F2": 9 * h, "C3": 7 * h, "C8": 0}, recovered)
+
 	// without change_failure_from_incidents C3 has not failed; F2 and C8
 	// still recover through their incidents
 	cfg.Policy.ChangeFailureFromIncidents = false
@@ -177,6 +188,26 @@ policy: {review: {severity_threshold: 1, due: 120h, signoff: [system_owner, prog
 		assert.Equal(t, c.open, valueAt(t, e, c.at, ten, RoleSystem, "api", ReviewActionsOpen), "open at %s", c.at)
 		assert.Equal(t, c.overdue, valueAt(t, e, c.at, ten, RoleSystem, "api", ReviewActionsOverdue), "overdue at %s", c.at)
 	}
+
+	// the evidence says which sign-offs count and which are missing
+	evs, err := e.Evidence(context.Background(), []Subject{{RoleSystem, "api"}}, at.Add(-ten), at)
+	require.NoError(t, err)
+	byID := map[string]IncidentEvidence{}
+	for _, in := range evs[Subject{RoleSystem, "api"}].Incidents {
+		byID[in.ID] = in
+	}
+	assert.Equal(t, []string{manager}, byID["R2"].ReviewSignoffsMissing)
+	assert.Equal(t, ReviewMissing, byID["R2"].ReviewStatus)
+	var counts []bool
+	for _, so := range byID["R3"].ReviewSignoffs {
+		counts = append(counts, so.Counts)
+	}
+	assert.Equal(t, []bool{false, true, true}, counts, "bob did not own api when R3 was opened")
+	assert.Equal(t, ReviewLate, byID["R3"].ReviewStatus)
+	assert.Equal(t, march(16, 0), byID["R3"].ReviewCompleteAt)
+	assert.Equal(t, 2, byID["R1"].ActionsOpenAtEnd)
+	assert.Equal(t, 1, byID["R1"].ActionsOverdueAtEnd)
+	assert.Equal(t, march(25, 12), byID["R1"].Actions[1].Due, "A2: the review's due plus action_due")
 
 	// without sign-offs every completed review is on time
 	cfg.Policy.Review.Signoff = nil

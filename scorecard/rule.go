@@ -289,6 +289,19 @@ func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []memb
 	return r.actionMembers(out, in)
 }
 
+// actionDueAt is when an action item is due: its own due, else the
+// review's due plus policy.review.action_due; absent while the incident
+// is not resolved and the item has no due of its own.
+func (r *rules) actionDueAt(in *incident, a *action) int64 {
+	switch {
+	case a.due != absent:
+		return a.due
+	case in.resolved != absent:
+		return in.resolved + r.reviewDue + r.actionDue
+	}
+	return absent
+}
+
 // actionMembers appends the members of a completed review's action items
 // (SPEC 4): each exists from the review's completed_at and is open until
 // done; its due is its own, else the review's due plus
@@ -298,19 +311,12 @@ func (r *rules) actionMembers(out []member, in *incident) []member {
 		return out
 	}
 	c := max(in.reviewDone, in.opened) // an incident not opened yet has no review
-	dflt := int64(absent)
-	if in.resolved != absent {
-		dflt = in.resolved + r.reviewDue + r.actionDue
-	}
 	for _, a := range r.x.extra(in).actions {
 		out = append(out, member{pop: popActionOpen, key: c})
 		if a.done != absent {
 			out = append(out, member{pop: popActionDone, key: max(c, a.done)})
 		}
-		due := a.due
-		if due == absent {
-			due = dflt
-		}
+		due := r.actionDueAt(in, &a)
 		if due == absent {
 			continue
 		}
