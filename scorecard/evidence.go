@@ -107,7 +107,7 @@ type IncidentEvidence struct {
 	MitigateSeconds *float64 `json:"mitigate_seconds,omitempty"`
 	// ReviewCompleteAt is when the review was complete: completed_at, or
 	// with policy.review.signoff the last sign-off it needed.
-	ReviewCompleteAt *time.Time       `json:"review_complete_at,omitempty"`
+	ReviewCompleteAt *time.Time        `json:"review_complete_at,omitempty"`
 	ReviewSignoffs   []SignoffEvidence `json:"review_signoffs,omitempty"`
 	// ReviewSignoffsMissing are the roles whose sign-off the review needs
 	// and does not have.
