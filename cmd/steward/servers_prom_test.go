@@ -202,6 +202,7 @@ type promDataset struct {
 	cfg        *config.Config
 	incidents  []record.Incident
 	changes    []record.Change
+	feedback   []record.Feedback
 	opts       generate.Options
 }
 
@@ -219,7 +220,7 @@ func newPromDataset(t *testing.T, to time.Time, extraConfig string) *promDataset
 	cfg, err := config.Load(cfgFile)
 	require.NoError(t, err)
 	inc, chg := generate.Records(cfg, o)
-	return &promDataset{configFile: cfgFile, cfg: cfg, incidents: inc, changes: chg, opts: o}
+	return &promDataset{configFile: cfgFile, cfg: cfg, incidents: inc, changes: chg, feedback: generate.Feedback(cfg, o), opts: o}
 }
 
 // store writes the records straight into the store.
@@ -229,7 +230,7 @@ func (ds *promDataset) store(t *testing.T) {
 	st, err := store.Open(ctx, ds.cfg.Storage.Driver, ds.cfg.Storage.DSN, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer st.Close()
-	require.NoError(t, st.Write(ctx, record.Batch{Incidents: ds.incidents, Changes: ds.changes}))
+	require.NoError(t, st.Write(ctx, record.Batch{Incidents: ds.incidents, Changes: ds.changes, Feedback: ds.feedback}))
 }
 
 // ingest posts the records through the ingest API, as NDJSON batches.
@@ -249,6 +250,7 @@ func (ds *promDataset) ingest(t *testing.T, d *daemon) {
 	}
 	post("/api/v1/incidents", len(ds.incidents), func(i int) any { return ds.incidents[i] })
 	post("/api/v1/changes", len(ds.changes), func(i int) any { return ds.changes[i] })
+	post("/api/v1/feedback", len(ds.feedback), func(i int) any { return ds.feedback[i] })
 }
 
 // startDaemonAt runs the daemon in-process on a config file, with a fixed
