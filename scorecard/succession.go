@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -10,107 +11,193 @@ import (
 // the completed changes in a counted environment. The same system is the
 // same configured system, or for a change whose system matches none the
 // same unmatched name; both follow the config, so the state keeps them.
+// Per system it keeps the successes and the failures sorted by finish, so
+// that a write recomputes only the failures whose next it can move.
 type successions struct {
-	// groups lists, per system key, the change slots placed in it (some
-	// may have moved on since: a group is filtered when relinked)
-	groups map[int64][]int32
-	// placed is each change slot's system key, noGroup when not counted
-	placed []int64
+	groups map[int64]*succGroup
+	placed []placement // by change slot
 }
 
-const noGroup = int64(-1) << 62
+// placement is where a change slot was last placed.
+type placement struct {
+	key      int64 // its group, noGroup when no recovery reads it
+	finished int64
+	success  bool
+}
 
-// groupKey is the system key of change i: its configured system, else its
-// system name's symbol (negative); noGroup for a change no recovery reads.
-func groupKey(st *state, x *index, i int) int64 {
+type succGroup struct {
+	successes []succ // sorted by at
+	failures  []succ // sorted by at, then slot
+}
+
+type succ struct {
+	at   int64
+	slot int32
+	est  bool
+}
+
+const noGroup = int64(math.MinInt64)
+
+// placementOf says where change i belongs: its configured system, else
+// its system name's symbol (negative); noGroup for a change no recovery
+// reads.
+func placementOf(st *state, x *index, i int) placement {
 	c := &x.changes[i]
-	switch {
-	case !st.r.counted(c) || !completed(c) || c.finished == absent:
-		return noGroup
-	case st.m.chgSys[i] >= 0:
-		return int64(st.m.chgSys[i])
+	if !st.r.counted(c) || !completed(c) || c.finished == absent {
+		return placement{key: noGroup}
 	}
-	return -1 - int64(c.system)
+	p := placement{key: -1 - int64(c.system), finished: c.finished, success: c.outcome == symSuccess}
+	if st.m.chgSys[i] >= 0 {
+		p.key = int64(st.m.chgSys[i])
+	}
+	return p
 }
 
-// newSuccessions groups every change and sets every next.
-func newSuccessions(st *state, x *index) *successions {
-	s := &successions{groups: map[int64][]int32{}}
-	all := make([]int, len(x.changes))
-	for i := range all {
-		all[i] = i
+func compareSucc(a, b succ) int {
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
 	}
-	s.update(st, x, all)
+	return cmp.Compare(a.slot, b.slot)
+}
+
+// newSuccessions places every change and sets every next.
+func newSuccessions(st *state, x *index) *successions {
+	s := &successions{groups: map[int64]*succGroup{}, placed: make([]placement, len(x.changes))}
+	for i := range x.changes {
+		p := placementOf(st, x, i)
+		s.placed[i] = p
+		if p.key == noGroup {
+			continue
+		}
+		g := s.group(p.key)
+		e := succ{at: p.finished, slot: int32(i), est: x.changes[i].estimated&estFinished != 0}
+		if p.success {
+			g.successes = append(g.successes, e)
+		} else {
+			g.failures = append(g.failures, e)
+		}
+	}
+	for _, g := range s.groups {
+		slices.SortFunc(g.successes, compareSucc)
+		slices.SortFunc(g.failures, compareSucc)
+		for _, f := range g.failures {
+			g.setNext(x, f, nil)
+		}
+	}
 	return s
 }
 
-// update places the changes in slots (new or replaced) and relinks the
-// groups they left or joined. It returns the changes whose next changed,
-// as they were before.
+func (s *successions) group(k int64) *succGroup {
+	g := s.groups[k]
+	if g == nil {
+		g = &succGroup{}
+		s.groups[k] = g
+	}
+	return g
+}
+
+// update places the changes in slots (new or replaced) again. It returns
+// the changes whose next changed, as they were before.
 func (s *successions) update(st *state, x *index, slots []int) map[int]change {
-	dirty := map[int64]bool{}
+	changed := map[int]change{}
+	// the failures to set again: per group, those finished in [lo, hi)
+	type span struct{ lo, hi int64 }
+	spans := map[int64][]span{}
+	var fresh []succ // failures placed anew
 	for _, i := range slots {
 		for len(s.placed) <= i {
-			s.placed = append(s.placed, noGroup)
+			s.placed = append(s.placed, placement{key: noGroup})
 		}
-		k := groupKey(st, x, i)
-		if old := s.placed[i]; old != noGroup {
-			dirty[old] = true
+		old, now := s.placed[i], placementOf(st, x, i)
+		if old == now && !now.success {
+			// the same failure: its next may still move if a success moved
+			fresh = append(fresh, succ{at: now.finished, slot: int32(i)})
+			continue
 		}
-		s.placed[i] = k
-		if k != noGroup {
-			dirty[k] = true
-			s.groups[k] = append(s.groups[k], int32(i))
+		if old.key != noGroup {
+			g := s.groups[old.key]
+			e := succ{at: old.finished, slot: int32(i)}
+			if old.success {
+				g.successes = remove(g.successes, e)
+				spans[old.key] = append(spans[old.key], span{g.before(old.finished), old.finished})
+			} else {
+				g.failures = remove(g.failures, e)
+			}
+		}
+		s.placed[i] = now
+		if now.key == noGroup {
+			continue
+		}
+		g := s.group(now.key)
+		e := succ{at: now.finished, slot: int32(i), est: x.changes[i].estimated&estFinished != 0}
+		if now.success {
+			g.successes = insert(g.successes, e)
+			spans[now.key] = append(spans[now.key], span{g.before(now.finished), now.finished})
+		} else {
+			g.failures = insert(g.failures, e)
+			fresh = append(fresh, e)
 		}
 	}
-	changed := map[int]change{}
-	for k := range dirty {
-		s.relink(x, k, changed)
+	for k, ss := range spans {
+		g := s.groups[k]
+		for _, sp := range ss {
+			lo, _ := slices.BinarySearchFunc(g.failures, sp.lo, func(e succ, t int64) int { return cmp.Compare(e.at, t) })
+			for j := lo; j < len(g.failures) && g.failures[j].at < sp.hi; j++ {
+				g.setNext(x, g.failures[j], changed)
+			}
+		}
+	}
+	for _, f := range fresh {
+		if p := s.placed[f.slot]; p.key != noGroup && !p.success {
+			s.groups[p.key].setNext(x, f, changed)
+		}
 	}
 	return changed
 }
 
-// relink sets the next of the failed changes of group k.
-func (s *successions) relink(x *index, k int64, changed map[int]change) {
-	slots := slices.DeleteFunc(s.groups[k], func(i int32) bool { return s.placed[i] != k })
-	slices.Sort(slots)
-	slots = slices.Compact(slots)
-	s.groups[k] = slots
-	if len(slots) == 0 {
-		delete(s.groups, k)
+// before is the finish of the latest success before t, MinInt64 none: the
+// failures from it up to t are those a success at t can be next for.
+func (g *succGroup) before(t int64) int64 {
+	j, _ := slices.BinarySearchFunc(g.successes, t, func(e succ, t int64) int { return cmp.Compare(e.at, t) })
+	if j == 0 {
+		return math.MinInt64
+	}
+	return g.successes[j-1].at
+}
+
+// setNext sets failure f's next from the group's successes, noting in
+// changed (when not nil) its earlier version if it moves.
+func (g *succGroup) setNext(x *index, f succ, changed map[int]change) {
+	next, est := int64(absent), false
+	j, _ := slices.BinarySearchFunc(g.successes, f.at+1, func(e succ, t int64) int { return cmp.Compare(e.at, t) })
+	if j < len(g.successes) {
+		// several successes finished at once: the time is known if any
+		// of them measured it
+		next, est = g.successes[j].at, true
+		for ; j < len(g.successes) && g.successes[j].at == next; j++ {
+			est = est && g.successes[j].est
+		}
+	}
+	c := &x.changes[f.slot]
+	if c.next == next && c.nextEst == est {
 		return
 	}
-	type done struct {
-		at  int64
-		est bool
-	}
-	var successes []done
-	for _, i := range slots {
-		if c := &x.changes[i]; c.outcome == symSuccess {
-			successes = append(successes, done{c.finished, c.estimated&estFinished != 0})
+	if changed != nil {
+		if _, seen := changed[int(f.slot)]; !seen {
+			changed[int(f.slot)] = *c
 		}
 	}
-	slices.SortFunc(successes, func(a, b done) int { return cmp.Compare(a.at, b.at) })
-	for _, i := range slots {
-		c := &x.changes[i]
-		if c.outcome == symSuccess {
-			continue
-		}
-		next, est := int64(absent), false
-		j, _ := slices.BinarySearchFunc(successes, c.finished+1, func(d done, t int64) int { return cmp.Compare(d.at, t) })
-		if j < len(successes) {
-			// several successes finished at once: the time is known if
-			// any of them measured it
-			next, est = successes[j].at, true
-			for ; j < len(successes) && successes[j].at == next; j++ {
-				est = est && successes[j].est
-			}
-		}
-		if c.next != next || c.nextEst != est {
-			if _, seen := changed[int(i)]; !seen {
-				changed[int(i)] = *c
-			}
-			c.next, c.nextEst = next, est
-		}
+	c.next, c.nextEst = next, est
+}
+
+func insert(s []succ, e succ) []succ {
+	j, _ := slices.BinarySearchFunc(s, e, compareSucc)
+	return slices.Insert(s, j, e)
+}
+
+func remove(s []succ, e succ) []succ {
+	if j, found := slices.BinarySearchFunc(s, e, compareSucc); found {
+		return slices.Delete(s, j, j+1)
 	}
+	return s
 }
