@@ -11,7 +11,7 @@ import (
 )
 
 // A generated dataset and the demo data never share a key, so posting the
-// one to a daemon that loaded the other adds to it (README: "Loading a
+// one to a daemon that loaded the other adds to it (docs/commands.md: "Loading a
 // generated dataset into a running daemon").
 func TestGeneratedAndDemoKeysDiffer(t *testing.T) {
 	o := DefaultOptions()

@@ -30,7 +30,7 @@ func TestDirection(t *testing.T) {
 		"deployments_per_day": true, "change_schedule_adherence_ratio": true, "satisfaction_ratio_stakeholder": true,
 		"satisfaction_ratio_employee": true,
 		// SPEC section 9; coverage is not named there, and less of a window
-		// measured is never better (README: spec choices)
+		// measured is never better (docs/design.md)
 		"measured_uptime_ratio": true, "response_time_compliance_ratio": true, "measurement_coverage_ratio": true}
 	for _, k := range All() {
 		assert.Equal(t, higher[k.Name], k.HigherIsBetter, k.Name)

@@ -19,10 +19,10 @@ func Reference() string {
 	b.WriteString("# KPI reference\n\n")
 	b.WriteString("Every KPI Steward computes, as the scorecards API names it (also the key of `objectives:` and the `kpi` label of\n")
 	b.WriteString("`steward_kpi_status`). Windowed KPIs are over `[at − L, at)`; point-in-time ones are a state at `at` and their\n")
-	b.WriteString("metric has no `window` label. A KPI whose population is empty has no value; a count is then 0. SPEC section 4\n")
-	b.WriteString("gives the exact definitions; the README's review-grade rules say how exposure, closed incidents and estimated\n")
-	b.WriteString("times are counted.\n\n")
-	b.WriteString("\"Better\" is the direction of scoring against an objective (SPEC section 4).\n\n")
+	b.WriteString("metric has no `window` label. A KPI whose population is empty has no value; a count is then 0.\n")
+	b.WriteString("[How KPIs are computed](kpi-definitions.md) gives the exact definitions, and its review-grade rules say how\n")
+	b.WriteString("exposure, closed incidents and estimated times are counted.\n\n")
+	b.WriteString("\"Better\" is the direction of scoring against an objective ([statuses and the score](kpi-definitions.md#scorecards-status-and-score)).\n\n")
 	b.WriteString("| KPI | metric | unit | better | kind | roles | what it counts |\n|---|---|---|---|---|---|---|\n")
 	for i := range catalogue {
 		k := &catalogue[i]
@@ -47,7 +47,7 @@ func Reference() string {
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", k.Name, metric, unitNames[k.Unit], better, when, roles, k.Help)
 	}
 	b.WriteString("\nMeasurement KPIs (`measured_uptime_ratio` and the others of that group) are defined only when the config reads\n")
-	b.WriteString("measurements (SPEC section 9). Groups: ")
+	b.WriteString("measurements ([Measurements](measurements.md)). Groups: ")
 	for g, n := range groupNames {
 		if g > 0 {
 			b.WriteString(", ")

@@ -30,7 +30,7 @@ func (c Config) alert(name, severity, expr, summary, description string) Rule {
 		Annotations: map[string]string{
 			"summary":     summary,
 			"description": description,
-			"runbook_url": c.RunbookURL + strings.ToLower(name),
+			"runbook_url": c.Runbook(name),
 		},
 	}
 }

@@ -58,8 +58,10 @@ type Config struct {
 	ScorecardStaleAfter time.Duration
 	// For holds each alert's `for:` by alert name.
 	For map[string]time.Duration
-	// RunbookURL prefixes each alert's runbook_url; the alert name,
-	// lower-cased, is appended (a README heading anchor).
+	// RunbookURL is the base of each alert's runbook_url: the alert's name
+	// and ".md" are appended (Runbook), the name of its page under
+	// docs/runbooks/. A site that keeps its own copies of the pages (an
+	// internal Git host, a wiki's Markdown import) points it there.
 	RunbookURL string
 	// Objectives colour the dashboards' KPI stats, by KPI API name. They
 	// default to the objectives of examples/steward.yml; `steward
@@ -161,7 +163,7 @@ func DefaultConfig() Config {
 			AlertNoLeader: 5 * time.Minute,
 		},
 		ReplicaLabels: []string{"instance", "pod"},
-		RunbookURL:    "https://github.com/steward-sh/steward/blob/main/README.md#",
+		RunbookURL:    "https://github.com/steward-sh/steward/blob/main/docs/runbooks/",
 		Objectives: map[string]Objective{
 			"change_success_ratio":    {Objective: 0.95, Warning: warn(0.90)},
 			"availability_ratio":      {Objective: 0.999, Warning: warn(0.995)},
@@ -173,6 +175,12 @@ func DefaultConfig() Config {
 			"systems_unowned":         {Objective: 0},
 		},
 	}
+}
+
+// Runbook is the runbook_url of an alert: its page under docs/runbooks/,
+// at RunbookURL.
+func (c Config) Runbook(alert string) string {
+	return c.RunbookURL + alert + ".md"
 }
 
 // Validate checks that the windows the rules use are among windows (the

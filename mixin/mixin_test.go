@@ -182,7 +182,7 @@ func TestRuleConventions(t *testing.T) {
 			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
 			assert.NotContains(t, r.Annotations["summary"], "{{", "%s: the summary is static", r.Alert)
 			assert.Contains(t, r.Annotations["description"], "{{ $labels.", "%s: the description names the subject", r.Alert)
-			assert.Equal(t, cfg.RunbookURL+strings.ToLower(r.Alert), r.Annotations["runbook_url"])
+			assert.Equal(t, cfg.Runbook(r.Alert), r.Annotations["runbook_url"])
 			_, err := p.ParseExpr(r.Expr)
 			assert.NoError(t, err, "%s: %s", r.Alert, r.Expr)
 		}

@@ -25,7 +25,7 @@ import (
 
 // The durability tests: nothing answered 200 (or 202, spooled) is lost when
 // the daemon is killed or its database goes away. Their figures are
-// printed with -v (and quoted in the README).
+// printed with -v (and quoted in docs/durability.md).
 
 func durableConfig(driver, dsn string) string {
 	return fmt.Sprintf(testConfig, driver, dsn) + `

@@ -29,7 +29,7 @@ const hostileCollectors = `collectors:
   gitlab: {token: gl-secret}
 `
 
-// memoryCeiling is the documented bound (README, Limits) on the daemon's
+// memoryCeiling is the documented bound (docs/security.md, Limits) on the daemon's
 // peak resident memory under the body flood below, with the default
 // limits: 32 MiB bodies, 128 MiB of bodies in flight.
 const memoryCeiling = 512 << 20

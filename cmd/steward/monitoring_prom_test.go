@@ -250,7 +250,7 @@ scrape_configs: [{job_name: steward, static_configs: [{targets: [%q]}]}]
 	assert.Equal(t, "A KPI is clearly worse than usual.", got[0].Annotations["summary"])
 	assert.Regexp(t, `^The change success ratio of system `+system+` is \d+(\.\d+)?% over the last 7d against \d+(\.\d+)?% over the last 90d `+
 		`\(at least 10 changes completed in the last 7d\)\.$`, got[0].Annotations["description"])
-	assert.Equal(t, cfg.RunbookURL+"stewardkpiregression", got[0].Annotations["runbook_url"])
+	assert.Equal(t, cfg.Runbook(mixin.AlertKPIRegression), got[0].Annotations["runbook_url"])
 }
 
 // startAlertmanager runs Alertmanager on a free loopback port, without
