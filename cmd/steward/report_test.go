@@ -101,7 +101,7 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, out, "### Restatement since frozen version 1\n")
 	assert.Contains(t, out, "| Changes failed | 1 | 2 | not scored | not scored |\n")
 	assert.Contains(t, out, "| incident api/I9 | added |  |\n")
-	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true; " +
+	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true; "+
 		"recovered_at:  → 2026-02-01T10:00:00Z; recovered_in_period: false → true; recovery_seconds:  → 2023200 |\n", "brackets are escaped: a value cannot make a Markdown link")
 }
 
