@@ -234,6 +234,22 @@ func (r *rules) reviewDone(in *incident, entry uint32) int64 {
 // incidentMembers appends the populations incident in belongs to; entry is
 // its attribution entry.
 func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []member {
+	return r.incidentMembersIn(out, in, entry, allPops)
+}
+
+// allPops holds every population.
+const allPops = popSet(1<<numPop - 1)
+
+// reviewPops and actionPops are the populations of the reviews and of
+// their action items: the time index's groups without them skip the work.
+const (
+	reviewPops = popSet(1<<popReviewDue | 1<<popReviewOnTime | 1<<popReviewSettled)
+	actionPops = popSet(1<<popActionOpen | 1<<popActionDone | 1<<popActionDue | 1<<popActionDueDone)
+)
+
+// incidentMembersIn is incidentMembers for a reader of the populations in
+// want only: it may leave out members of others.
+func (r *rules) incidentMembersIn(out []member, in *incident, entry uint32, want popSet) []member {
 	sys := r.m.entries[entry].sys
 	out = append(out, member{pop: popOpened1 + pop(in.severity-1), key: in.opened})
 	if sys < 0 {
@@ -277,6 +293,12 @@ func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []memb
 		}
 		out = append(out, member{pop: p, key: in.acked, val: in.acked - in.opened})
 	}
+	if want&actionPops != 0 {
+		out = r.actionMembers(out, in)
+	}
+	if want&reviewPops == 0 {
+		return out
+	}
 	if due := r.reviewDueAt(in); due != absent {
 		out = append(out, member{pop: popReviewDue, key: due})
 		if done := r.reviewDone(in, entry); done != absent {
@@ -286,7 +308,7 @@ func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []memb
 			out = append(out, member{pop: popReviewSettled, key: max(due, done)})
 		}
 	}
-	return r.actionMembers(out, in)
+	return out
 }
 
 // actionDueAt is when an action item is due: its own due, else the

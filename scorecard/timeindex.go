@@ -145,6 +145,10 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			var b builder
 			for group := range next {
 				b.reset(group)
+				var want popSet
+				for _, p := range group {
+					want |= 1 << p
+				}
 				if pops[group[0]].change {
 					for i := range x.changes {
 						ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
@@ -152,7 +156,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 					}
 				} else {
 					for i := range x.incidents {
-						ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incAttr[i])
+						ms = r.incidentMembersIn(ms[:0], &x.incidents[i], m.incAttr[i], want)
 						b.take(ms, m.incAttr[i])
 					}
 				}
@@ -235,7 +239,8 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 // field, sorts them by time once and deals them out to their pools in that
 // order, so that each pool's part comes out sorted.
 type builder struct {
-	group []pop
+	group    []pop
+	expiring bool // the group has an expiring population: until is gathered
 	keys  []int64
 	vals  []int64
 	until []int64
@@ -248,8 +253,10 @@ func (b *builder) reset(group []pop) {
 	b.group = group
 	b.keys, b.vals, b.until, b.ents, b.pops = b.keys[:0], b.vals[:0], b.until[:0], b.ents[:0], b.pops[:0]
 	b.in = [numPop]bool{}
+	b.expiring = false
 	for _, p := range group {
 		b.in[p] = true
+		b.expiring = b.expiring || pops[p].expiring
 	}
 }
 
@@ -258,7 +265,9 @@ func (b *builder) take(ms []member, entry uint32) {
 		if b.in[mb.pop] {
 			b.keys = append(b.keys, mb.key)
 			b.vals = append(b.vals, mb.val)
-			b.until = append(b.until, mb.until)
+			if b.expiring {
+				b.until = append(b.until, mb.until)
+			}
 			b.ents = append(b.ents, entry)
 			b.pops = append(b.pops, mb.pop)
 		}
@@ -272,7 +281,10 @@ func (b *builder) place(ti *timeIndex, pools [][]int32) {
 	global := ti.unattributed
 	order := sortByKey(b.keys)
 	keys, vals, ents, ps := permute(b.keys, order), permute(b.vals, order), permute(b.ents, order), permute(b.pops, order)
-	until := permute(b.until, order)
+	var until []int64
+	if b.expiring {
+		until = permute(b.until, order)
+	}
 	cnt := make([][]int32, numPop)
 	for _, p := range b.group {
 		cnt[p] = make([]int32, ti.pools+1)
