@@ -241,12 +241,12 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 type builder struct {
 	group    []pop
 	expiring bool // the group has an expiring population: until is gathered
-	keys  []int64
-	vals  []int64
-	until []int64
-	ents  []uint32 // the member's record's attribution entry
-	pops  []pop
-	in    [numPop]bool
+	keys     []int64
+	vals     []int64
+	until    []int64
+	ents     []uint32 // the member's record's attribution entry
+	pops     []pop
+	in       [numPop]bool
 }
 
 func (b *builder) reset(group []pop) {
