@@ -7,7 +7,7 @@ LISTEN  ?= 127.0.0.1:9470
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help run build test lint bench dashboards fuzz
+.PHONY: help run build test test-unit lint bench dashboards fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -15,11 +15,20 @@ help: ## list the targets
 run: ## run the daemon on 127.0.0.1:9470, SQLite, the example config (demo data if the store is empty)
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/steward serve --config.file $(CONFIG) --web.listen-address $(LISTEN) --demo
 
-build: ## build bin/steward
+build: ## build bin/steward and bin/steward-bench (the benchmark, see BENCHMARKS.md)
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/steward ./cmd/steward
+	$(GO) build -o bin/steward-bench ./cmd/steward-bench
 
 test: ## run every test (PostgreSQL on 127.0.0.1:5432; with CI=true its tests must not skip)
 	$(GO) test -race -count=1 -timeout 40m ./...
+
+# The integration tests (internal/integration) run the whole daemon and the
+# steward binary against PostgreSQL, Prometheus, VictoriaMetrics,
+# Alertmanager and Chromium, and take minutes; the unit run leaves them out,
+# and -short skips the steward-bench run (cmd/steward-bench) and the import
+# of whole public datasets (cmd/steward).
+test-unit: ## run the fast tests: every package but internal/integration, with -short (PostgreSQL still on 127.0.0.1:5432)
+	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v '/internal/integration$$')
 
 # golangci-lint, pinned; `go run` builds it once into the module cache.
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
@@ -36,10 +45,11 @@ dashboards: ## write the Grafana dashboards (dashboards/) and the Prometheus rul
 # reference dataset of BENCHMARKS.md is 1000000 (about 8 minutes on 2 cores).
 BENCH_RECORDS ?= 100000
 
-bench: ## Go benchmarks, then `steward bench` on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)
+bench: ## Go benchmarks, then steward-bench on BENCH_RECORDS incidents and changes (default 100000; reference 1000000)
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/scorecard$$')
 	$(GO) test -run '^$$' -bench . -benchmem ./scorecard -bench.records=$(BENCH_RECORDS)
-	$(GO) run ./cmd/steward bench --records $(BENCH_RECORDS)
+	$(MAKE) build
+	bin/steward-bench --records $(BENCH_RECORDS)
 
 FUZZTIME ?= 10s
 

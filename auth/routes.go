@@ -26,7 +26,7 @@ type Rule struct {
 // routes gives every route the daemon serves its rule, by the exact
 // pattern it is registered with on the daemon's ServeMux. It is the one
 // place that says who may call what: a route missing here is admin-only
-// (and TestEveryRouteHasAScope in cmd/steward fails), so a new route is
+// (and TestEveryRouteHasAScope in internal/integration fails), so a new route is
 // never open by accident.
 var routes = map[string]Rule{
 	"POST /api/v1/incidents": {Scope: config.ScopeIngest},

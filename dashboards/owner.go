@@ -33,6 +33,7 @@ func (g gen) owner() *dashboard.DashboardBuilder {
 		WithVariable(labelVariable("subject", "Person", g.subjectsOf(eq("role", "$role")), "subject")).
 		WithVariable(g.windowVariable(g.cfg.BreachWindow))
 	b = g.scorecardRows(b, who, window)
+	b = g.uptimeRow(b, who, window)
 	return b.
 		WithRow(dashboard.NewRowBuilder("Roles and systems")).
 		WithPanel(g.rolesOfSubject(window)).

@@ -10,7 +10,7 @@ import (
 func (g gen) program() *dashboard.DashboardBuilder {
 	window := eq("window", "$window")
 	programs := []string{eq("role", "program"), re("subject", "$program")}
-	return newDashboard(UIDProgram, "Steward / Program",
+	b := newDashboard(UIDProgram, "Steward / Program",
 		"Programs (named groups of systems) and their managers: KPIs per program, per program manager, and the systems of each program.").
 		WithVariable(g.windowVariable(g.cfg.BreachWindow)).
 		WithVariable(multiVariable("program", "Program", g.subjectsOf(eq("role", "program")), "subject")).
@@ -25,6 +25,7 @@ func (g gen) program() *dashboard.DashboardBuilder {
 		WithPanel(g.bySubject(kpiByName("change_success_ratio"), window, programs...)).
 		WithPanel(g.bySubject(kpiByName("mttr_seconds"), window, programs...)).
 		WithPanel(g.bySubject(kpiByName("incidents_opened"), window, programs...))
+	return g.programUptimeRow(b, window, programs)
 }
 
 // programKPIs are the columns of the program and manager tables.

@@ -23,6 +23,7 @@ func (g gen) system() *dashboard.DashboardBuilder {
 		WithPanel(g.ownerLabel("Tier", "tier", "unknown: no owner")).
 		WithPanel(g.ownerHistory())
 	b = g.scorecardRows(b, who, window)
+	b = g.uptimeRow(b, who, window)
 	return b.
 		WithRow(dashboard.NewRowBuilder("Incidents and changes over time")).
 		WithPanel(g.openIncidents(who)).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,12 @@ func snapshots(t *testing.T, n int) (func(context.Context, time.Time) (*sc.Snaps
 		s := tinySnapshot(cfg, true)
 		s.At = at
 		s.Cards["7d"][0].Value[sc.MTTR] = float64(1000 + i)
+		// a time to restore summary with no quantile at first
+		s.Cards["7d"][0].Value[sc.TimeToRestoreP50] = math.NaN()
+		s.Cards["7d"][0].Summaries.TimeToRestore = sc.Summary{Count: i, Sum: float64(5400 * i)}
+		if i > 0 {
+			s.Cards["7d"][0].Value[sc.TimeToRestoreP50] = float64(4800 + i)
+		}
 		byTime[at] = s
 		ats = append(ats, at)
 	}
@@ -64,6 +71,26 @@ steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767232800
 steward_mttr_seconds{role="system",subject="pay",window="30d"} 3000 1767236400
 `
 	assert.Contains(t, text, mttr)
+	// a summary's samples are together by label set, a time's quantiles,
+	// _sum and _count in turn (OpenMetrics' MetricPoints)
+	const ttr = `# TYPE steward_time_to_restore_seconds summary
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="7d"} 0 1767225600
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="7d"} 0 1767225600
+steward_time_to_restore_seconds{quantile="0.5",role="system",subject="pay",window="7d"} 4801 1767229200
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="7d"} 5400 1767229200
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="7d"} 1 1767229200
+steward_time_to_restore_seconds{quantile="0.5",role="system",subject="pay",window="7d"} 4802 1767232800
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="7d"} 10800 1767232800
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="7d"} 2 1767232800
+steward_time_to_restore_seconds{quantile="0.5",role="system",subject="pay",window="7d"} 4803 1767236400
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="7d"} 16200 1767236400
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="7d"} 3 1767236400
+steward_time_to_restore_seconds{quantile="0.5",role="system",subject="pay",window="30d"} 2400 1767225600
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="30d"} 6000 1767225600
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="30d"} 2 1767225600
+steward_time_to_restore_seconds{quantile="0.5",role="system",subject="pay",window="30d"} 2400 1767229200
+`
+	assert.Contains(t, text, ttr)
 	assert.True(t, strings.HasPrefix(text, "# HELP steward_incidents_opened "), "families in exposition order")
 	assert.True(t, strings.HasSuffix(text, "1767236400\n# EOF\n"))
 	assert.Contains(t, text, `steward_system_owner_info{owner="alice",program="checkout",system="pay",tier="1"} 1 1767225600`)

@@ -26,6 +26,21 @@ type family struct {
 	typ    string
 	labels []string
 	order  []int // label indexes by label name, the exposition order
+	// parts are the _sum and _count of a summary: series of their own
+	// names and labels (the summary's without quantile), written after
+	// the summary's quantiles, under its header and no header of theirs.
+	parts []*family
+	of    *family // a part's summary
+	rank  uint8   // a part's place in its summary's groups: after the quantiles
+}
+
+// root is the family whose header a family's samples are written under:
+// a summary's, for its _sum and _count.
+func (f *family) root() *family {
+	if f.of != nil {
+		return f.of
+	}
+	return f
 }
 
 // Label names, as SPEC section 5 fixes them.
@@ -66,6 +81,14 @@ func init() {
 			labels = append(labels, kf.Label)
 		}
 		f := &family{name: "steward_" + kf.Metric, help: kf.Help, labels: labels}
+		if kf.Summary {
+			f.typ = "summary"
+			plain := labels[:len(labels)-1] // the quantile label is last
+			f.parts = []*family{
+				{name: f.name + "_sum", labels: plain, of: f, rank: 1},
+				{name: f.name + "_count", labels: plain, of: f, rank: 2},
+			}
+		}
 		byMetric[kf.Metric] = f
 		families = append(families, f)
 	}
@@ -79,10 +102,12 @@ func init() {
 		if f.typ == "" {
 			f.typ = "gauge"
 		}
-		f.order = make([]int, len(f.labels))
-		for i := range f.order {
-			f.order[i] = i
+		for _, g := range append(f.parts, f) {
+			g.order = make([]int, len(g.labels))
+			for i := range g.order {
+				g.order[i] = i
+			}
+			sort.Slice(g.order, func(a, b int) bool { return g.labels[g.order[a]] < g.labels[g.order[b]] })
 		}
-		sort.Slice(f.order, func(a, b int) bool { return f.labels[f.order[a]] < f.labels[f.order[b]] })
 	}
 }

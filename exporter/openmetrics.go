@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 
 	"github.com/steward-sh/steward/config"
@@ -17,7 +18,9 @@ import (
 // OpenMetricsWriter writes snapshots at successive times as one OpenMetrics
 // text file for `promtool tsdb create-blocks-from openmetrics`: timestamps
 // in seconds, a final # EOF, and, as OpenMetrics requires, each family's
-// samples together and each series' samples together, in time order.
+// samples together and each series' samples together, in time order (a
+// summary's: each label set's quantiles, _sum and _count together, time
+// after time).
 //
 // Snapshots arrive time after time but the file is series after series, so
 // samples wait in one binary spill file per family (20 bytes a sample) and
@@ -36,7 +39,8 @@ type OpenMetricsWriter struct {
 // bytes each: 400 MiB).
 const DefaultMaxBuffered = 20 << 20
 
-// spill holds one family's samples until Close.
+// spill holds one family's samples until Close: a summary's quantiles,
+// _sum and _count alike.
 type spill struct {
 	f      *os.File
 	w      *bufio.Writer
@@ -44,6 +48,13 @@ type spill struct {
 	series []string          // series number -> series text
 	counts []int             // samples per series
 	n      int
+	// A summary's series are in groups, one per label set without the
+	// quantile, that OpenMetrics wants written together, time after time
+	// (a MetricPoint is a time's quantiles, _sum and _count); a gauge's
+	// series are groups of one.
+	groups map[string]uint32 // group text -> group number
+	group  []uint32          // series number -> group number
+	rank   []uint8           // series number -> quantile 0, _sum 1, _count 2
 }
 
 const spillRecord = 4 + 8 + 8 // series, timestamp (ms), value
@@ -79,7 +90,7 @@ func (w *OpenMetricsWriter) Add(s *scorecard.Snapshot, cfg *config.Config) error
 		if w.err != nil {
 			return
 		}
-		sp, err := w.spill(f)
+		sp, err := w.spill(f.root())
 		if err != nil {
 			w.err = err
 			return
@@ -91,6 +102,7 @@ func (w *OpenMetricsWriter) Add(s *scorecard.Snapshot, cfg *config.Config) error
 			sp.index[string(text)] = i
 			sp.series = append(sp.series, string(text))
 			sp.counts = append(sp.counts, 0)
+			sp.addGroup(f, labels)
 		}
 		sp.counts[i]++
 		sp.n++
@@ -115,6 +127,28 @@ func (w *OpenMetricsWriter) spill(f *family) (*spill, error) {
 	sp := &spill{f: file, w: bufio.NewWriterSize(file, 1<<20), index: map[string]uint32{}}
 	w.spills[f] = sp
 	return sp, nil
+}
+
+// addGroup places a new series in its group.
+func (sp *spill) addGroup(f *family, labels []string) {
+	root := f.root()
+	if root.parts == nil {
+		sp.group = append(sp.group, uint32(len(sp.group)))
+		sp.rank = append(sp.rank, 0)
+		return
+	}
+	if sp.groups == nil {
+		sp.groups = map[string]uint32{}
+	}
+	// the _sum family's labels are the group's: the quantile, last, is left out
+	key := string(appendSeries(nil, root.parts[0], labels))
+	g, ok := sp.groups[key]
+	if !ok {
+		g = uint32(len(sp.groups))
+		sp.groups[key] = g
+	}
+	sp.group = append(sp.group, g)
+	sp.rank = append(sp.rank, f.rank)
 }
 
 // Close writes the file: every family with samples, then # EOF. It removes
@@ -147,30 +181,69 @@ func (w *OpenMetricsWriter) Close() error {
 	return nil
 }
 
-// writeTo writes the family's samples series after series, each in the
-// order added (time order). Series are taken in ranges whose samples fit in
+// writeTo writes the family's samples group after group, each group's
+// samples in time order (the order added), a time's samples in the order
+// of their series' ranks. Groups are taken in ranges whose samples fit in
 // maxBuffered; each range reads the spill file once.
 func (sp *spill) writeTo(out *bufio.Writer, maxBuffered int) error {
 	if err := sp.w.Flush(); err != nil {
 		return fmt.Errorf("openmetrics: spill: %w", err)
 	}
-	var line, ts []byte
-	for lo := 0; lo < len(sp.series); {
-		hi, n := lo, 0
-		for hi < len(sp.series) && (hi == lo || n+sp.counts[hi] <= maxBuffered) {
-			n += sp.counts[hi]
-			hi++
+	// the series in output order: by group, then rank, then first seen
+	order := make([]int, len(sp.series))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		sa, sb := order[a], order[b]
+		if sp.group[sa] != sp.group[sb] {
+			return sp.group[sa] < sp.group[sb]
 		}
-		recs, starts, err := sp.load(lo, hi, n)
+		return sp.rank[sa] < sp.rank[sb]
+	})
+	slot := make([]int, len(sp.series)) // series -> its place in the range being written, or -1
+	var line, ts []byte
+	for lo := 0; lo < len(order); {
+		hi, n := lo, 0
+		for hi < len(order) {
+			end, m := hi, 0 // the next group: order[hi:end], m samples
+			for end < len(order) && sp.group[order[end]] == sp.group[order[hi]] {
+				m += sp.counts[order[end]]
+				end++
+			}
+			if hi > lo && n+m > maxBuffered {
+				break
+			}
+			hi, n = end, n+m
+		}
+		recs, starts, err := sp.load(order[lo:hi], slot, n)
 		if err != nil {
 			return err
 		}
-		for s := lo; s < hi; s++ {
-			for _, r := range recs[starts[s-lo]:starts[s-lo+1]] {
+		for g := lo; g < hi; {
+			end := g + 1
+			for end < hi && sp.group[order[end]] == sp.group[order[g]] {
+				end++
+			}
+			// merge the group's series by time; ties keep the rank order
+			next := append([]int(nil), starts[g-lo:end-lo]...)
+			for {
+				best := -1
+				for j := g; j < end; j++ {
+					if k := next[j-g]; k < starts[j-lo+1] && (best < 0 || recs[k].ms < recs[next[best-g]].ms) {
+						best = j
+					}
+				}
+				if best < 0 {
+					break
+				}
+				r := recs[next[best-g]]
+				next[best-g]++
 				ts = strconv.AppendFloat(ts[:0], float64(r.ms)/1000, 'f', -1, 64)
-				line = appendValue(append(line[:0], sp.series[s]...), r.v, ts)
+				line = appendValue(append(line[:0], sp.series[order[best]]...), r.v, ts)
 				_, _ = out.Write(line)
 			}
+			g = end
 		}
 		lo = hi
 	}
@@ -182,14 +255,19 @@ type point struct {
 	v  float64
 }
 
-// load reads the samples of series [lo, hi) (n in all) from the spill file,
-// placed by series (a counting sort, so each series keeps its time order).
-func (sp *spill) load(lo, hi, n int) ([]point, []int, error) {
-	starts := make([]int, hi-lo+1)
-	for s := lo; s < hi; s++ {
-		starts[s-lo+1] = starts[s-lo] + sp.counts[s]
+// load reads the samples of the series sel (n in all) from the spill file,
+// placed by their order in sel (a counting sort, so each series keeps its
+// time order). slot is scratch space, one entry per series, left all -1.
+func (sp *spill) load(sel, slot []int, n int) ([]point, []int, error) {
+	for i := range slot {
+		slot[i] = -1
 	}
-	next := append([]int(nil), starts[:hi-lo]...)
+	starts := make([]int, len(sel)+1)
+	for j, s := range sel {
+		slot[s] = j
+		starts[j+1] = starts[j] + sp.counts[s]
+	}
+	next := append([]int(nil), starts[:len(sel)]...)
 	recs := make([]point, n)
 	if _, err := sp.f.Seek(0, io.SeekStart); err != nil {
 		return nil, nil, fmt.Errorf("openmetrics: spill: %w", err)
@@ -202,15 +280,15 @@ func (sp *spill) load(lo, hi, n int) ([]point, []int, error) {
 		} else if err != nil {
 			return nil, nil, fmt.Errorf("openmetrics: spill: %w", err)
 		}
-		s := int(binary.LittleEndian.Uint32(rec[0:]))
-		if s < lo || s >= hi {
+		j := slot[binary.LittleEndian.Uint32(rec[0:])]
+		if j < 0 {
 			continue
 		}
-		recs[next[s-lo]] = point{
+		recs[next[j]] = point{
 			ms: int64(binary.LittleEndian.Uint64(rec[4:])),
 			v:  math.Float64frombits(binary.LittleEndian.Uint64(rec[12:])),
 		}
-		next[s-lo]++
+		next[j]++
 	}
 	return recs, starts, nil
 }

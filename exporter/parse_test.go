@@ -100,13 +100,47 @@ func TestRenderParsesToTheWalk(t *testing.T) {
 	mfs, err := parseText(text)
 	require.NoError(t, err)
 	got := map[string][]string{}
+	var summaries []string
 	for _, mf := range mfs {
-		assert.Equal(t, dto.MetricType_GAUGE, mf.GetType(), mf.GetName())
 		assert.NotEmpty(t, mf.GetHelp(), mf.GetName())
+		if mf.GetType() == dto.MetricType_SUMMARY {
+			summaries = append(summaries, mf.GetName())
+			for name, lines := range summarySamples(mf) {
+				got[name] = lines
+			}
+			continue
+		}
+		assert.Equal(t, dto.MetricType_GAUGE, mf.GetType(), mf.GetName())
 		got[mf.GetName()] = samples(mf)
 	}
 	assert.Equal(t, want, got)
+	assert.Equal(t, []string{"steward_change_lead_time_seconds", "steward_time_to_restore_seconds"}, summaries)
 
 	om := Render(snap, cfg, true)
-	assert.Equal(t, string(text)+"# EOF\n", string(om), "OpenMetrics differs only by its end: every family is a gauge")
+	assert.Equal(t, string(text)+"# EOF\n", string(om), "OpenMetrics differs only by its end: gauges and summaries are written alike")
+}
+
+// summarySamples lists a summary's series as samples does, under the names
+// of its three parts: the quantiles, _sum and _count.
+func summarySamples(mf *dto.MetricFamily) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range mf.Metric {
+		var l []string
+		for _, p := range m.Label {
+			l = append(l, p.GetName()+"="+p.GetValue())
+		}
+		slices.Sort(l)
+		s := m.GetSummary()
+		for _, q := range s.Quantile {
+			ql := append(slices.Clone(l), fmt.Sprint("quantile=", q.GetQuantile()))
+			slices.Sort(ql)
+			out[mf.GetName()] = append(out[mf.GetName()], fmt.Sprint(ql, " ", q.GetValue()))
+		}
+		out[mf.GetName()+"_sum"] = append(out[mf.GetName()+"_sum"], fmt.Sprint(l, " ", s.GetSampleSum()))
+		out[mf.GetName()+"_count"] = append(out[mf.GetName()+"_count"], fmt.Sprint(l, " ", float64(s.GetSampleCount())))
+	}
+	for name := range out {
+		slices.Sort(out[name])
+	}
+	return out
 }

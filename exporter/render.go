@@ -26,10 +26,10 @@ func render(snap *scorecard.Snapshot, cfg *config.Config, openMetrics bool) [][]
 		var line []byte
 		walk(snap, cfg, func(f *family, labels []string, v float64) {
 			line = appendSample(line[:0], f, labels, v, nil)
-			c := bodies[f]
+			c := bodies[f.root()] // a summary's parts follow its quantiles, series by series
 			if c == nil {
 				c = &chunked{}
-				bodies[f] = c
+				bodies[f.root()] = c
 			}
 			c.write(line)
 		})

@@ -43,16 +43,19 @@ func noValues() sc.Values {
 }
 
 // tinyCard is a system card with a few KPIs: sev1 incidents, the API-only
-// total, MTTR, a p90 without value, incidents open and availability.
+// total, MTTR, the time to restore's p50 and a p90 without value (a
+// summary of two incidents), incidents open and availability.
 func tinyCard(id, window string, sev1, mttr, avail float64, st sc.Status) sc.Card {
 	c := sc.Card{
 		Subject: sc.Subject{Role: sc.RoleSystem, ID: id}, Window: window, Score: 75,
-		Defined: []sc.KPI{sc.IncidentsOpened, sc.IncidentsOpenedSev1, sc.MTTR, sc.TimeToRestoreP90, sc.IncidentsOpen, sc.AvailabilityRatio},
+		Defined: []sc.KPI{sc.IncidentsOpened, sc.IncidentsOpenedSev1, sc.MTTR, sc.TimeToRestoreP50, sc.TimeToRestoreP90, sc.IncidentsOpen, sc.AvailabilityRatio},
 		Value:   noValues(), Previous: noValues(),
 	}
 	c.Value[sc.IncidentsOpened] = sev1
 	c.Value[sc.IncidentsOpenedSev1] = sev1
 	c.Value[sc.MTTR] = mttr
+	c.Value[sc.TimeToRestoreP50] = mttr - 600
+	c.Summaries.TimeToRestore = sc.Summary{Count: 2, Sum: 2 * mttr}
 	c.Value[sc.IncidentsOpen] = 1
 	c.Value[sc.AvailabilityRatio] = avail
 	c.Status[sc.MTTR] = st
@@ -113,6 +116,8 @@ steward_scorecard_timestamp_seconds 1.7672256e+09
 # HELP steward_systems_unowned Configured systems with no owner at evaluation time.
 # TYPE steward_systems_unowned gauge
 steward_systems_unowned{role="global",subject="all"} 1
+# HELP steward_time_to_restore_seconds Time to restore of the incidents resolved in the window without an estimated opening or restoration: quantiles, sum and count (sum / count is the MTTR).
+# TYPE steward_time_to_restore_seconds summary
 # HELP steward_unattributed_records Records in the window whose system matches no configured system or alias, by kind.
 # TYPE steward_unattributed_records gauge
 steward_unattributed_records{kind="incident",role="global",subject="all",window="30d"} 0
@@ -136,6 +141,12 @@ steward_mttr_seconds{role="system",subject="pay",window="7d"} 5400`,
 	"steward_scorecard_score": `steward_scorecard_score{role="system",subject="pay",window="30d"} 75
 steward_scorecard_score{role="system",subject="pay",window="7d"} 75`,
 	"steward_system_owner_info": `steward_system_owner_info{owner="alice",program="checkout",system="pay",tier="1"} 1`,
+	"steward_time_to_restore_seconds": `steward_time_to_restore_seconds{role="system",subject="pay",window="30d",quantile="0.5"} 2400
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="30d"} 6000
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="30d"} 2
+steward_time_to_restore_seconds{role="system",subject="pay",window="7d",quantile="0.5"} 4800
+steward_time_to_restore_seconds_sum{role="system",subject="pay",window="7d"} 10800
+steward_time_to_restore_seconds_count{role="system",subject="pay",window="7d"} 2`,
 }
 
 // expected is tinyHeader with the pay lines when withPay.

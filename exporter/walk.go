@@ -118,20 +118,30 @@ func accountability(cfg *config.Config, s *scorecard.Snapshot, buf []string, emi
 
 func card(c *scorecard.Card, pointInTime bool, buf []string, emit emitFunc) {
 	role := string(c.Role)
-	for _, k := range c.Defined {
+	for i, k := range c.Defined {
 		f := kpiFamilies[k]
-		v := c.Value[k]
-		if f == nil || math.IsNaN(v) || k.PointInTime() && !pointInTime {
+		if f == nil || k.PointInTime() && !pointInTime {
 			continue
 		}
 		l := append(buf[:0], role, c.ID)
 		if !k.PointInTime() {
 			l = append(l, c.Window)
 		}
-		if _, _, lv, _ := k.Metric(); lv != "" {
-			l = append(l, lv)
+		if v := c.Value[k]; !math.IsNaN(v) {
+			if _, _, lv, _ := k.Metric(); lv != "" {
+				l = append(l, lv)
+			}
+			emit(f, l, v)
 		}
-		emit(f, l, v)
+		// a summary's _sum and _count follow its last quantile (Defined is
+		// in API order), so that each series' samples are together as
+		// OpenMetrics wants; they are there whenever the KPI is defined,
+		// 0 over an empty population: they are counts
+		if sum, ok := c.Summary(k); ok && f.parts != nil && (i+1 == len(c.Defined) || kpiFamilies[c.Defined[i+1]] != f) {
+			l = l[:len(f.parts[0].labels)]
+			emit(f.parts[0], l, sum.Sum)
+			emit(f.parts[1], l, float64(sum.Count))
+		}
 	}
 	if !math.IsNaN(c.Score) {
 		emit(score, append(buf[:0], role, c.ID, c.Window), c.Score)

@@ -113,9 +113,9 @@ var catalogue = [Count]KPI{
 // familyHelp is the help text of the metrics that carry an extra label:
 // one text for every series of the family.
 var familyHelp = map[string]string{
-	"change_lead_time_seconds": "Quantile of the time from a successful change's creation to its finish, over changes finished in the window.",
+	"change_lead_time_seconds": "Time from a successful change's creation to its finish, over changes finished in the window without an estimated creation or finish: quantiles, sum and count.",
 	"incidents_opened":         "Incidents opened in the window, by severity.",
-	"time_to_restore_seconds":  "Quantile of the time to restore of the incidents resolved in the window.",
+	"time_to_restore_seconds":  "Time to restore of the incidents resolved in the window without an estimated opening or restoration: quantiles, sum and count (sum / count is the MTTR).",
 	"unattributed_records":     "Records in the window whose system matches no configured system or alias, by kind.",
 	"feedback_responses":       "Feedback responses submitted in the window, by audience.",
 	"satisfaction_ratio":       "Mean of the feedback responses in the window, each scaled to 0..1 on its survey's scale, by audience.",

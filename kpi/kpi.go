@@ -213,6 +213,9 @@ var byName = func() map[string]ID {
 	return m
 }()
 
+// QuantileLabel is the label of the percentile KPIs' series.
+const QuantileLabel = "quantile"
+
 // Process kinds: a process owner or manager answers for the KPIs of one
 // kind of record only.
 const (
@@ -261,6 +264,10 @@ type Family struct {
 	Label       string
 	PointInTime bool
 	Help        string
+	// Summary families are the percentile KPIs (Label quantile): a
+	// Prometheus summary whose _sum and _count are over the same records
+	// as the quantiles (SPEC section 5).
+	Summary bool
 }
 
 // Families lists the exported metrics of the KPIs, in API order of their
@@ -278,7 +285,7 @@ func Families() []Family {
 		if k.Label != "" {
 			help = familyHelp[k.Metric]
 		}
-		out = append(out, Family{Metric: k.Metric, Label: k.Label, PointInTime: k.PointInTime, Help: help})
+		out = append(out, Family{Metric: k.Metric, Label: k.Label, PointInTime: k.PointInTime, Help: help, Summary: k.Label == QuantileLabel})
 	}
 	return out
 }

@@ -86,6 +86,13 @@ func TestFamilies(t *testing.T) {
 	}
 	assert.Equal(t, "changes_completed", fams[0].Metric)
 	assert.Equal(t, "Incidents opened in the window, by severity.", byMetric["incidents_opened"].Help)
+	var summaries []string
+	for _, f := range fams {
+		if f.Summary {
+			summaries = append(summaries, f.Metric)
+		}
+	}
+	assert.Equal(t, []string{"change_lead_time_seconds", "time_to_restore_seconds"}, summaries, "SPEC 5: the two percentile KPIs are summaries")
 }
 
 // SPEC 6: change KPIs for subjects that own changes, incident KPIs for

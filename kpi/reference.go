@@ -46,6 +46,10 @@ func Reference() string {
 		}
 		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s | %s | %s | %s |\n", k.Name, metric, unitNames[k.Unit], better, when, roles, k.Help)
 	}
+	b.WriteString("\nThe percentile KPIs' metrics, `steward_time_to_restore_seconds` and `steward_change_lead_time_seconds`, are\n")
+	b.WriteString("Prometheus summaries: beside the `quantile` series, `_sum` (seconds) and `_count` are over the same records, so\n")
+	b.WriteString("`_sum / _count` is their mean (for the time to restore, the MTTR). A subject that has the KPI always has `_sum` and\n")
+	b.WriteString("`_count`, 0 when nothing counted; the quantiles are then absent.\n")
 	b.WriteString("\nMeasurement KPIs (`measured_uptime_ratio` and the others of that group) are defined only when the config reads\n")
 	b.WriteString("measurements ([Measurements](measurements.md)). Groups: ")
 	for g, n := range groupNames {

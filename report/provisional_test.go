@@ -128,5 +128,5 @@ func TestCSVNumbersArePlain(t *testing.T) {
 	require.NoError(t, Write(&out, rep, "csv"))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 2)
-	assert.Equal(t, "2026-Q1,2026-01-01T00:00:00Z,2026-04-01T00:00:00Z,global,global,0.0000001,,downtime_seconds,7776000,,,,12000000,-4224000,,,,false", lines[1])
+	assert.Equal(t, "2026-Q1,2026-01-01T00:00:00Z,2026-04-01T00:00:00Z,global,global,0.0000001,,downtime_seconds,7776000,,,,12000000,-4224000,,,,,false", lines[1])
 }

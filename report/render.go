@@ -59,6 +59,15 @@ func Funcs() map[string]any {
 		"sla":       SLA,
 		"review":    ReviewText,
 		"first":     first,
+		"samples":   samplesText,
+		// estimated times (estimated.go)
+		"has":            has,
+		"join":           func(l []string) string { return strings.Join(l, ", ") },
+		"anyEstimated":   anyEstimated,
+		"estimatedTitle": estimatedTitle,
+		"leftOutTitle":   leftOutTitle,
+		"estimatedMark":  func() string { return EstimatedMark },
+		"estimatedNote":  func() string { return EstimatedNote },
 	}
 }
 
@@ -128,11 +137,12 @@ func EvidenceHTML(r *Review) (htmltemplate.HTML, error) {
 }
 
 // writeCSV writes one row per subject and KPI, with the frozen value where
-// a frozen version was restated, and whether the period is provisional.
+// a frozen version was restated, each measured system's share of a
+// measurement KPI, and whether the period is provisional.
 func writeCSV(w io.Writer, rep *Report) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"period", "from", "to", "role", "subject", "score", "previous_score", "kpi", "value", "objective", "warning",
-		"status", "previous", "delta", "frozen_version", "frozen_value", "restated", "provisional"})
+		"status", "previous", "delta", "frozen_version", "frozen_value", "restated", "measured_systems", "provisional"})
 	for _, s := range rep.Subjects {
 		restated := map[string]KPIChange{}
 		version := ""
@@ -144,6 +154,7 @@ func writeCSV(w io.Writer, rep *Report) error {
 				restated[k.Name] = k
 			}
 		}
+		measured := s.MeasuredSystems()
 		for _, k := range s.KPIs {
 			frozen, flag := "", ""
 			if s.Frozen != nil {
@@ -154,7 +165,8 @@ func writeCSV(w io.Writer, rep *Report) error {
 			}
 			_ = cw.Write([]string{csvsafe.Text(rep.Period.Name), rep.Period.From.Format(time.RFC3339), rep.Period.To.Format(time.RFC3339),
 				string(s.Role), csvsafe.Text(s.Subject), numText(s.Score), numText(s.PreviousScore), k.Name, numText(k.Value), numText(k.Objective),
-				numText(k.Warning), csvsafe.Text(k.Status), numText(k.Previous), numText(k.Delta), version, frozen, flag, strconv.FormatBool(rep.Provisional)})
+				numText(k.Warning), csvsafe.Text(k.Status), numText(k.Previous), numText(k.Delta), version, frozen, flag,
+				csvsafe.Text(measuredText(k.Name, measured)), strconv.FormatBool(rep.Provisional)})
 		}
 	}
 	cw.Flush()

@@ -263,8 +263,8 @@ func TestRenderScenario(t *testing.T) {
 
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
-	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated,provisional\n")
-	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,,false\n")
+	assert.Contains(t, csvOut.String(), "period,from,to,role,subject,score,previous_score,kpi,value,objective,warning,status,previous,delta,frozen_version,frozen_value,restated,measured_systems,provisional\n")
+	assert.Contains(t, csvOut.String(), "2026-01-01/2026-01-11,2026-01-01T00:00:00Z,2026-01-11T00:00:00Z,system,api,16.666666666666668,100,mttr_seconds,16800,3600,7200,breach,,,,,,,false\n")
 
 	assert.ErrorContains(t, Write(&csvOut, rep, "pdf"), `unknown format "pdf"`)
 }
@@ -358,7 +358,7 @@ func TestFreezeAndRestate(t *testing.T) {
 	var csvOut bytes.Buffer
 	require.NoError(t, Write(&csvOut, rep, "csv"))
 	assert.Contains(t, csvOut.String(), ",system,api,")
-	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true,false\n")
+	assert.Contains(t, csvOut.String(), ",changes_failed,2,,,,0,2,1,1,true,,false\n")
 
 	require.NoError(t, b.Freeze(ctx, rep, false))
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)

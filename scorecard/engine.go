@@ -394,10 +394,12 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
 			cur, prev := ev.values(si, now, length), noValues()
+			sums := ev.sums
 			if previous {
 				prev = ev.values(si, now-length, length)
 			}
 			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, now, length, previous)
+			s.Cards[w.Name][j].Summaries = sums
 		}
 	}, st)
 	return s

@@ -217,6 +217,15 @@ func (t *tally) values(length int64) Values {
 	return v
 }
 
+// summaries are the populations the percentiles are taken of: the same
+// members as t.ttrs and t.leads.
+func (t *tally) summaries() Summaries {
+	return Summaries{
+		ChangeLeadTime: Summary{Count: t.n[popLead], Sum: seconds(t.sum[popLead])},
+		TimeToRestore:  Summary{Count: t.n[popResolved], Sum: seconds(t.sum[popResolved])},
+	}
+}
+
 // quantiles returns the 0.5 and 0.9 percentiles of durations (micros) in
 // seconds; it reorders vs. The 0.9 one is taken first: the selection
 // leaves the values below its rank in front, where the 0.5 one then only

@@ -114,6 +114,15 @@ type IncidentEvidence struct {
 	ReviewSignoffsMissing []string         `json:"review_signoffs_missing,omitempty"`
 	Actions               []ActionEvidence `json:"actions,omitempty"`
 
+	// Estimated lists the record's times a collector had to estimate, as
+	// the record names them; LeftOut the durations that start or end on
+	// one (time_to_restore, time_to_acknowledge, time_to_mitigate,
+	// time_to_detect), which no mean, percentile or ratio counts (SPEC 4,
+	// Times): a resolved incident whose time to restore is left out has
+	// no ttr_seconds and counts in no MTTR, percentile or SLA breach ratio.
+	Estimated []string `json:"estimated,omitempty"`
+	LeftOut   []string `json:"left_out,omitempty"`
+
 	OpenedInPeriod       bool `json:"opened_in_period"`
 	ResolvedInPeriod     bool `json:"resolved_in_period"`
 	OpenAtEnd            bool `json:"open_at_end"`
@@ -162,7 +171,21 @@ type ChangeEvidence struct {
 	RecoveredAt       *time.Time `json:"recovered_at,omitempty"`
 	RecoverySeconds   *float64   `json:"recovery_seconds,omitempty"`
 	RecoveredInPeriod bool       `json:"recovered_in_period"`
+	// Estimated and LeftOut are as for incidents; the durations are
+	// lead_time and approval_time.
+	Estimated []string `json:"estimated,omitempty"`
+	LeftOut   []string `json:"left_out,omitempty"`
 }
+
+// The durations an estimated time leaves out, as LeftOut names them.
+const (
+	LeftOutTimeToRestore     = "time_to_restore"
+	LeftOutTimeToAcknowledge = "time_to_acknowledge"
+	LeftOutTimeToMitigate    = "time_to_mitigate"
+	LeftOutTimeToDetect      = "time_to_detect"
+	LeftOutLeadTime          = "lead_time"
+	LeftOutApprovalTime      = "approval_time"
+)
 
 // SystemEvidence is a system the subject answered for in the period.
 type SystemEvidence struct {
@@ -177,6 +200,28 @@ type SystemEvidence struct {
 	// DowntimeSeconds is the system's downtime in the subject's part of the
 	// period, weighted as availability_ratio weighs it.
 	DowntimeSeconds float64 `json:"downtime_seconds"`
+	// Measured is what the measurements read from Prometheus say of the
+	// system in the subject's part of the period (SPEC section 9); absent
+	// when the config reads none or the role has no measurement KPIs.
+	Measured *MeasurementEvidence `json:"measured,omitempty"`
+}
+
+// MeasurementEvidence is one system's share of a subject's measurement
+// KPIs: the subject's KPIs are these systems' samples and steps added up.
+type MeasurementEvidence struct {
+	// Steps are the steps of the measurement grid in the subject's part
+	// of the period: the samples each measure would have with nothing
+	// missing.
+	Steps int64 `json:"steps"`
+	// UptimeSamples and ResponseTimeSamples are the samples read, absent
+	// for a measure the config does not read.
+	UptimeSamples       *int `json:"uptime_samples,omitempty"`
+	ResponseTimeSamples *int `json:"response_time_samples,omitempty"`
+	// CoverageRatio is the samples over the steps of every measure read;
+	// the ratios have no value without samples.
+	CoverageRatio               *float64 `json:"coverage_ratio"`
+	UptimeRatio                 *float64 `json:"uptime_ratio"`
+	ResponseTimeComplianceRatio *float64 `json:"response_time_compliance_ratio"`
 }
 
 // Span is a half-open time interval [From, To).
@@ -210,7 +255,7 @@ func (e *Engine) Evidence(ctx context.Context, subjects []Subject, from, to time
 		return nil, err
 	}
 	w := window{micros(from.UTC()), micros(to.UTC())}
-	out := st.evidence(e.x, subjects, w)
+	out := st.evidence(e.x, e.meas.viewFor(st.m.cfg), subjects, w)
 	e.fb.evidence(st, out, w)
 	done()
 	if err := e.addTitles(ctx, out); err != nil {
@@ -226,7 +271,7 @@ func (w window) in(t int64) bool { return t != absent && t >= w.from && t < w.at
 
 // evidence does the work of Evidence. Which records it lists, and what it
 // says of each, comes from the populations' rules (rule.go) the KPIs count.
-func (st *state) evidence(x *index, subjects []Subject, w window) map[Subject]*Evidence {
+func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window) map[Subject]*Evidence {
 	m := st.m
 	bySubject := map[int32]*Evidence{}
 	out := make(map[Subject]*Evidence, len(subjects))
@@ -285,7 +330,11 @@ func (st *state) evidence(x *index, subjects []Subject, w window) map[Subject]*E
 		}
 	}
 	for si, ev := range bySubject {
-		ev.Systems = st.systemEvidence(si, w)
+		var measured map[int32]*MeasurementEvidence
+		if slices.Contains(m.subj.definedKPIs(si), MeasurementCoverageRatio) {
+			measured = meas.evidence(st, si, w.from, w.at)
+		}
+		ev.Systems = st.systemEvidence(si, w, measured)
 		sortEvidence(ev)
 	}
 	return out
@@ -331,8 +380,17 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		it.SLATargetSeconds = ptrFloat(target.Seconds())
 	}
 	resolvedBefore, settledBefore, due := false, false, int64(absent)
+	// a duration whose population the record is not in, though it has
+	// both times, was left out: one of them is estimated
+	acked, mitigated, detected, ttrLeftOut := false, false, false, false
 	ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i])
 	for _, mb := range ms {
+		switch mb.pop {
+		case popMitigated:
+			mitigated = true
+		case popDetected:
+			detected = true
+		}
 		switch mb.pop {
 		case popOpened1, popOpened2, popOpened3, popOpened4, popOpened5:
 			it.OpenedInPeriod = w.in(mb.key)
@@ -343,10 +401,12 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		case popResolvedEstimated: // no time to restore: an estimated time
 			it.ResolvedInPeriod = w.in(mb.key)
 			resolvedBefore = mb.key < w.at
+			ttrLeftOut = true
 		case popBreach:
 			it.SLABreached = true
 		case popAcked, popAckedEarly:
 			it.AcknowledgedInPeriod = w.in(mb.key) && counts(mb.key, mb.val, w.at)
+			acked = true
 		case popReviewDue:
 			due = mb.key
 			it.ReviewDue = optTime(due)
@@ -358,6 +418,22 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		case popMitigated:
 			it.MitigatedInPeriod = w.in(mb.key)
 			it.MitigateSeconds = ptrFloat(seconds(mb.val))
+		}
+	}
+	if in.estimated != 0 {
+		it.Estimated = in.estimated.names(incidentTimes)
+		for _, d := range []struct {
+			left bool
+			name string
+		}{
+			{ttrLeftOut, LeftOutTimeToRestore},
+			{in.acked != absent && !acked, LeftOutTimeToAcknowledge},
+			{in.mitigated != absent && !mitigated, LeftOutTimeToMitigate},
+			{in.impactStarted != absent && !detected, LeftOutTimeToDetect},
+		} {
+			if d.left {
+				it.LeftOut = append(it.LeftOut, d.name)
+			}
 		}
 	}
 	it.OpenAtEnd = !resolvedBefore
@@ -447,12 +523,24 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 	if attributed {
 		it.System = m.systems[m.chgSys[i]].cfg.ID
 	}
+	lead, approval := false, false
 	for _, mb := range ms {
 		switch mb.pop {
 		case popLead:
 			it.LeadTimeSeconds = ptrFloat(seconds(mb.val))
+			lead = true
 		case popApproved:
+			approval = true
 			it.ApprovalSeconds = ptrFloat(seconds(mb.val))
+		}
+	}
+	if c.estimated != 0 {
+		it.Estimated = c.estimated.names(changeTimes)
+		if completed && c.outcome == symSuccess && c.created != absent && !lead {
+			it.LeftOut = append(it.LeftOut, LeftOutLeadTime)
+		}
+		if completed && c.created != absent && c.approved != absent && !approval {
+			it.LeftOut = append(it.LeftOut, LeftOutApprovalTime)
 		}
 	}
 	return &it, ms
@@ -460,8 +548,9 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 
 // systemEvidence lists the systems subject si answered for in the period:
 // its own system, the systems it owned, its programs' systems, the systems
-// in a process manager's scope, or every system for global.
-func (st *state) systemEvidence(si int32, p window) []SystemEvidence {
+// in a process manager's scope, or every system for global; each with its
+// measurements when measured has them.
+func (st *state) systemEvidence(si int32, p window, measured map[int32]*MeasurementEvidence) []SystemEvidence {
 	m := st.m
 	sub := m.subj.list[si]
 	out := []SystemEvidence{}
@@ -489,7 +578,8 @@ func (st *state) systemEvidence(si int32, p window) []SystemEvidence {
 		default:
 			continue
 		}
-		se := SystemEvidence{ID: sys.cfg.ID, Tier: sys.cfg.Tier, Program: sys.cfg.Program, Owned: owned, DowntimeSeconds: down / 1e6}
+		se := SystemEvidence{ID: sys.cfg.ID, Tier: sys.cfg.Tier, Program: sys.cfg.Program, Owned: owned, DowntimeSeconds: down / 1e6,
+			Measured: measured[int32(i)]}
 		if o := sys.ownerAt(p.at - 1); o >= 0 {
 			se.OwnerAtEnd = m.subj.list[o].ID
 		}

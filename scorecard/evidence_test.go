@@ -319,3 +319,99 @@ func TestEvidenceAgreesWithAccountabilityKPIs(t *testing.T) {
 		assert.Positive(t, valued[k], "%s is never checked with a value", k.Name())
 	}
 }
+
+// The evidence names the times a collector estimated and the durations
+// left out for them (SPEC 4, Times), and those are exactly the records
+// the duration KPIs leave out.
+func TestEvidenceMarksEstimatedTimes(t *testing.T) {
+	cfg, err := config.Parse([]byte(edgeConfig))
+	require.NoError(t, err)
+	day := func(h int) *time.Time { v := ts("2026-02-09T00:00:00Z").Add(time.Duration(h) * time.Hour); return &v }
+	inc := func(id string, opened int, est []string, f func(*record.Incident)) record.Incident {
+		in := record.Incident{ID: id, Source: "api", System: "s", Severity: 3, Impact: record.ImpactNone, OpenedAt: *day(opened), Estimated: est}
+		f(&in)
+		return in
+	}
+	chg := func(id string, est []string, f func(*record.Change)) record.Change {
+		c := record.Change{ID: id, Source: "api", System: "s", Type: record.TypeNormal, Environment: "production", Outcome: record.OutcomeSuccess,
+			Authorized: true, CreatedAt: day(-48), FinishedAt: day(10), Estimated: est}
+		if f != nil {
+			f(&c)
+		}
+		return c
+	}
+	incidents := []record.Incident{
+		inc("plain", 1, nil, func(in *record.Incident) { in.AcknowledgedAt, in.ResolvedAt = day(2), day(3) }),
+		inc("opened", 1, []string{"opened_at"}, func(in *record.Incident) {
+			in.AcknowledgedAt, in.MitigatedAt, in.ResolvedAt, in.ImpactStartedAt = day(2), day(3), day(5), day(0)
+		}),
+		inc("closed", 2, []string{"closed_at"}, func(in *record.Incident) { in.ClosedAt = day(4) }), // closed_at stands in
+		inc("closed-late", 2, []string{"closed_at"}, func(in *record.Incident) { in.ResolvedAt, in.ClosedAt = day(6), day(20) }),
+		inc("ack", 3, []string{"acknowledged_at"}, func(in *record.Incident) { in.AcknowledgedAt, in.ResolvedAt = day(4), day(7) }),
+	}
+	changes := []record.Change{
+		chg("plain", nil, nil),
+		chg("created", []string{"created_at"}, func(c *record.Change) { c.ApprovedAt = day(-24) }),
+		chg("started", []string{"started_at"}, func(c *record.Change) { c.StartedAt = day(9) }),
+	}
+	x := newIndex()
+	for i := range incidents {
+		x.putIncident(&incidents[i])
+	}
+	for i := range changes {
+		x.putChange(&changes[i])
+	}
+	e := preparedEngine(cfg, x)
+	from, to := ts("2026-02-09T00:00:00Z"), ts("2026-02-10T00:00:00Z")
+	s := Subject{RoleSystem, "s"}
+	evs, err := e.Evidence(context.Background(), []Subject{s}, from, to)
+	require.NoError(t, err)
+	type marks struct {
+		estimated, leftOut []string
+		duration           bool // the row has its time to restore or lead time
+	}
+	gotInc := map[string]marks{}
+	for _, in := range evs[s].Incidents {
+		gotInc[in.ID] = marks{in.Estimated, in.LeftOut, in.TTRSeconds != nil}
+	}
+	assert.Equal(t, map[string]marks{
+		"plain":       {nil, nil, true},
+		"opened":      {[]string{"opened_at"}, []string{"time_to_restore", "time_to_acknowledge", "time_to_mitigate", "time_to_detect"}, false},
+		"closed":      {[]string{"closed_at"}, []string{"time_to_restore"}, false},
+		"closed-late": {[]string{"closed_at"}, nil, true}, // resolved_at gives the time to restore
+		"ack":         {[]string{"acknowledged_at"}, []string{"time_to_acknowledge"}, true},
+	}, gotInc)
+	gotChg := map[string]marks{}
+	for _, c := range evs[s].Changes {
+		gotChg[c.ID] = marks{c.Estimated, c.LeftOut, c.LeadTimeSeconds != nil}
+	}
+	assert.Equal(t, map[string]marks{
+		"plain":   {nil, nil, true},
+		"created": {[]string{"created_at"}, []string{"lead_time", "approval_time"}, false},
+		"started": {[]string{"started_at"}, nil, true},
+	}, gotChg)
+
+	// the rows with a duration are the populations the KPIs count
+	c := card(t, snapshot(cfg, x, to), "1d", RoleSystem, "s")
+	var ttrs, leads []float64
+	for _, in := range evs[s].Incidents {
+		if in.ResolvedInPeriod && in.TTRSeconds != nil {
+			ttrs = append(ttrs, *in.TTRSeconds)
+		}
+	}
+	for _, ch := range evs[s].Changes {
+		if ch.LeadTimeSeconds != nil {
+			leads = append(leads, *ch.LeadTimeSeconds)
+		}
+	}
+	sum := func(vs []float64) (s float64) {
+		for _, v := range vs {
+			s += v
+		}
+		return s
+	}
+	assert.Equal(t, Summary{Count: len(ttrs), Sum: sum(ttrs)}, c.Summaries.TimeToRestore)
+	assert.Equal(t, Summary{Count: len(leads), Sum: sum(leads)}, c.Summaries.ChangeLeadTime)
+	assert.Equal(t, sum(ttrs)/float64(len(ttrs)), c.Value[MTTR])
+	assert.Equal(t, 5.0, c.Value[IncidentsResolved], "estimated times still count everywhere else")
+}

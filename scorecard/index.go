@@ -99,7 +99,39 @@ const (
 	estImpact                          // an incident's impact_started_at
 	estMitigated                       // mitigated_at
 	estAny                             // any time at all, listed or not above
+	// the fields as the record names them, for the evidence: estRestored
+	// is whichever of resolved_at and closed_at stands for the restoration
+	estResolvedAt
+	estClosedAt
+	estStarted // a change's started_at
+	estPlannedStart
+	estPlannedEnd
 )
+
+// estimatedField names a time field of a record and its bit.
+type estimatedField struct {
+	bit  estimated
+	name string
+}
+
+// The time fields of each kind of record, in SPEC section 2's order.
+var (
+	incidentTimes = []estimatedField{{estImpact, "impact_started_at"}, {estOpened, "opened_at"}, {estAcked, "acknowledged_at"},
+		{estMitigated, "mitigated_at"}, {estResolvedAt, "resolved_at"}, {estClosedAt, "closed_at"}}
+	changeTimes = []estimatedField{{estCreated, "created_at"}, {estApproved, "approved_at"}, {estPlannedStart, "planned_start"},
+		{estPlannedEnd, "planned_end"}, {estStarted, "started_at"}, {estFinished, "finished_at"}}
+)
+
+// names lists the fields of e among fields; nil when none.
+func (e estimated) names(fields []estimatedField) []string {
+	var out []string
+	for _, f := range fields {
+		if e&f.bit != 0 {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
 
 func incidentEstimated(r *record.Incident) estimated {
 	var e estimated
@@ -117,6 +149,12 @@ func incidentEstimated(r *record.Incident) estimated {
 		case f == "resolved_at" && r.ResolvedAt != nil, f == "closed_at" && r.ResolvedAt == nil:
 			e |= estRestored
 		}
+		switch f {
+		case "resolved_at":
+			e |= estResolvedAt
+		case "closed_at":
+			e |= estClosedAt
+		}
 	}
 	return e
 }
@@ -132,6 +170,12 @@ func changeEstimated(r *record.Change) estimated {
 			e |= estFinished
 		case "approved_at":
 			e |= estApproved
+		case "started_at":
+			e |= estStarted
+		case "planned_start":
+			e |= estPlannedStart
+		case "planned_end":
+			e |= estPlannedEnd
 		}
 	}
 	return e

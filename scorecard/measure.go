@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -221,42 +222,74 @@ func gridSteps(from, to, step int64) int64 {
 	return max(0, ceil(to)-ceil(from))
 }
 
+// measured is what samples add up to over some systems and times: the
+// measurement KPIs' numerators and denominators.
+type measured struct {
+	n     [numMeasures]int // samples
+	sum   float64          // of the uptime samples
+	ok    int32            // response-time samples within the objective
+	pairs int64            // (step, system) pairs in scope
+}
+
+// add counts system sys's samples and steps in [lo, hi).
+func (v *measView) add(m *measured, sys int32, lo, hi int64) {
+	m.pairs += gridSteps(lo, hi, v.step)
+	s := &v.sys[sys]
+	a, b := s[0].window(lo, hi)
+	m.n[0] += b - a
+	m.sum += s[0].pre[b] - s[0].pre[a]
+	a, b = s[1].window(lo, hi)
+	m.n[1] += b - a
+	m.ok += s[1].ok[b] - s[1].ok[a]
+}
+
+// uptime, compliance and coverage are the KPIs of SPEC section 9 over what
+// m counted; NaN without samples (or steps).
+func (v *measView) ratios(m *measured) (uptime, compliance, coverage float64) {
+	uptime, compliance, coverage = math.NaN(), math.NaN(), math.NaN()
+	if m.n[0] > 0 {
+		uptime = m.sum / float64(m.n[0])
+	}
+	if m.n[1] > 0 {
+		compliance = float64(m.ok) / float64(m.n[1])
+	}
+	if m.pairs > 0 && v.measures > 0 {
+		coverage = float64(m.n[0]+m.n[1]) / float64(m.pairs*int64(v.measures))
+	}
+	return uptime, compliance, coverage
+}
+
+// spanRange is the part of [from, at) span sp of a subject covers: a
+// system owner's tenure, or the whole of it for the other roles.
+func (st *state) spanRange(sp sysSpan, from, at int64) (int64, int64) {
+	if sp.tenure < 0 {
+		return from, at
+	}
+	t := st.m.systems[sp.sys].tenures[sp.tenure]
+	return max(t.from, from), min(t.to, at)
+}
+
 // fill sets subject si's measurement KPIs over [from, at) (SPEC section
 // 9): the samples of the systems it answers for, each while it did.
 func (v *measView) fill(out *Values, st *state, si int32, from, at int64) {
 	if v == nil || int(si) >= len(st.spans) {
 		return
 	}
-	var n [numMeasures]int
-	var sum float64
-	var ok int32
-	var pairs int64
+	var m measured
 	for _, sp := range st.spans[si] {
-		lo, hi := from, at
-		if sp.tenure >= 0 {
-			t := st.m.systems[sp.sys].tenures[sp.tenure]
-			lo, hi = max(t.from, from), min(t.to, at)
+		if lo, hi := st.spanRange(sp, from, at); lo < hi {
+			v.add(&m, sp.sys, lo, hi)
 		}
-		if lo >= hi {
-			continue
-		}
-		pairs += gridSteps(lo, hi, v.step)
-		s := &v.sys[sp.sys]
-		a, b := s[0].window(lo, hi)
-		n[0] += b - a
-		sum += s[0].pre[b] - s[0].pre[a]
-		a, b = s[1].window(lo, hi)
-		n[1] += b - a
-		ok += s[1].ok[b] - s[1].ok[a]
 	}
-	if n[0] > 0 {
-		out[MeasuredUptimeRatio] = sum / float64(n[0])
+	u, c, cov := v.ratios(&m)
+	if !math.IsNaN(u) {
+		out[MeasuredUptimeRatio] = u
 	}
-	if n[1] > 0 {
-		out[ResponseTimeComplianceRatio] = float64(ok) / float64(n[1])
+	if !math.IsNaN(c) {
+		out[ResponseTimeComplianceRatio] = c
 	}
-	if pairs > 0 && v.measures > 0 {
-		out[MeasurementCoverageRatio] = float64(n[0]+n[1]) / float64(pairs*int64(v.measures))
+	if !math.IsNaN(cov) {
+		out[MeasurementCoverageRatio] = cov
 	}
 	if si == st.m.global {
 		count := 0
@@ -267,3 +300,45 @@ func (v *measView) fill(out *Values, st *state, si int32, from, at int64) {
 		out[UnattributedMeasurements] = float64(count)
 	}
 }
+
+// evidence is, for each system subject si answered for in [from, at), what
+// its samples say over the subject's part of the window: the same spans
+// and arithmetic as fill, system by system. nil when v is.
+func (v *measView) evidence(st *state, si int32, from, at int64) map[int32]*MeasurementEvidence {
+	if v == nil || int(si) >= len(st.spans) {
+		return nil
+	}
+	bySys := map[int32]*measured{}
+	for _, sp := range st.spans[si] {
+		if lo, hi := st.spanRange(sp, from, at); lo < hi {
+			m := bySys[sp.sys]
+			if m == nil {
+				m = &measured{}
+				bySys[sp.sys] = m
+			}
+			v.add(m, sp.sys, lo, hi)
+		}
+	}
+	out := make(map[int32]*MeasurementEvidence, len(bySys))
+	for sys, m := range bySys {
+		u, c, cov := v.ratios(m)
+		e := &MeasurementEvidence{Steps: m.pairs, CoverageRatio: finite(cov), UptimeRatio: finite(u), ResponseTimeComplianceRatio: finite(c)}
+		if v.cfg.Measurements.Uptime != nil {
+			e.UptimeSamples = ptrInt(m.n[0])
+		}
+		if v.cfg.Measurements.ResponseTime != nil {
+			e.ResponseTimeSamples = ptrInt(m.n[1])
+		}
+		out[sys] = e
+	}
+	return out
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+func ptrInt(n int) *int { return &n }

@@ -27,6 +27,8 @@ type naive struct {
 	incidents map[record.Ref]record.Incident
 	changes   map[record.Ref]record.Change
 	feedback  map[record.Ref]record.Feedback
+	// sums are the percentile populations of the last values call
+	sums Summaries
 }
 
 func (n *naive) put(b record.Batch) {
@@ -249,6 +251,11 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[DeploymentsPerDay] = float64(succeeded) / (length.Hours() / 24)
 	v[ChangeLeadTimeP50] = naivePercentile(leads, 0.5)
 	v[ChangeLeadTimeP90] = naivePercentile(leads, 0.9)
+	var leadSum int64
+	for _, d := range leads {
+		leadSum += d
+	}
+	n.sums.ChangeLeadTime = Summary{Count: len(leads), Sum: float64(leadSum) / 1e6}
 	v[RetroactiveChanges] = float64(retroactive)
 	v[ChangeApprovalSeconds] = naiveMean(approvalSum, approvals)
 	v[ChangeScheduleAdherenceRatio] = naiveRatio(onSchedule, planned)
@@ -367,6 +374,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[MTTR] = naiveMean(ttrSum, len(ttrs))
 	v[TimeToRestoreP50] = naivePercentile(ttrs, 0.5)
 	v[TimeToRestoreP90] = naivePercentile(ttrs, 0.9)
+	n.sums.TimeToRestore = Summary{Count: len(ttrs), Sum: float64(ttrSum) / 1e6}
 	v[MTTA] = naiveMean(ackSum, acked)
 	v[SLABreachRatio] = naiveRatio(breached, targeted)
 	v[IncidentsOpen] = float64(open)
@@ -473,6 +481,7 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 			t = next
 		}
 		if e == 0 {
+			n.sums = Summaries{}
 			for _, k := range kpi.All() {
 				if k.Unit != kpi.UnitCount {
 					v[k.ID] = math.NaN()
@@ -847,6 +856,9 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 				name string
 			}{{c.Value, at, "value"}, {c.Previous, at.Add(-length), "previous"}} {
 				want := n.values(sub, pair.at, length)
+				if pair.name == "value" {
+					require.Equal(t, n.sums, c.Summaries, "step %d %s at %s over %s: summaries", step, sub, pair.at, length)
+				}
 				for _, k := range c.Defined {
 					if math.IsNaN(want[k]) && math.IsNaN(pair.got[k]) {
 						continue
@@ -873,6 +885,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 			for _, w := range cfg.Windows {
 				for _, c := range s.Cards[w.Name] {
 					want := n.values(c.Subject, at, w.Duration)
+					require.Equal(t, n.sums, c.Summaries, "step %d %s at %s over %s: summaries", step, c.Subject, at, w.Name)
 					for _, k := range c.Defined {
 						switch {
 						case math.IsNaN(want[k]) && math.IsNaN(c.Value[k]):

@@ -54,6 +54,38 @@ type Card struct {
 	// objectives; PreviousNotAccountable says the same of the previous
 	// window.
 	NotAccountable, PreviousNotAccountable bool
+	// Summaries are the populations of the percentile KPIs, over the
+	// window (not the previous one).
+	Summaries Summaries
+}
+
+// Summary is what a percentile KPI's population adds up to: how many
+// durations its percentiles are taken of and their sum in seconds. Its
+// metric is a summary (SPEC section 5) whose _count and _sum these are, so
+// that _sum / _count is the mean over the very records the percentiles
+// cover (for the time to restore, the MTTR).
+type Summary struct {
+	Count int
+	Sum   float64
+}
+
+// Summaries holds one Summary per percentile metric. Both are zero when
+// the population is empty, and when the subject was accountable for
+// nothing during the window (SPEC 4, Exposure).
+type Summaries struct {
+	ChangeLeadTime, TimeToRestore Summary
+}
+
+// Summary returns the population of percentile KPI k (either of its
+// quantiles); ok is false for a KPI that is no percentile.
+func (c *Card) Summary(k KPI) (s Summary, ok bool) {
+	switch k {
+	case ChangeLeadTimeP50, ChangeLeadTimeP90:
+		return c.Summaries.ChangeLeadTime, true
+	case TimeToRestoreP50, TimeToRestoreP90:
+		return c.Summaries.TimeToRestore, true
+	}
+	return Summary{}, false
 }
 
 // Delta is Value - Previous (NaN when either has no value).

@@ -194,6 +194,9 @@ type evaluator struct {
 	downs []*downtimes
 	meas  *measView     // nil: the config reads no measurements
 	fb    *feedbackView // nil: no feedback
+	// sums are the percentile populations of the last values call: only
+	// the cards of a snapshot need them, so values does not return them
+	sums Summaries
 }
 
 // values evaluates subject si over [at-length, at).
@@ -231,9 +234,11 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	v[SystemsUnowned] = float64(st.own.at(at))
 	ev.meas.fill(&v, st, si, from, at)
 	ev.fb.fill(&v, si, from, at)
+	ev.sums = t.summaries()
 	switch owned := st.owned(si, from, at); {
 	case owned == 0:
 		noExposure(&v)
+		ev.sums = Summaries{}
 	case owned > 0:
 		// a system owner's rates are over the time they owned something
 		days := (time.Duration(owned) * time.Microsecond).Hours() / 24

@@ -10,7 +10,7 @@ import (
 
 // Every index on incidents and changes costs each write; the schema keeps
 // the keys, seq (Incidents and Changes read by it) and the cause link, which
-// SQL written against the store joins on (steward bench's comparison).
+// SQL written against the store joins on (steward-bench's comparison).
 func TestRecordIndexes(t *testing.T) {
 	want := []string{"changes_seq", "incidents_caused_by", "incidents_seq"}
 	t.Run("sqlite", func(t *testing.T) {

@@ -61,6 +61,14 @@ func server(t *testing.T, grafana string) *httptest.Server {
 // set), and a function that adds records to its store and engine.
 func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, func(record.Batch)) {
 	t.Helper()
+	s, write, _ := serverWithStore(t, grafana, edit)
+	return s, write
+}
+
+// serverWithStore is serverWith that also gives its store, for what
+// batches do not hold (measurement samples: sync the engine after).
+func serverWithStore(t *testing.T, grafana string, edit func(*config.Config)) (*httptest.Server, func(record.Batch), *store.DB) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := scenario.Config(t)
 	if edit != nil {
@@ -71,7 +79,7 @@ func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httpt
 	t.Cleanup(func() { db.Close() })
 	b := scenario.Batch(t)
 	require.NoError(t, db.Write(ctx, b))
-	eng := scorecard.New(scorecard.Options{Store: db, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
+	eng := scorecard.New(scorecard.Options{Store: db, Samples: db, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
 	now := func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }
 	ui := New(Options{Engine: eng, Reports: &report.Builder{Engine: eng, Archive: archive{db}, Now: now},
 		Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler), GrafanaURL: grafana})
@@ -84,7 +92,7 @@ func serverWith(t *testing.T, grafana string, edit func(*config.Config)) (*httpt
 		require.NoError(t, db.Write(ctx, b))
 		require.NoError(t, eng.Sync(ctx))
 	}
-	return s, write
+	return s, write, db
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,53 +48,4 @@ func TestBackfillTimesAreWholeSeconds(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), from)
 	assert.Equal(t, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), to, "--to defaults to now")
 	assert.Equal(t, 24*time.Hour, step)
-}
-
-// The OpenMetrics file keeps each family and each series together, series
-// in time order with timestamps in seconds, and ends with # EOF.
-func TestBackfillOpenMetricsLayout(t *testing.T) {
-	now := time.Now().UTC().Truncate(time.Hour)
-	ds := newPromDataset(t, now, "")
-	ds.store(t)
-	from, last, _, ats := backfillSteps(now)
-	file := filepath.Join(t.TempDir(), "steward.om")
-	runBackfillCmd(t, "--config.file", ds.configFile, "--from", from.Format(time.RFC3339),
-		"--to", last.Format(time.RFC3339), "--step", "7d", "--output", file)
-	text := readFile(t, file)
-	require.True(t, strings.HasSuffix(text, "\n# EOF\n"))
-	assert.Equal(t, 1, strings.Count(text, "# EOF"))
-
-	typed := map[string]bool{}
-	done := map[string]bool{} // series whose samples are over
-	family, current := "", ""
-	var lastTS float64
-	for _, line := range strings.Split(strings.TrimSuffix(text, "# EOF\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			family = strings.Fields(name)[0]
-			require.False(t, typed[family], "family %s is split", family)
-			typed[family] = true
-			assert.Equal(t, family+" gauge", name)
-			continue
-		}
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		series := line[:strings.LastIndexByte(line[:i], ' ')]
-		require.True(t, strings.HasPrefix(series, family+"{"), "%s outside its family %s", series, family)
-		ts, err := strconv.ParseFloat(line[i+1:], 64)
-		require.NoError(t, err)
-		if series != current {
-			require.False(t, done[series], "series %s is split", series)
-			done[current], current, lastTS = true, series, 0
-		}
-		require.Greater(t, ts, lastTS, "time order in %s", series)
-		require.Equal(t, float64(int64(ts)), ts, "whole seconds")
-		require.Contains(t, []int64{ats[0].Unix(), ats[1].Unix(), ats[2].Unix(), ats[3].Unix(), ats[4].Unix()}, int64(ts))
-		lastTS = ts
-	}
-	assert.Greater(t, len(done), 1000)
 }

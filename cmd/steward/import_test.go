@@ -71,6 +71,9 @@ func openImported(t *testing.T, dbFile string) *store.DB {
 //     is before the change record was opened (registered after the work
 //     began; 131 also finished before). SPEC 2 stores and counts those.
 func TestImportPublicDatasets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports whole public datasets (minutes under -race); make test runs it")
+	}
 	dir := datasetsDir(t)
 	tests := []struct {
 		preset, file string

@@ -35,7 +35,6 @@ func commands() []command {
 		{"raci", "print the accountability matrix (RACI) as of a date", runRACI},
 		{"dashboards", "write the Grafana dashboards and the Prometheus alerting and recording rules", runDashboards},
 		{"token", "make API credentials: a bearer token and its hash, or a bcrypt password hash", runToken},
-		{"bench", "measure ingest, recompute, scrape, API and memory on a generated dataset, against plain SQL", runBench},
 		{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 			fmt.Fprintf(stdout, "steward %s\n", version)
 			return nil

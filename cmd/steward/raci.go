@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/raci"
 )
 
@@ -32,7 +32,7 @@ func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx, *file)
+	cfg, err := configload.Load(ctx, *file)
 	if err != nil {
 		return err
 	}
@@ -42,46 +42,8 @@ func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("--at: %w", err)
 		}
 	}
-	for i, name := range f.Systems {
-		s, ok := cfg.System(name)
-		if !ok {
-			return fmt.Errorf("--system: no system or alias %q in %s", name, *file)
-		}
-		f.Systems[i] = s.ID
-	}
 	f.Party = *person
-	matrix := raci.Matrix(cfg, at)
-	if *person != "" && !knownParty(cfg, matrix, *person) {
-		return fmt.Errorf("--person: no person or team %q in %s", *person, *file)
-	}
-	rows := f.Select(matrix)
-	switch *format {
-	case "markdown", "md":
-		return raci.Markdown(stdout, rows, *person)
-	case "csv":
-		return raci.CSV(stdout, rows)
-	case "json":
-		return raci.JSON(stdout, rows)
-	}
-	return fmt.Errorf("--format: %q is not markdown, csv or json", *format)
-}
-
-// knownParty reports whether the config names party as a person or a team,
-// or the matrix gives them a letter: a view of someone nobody knows is a
-// typo, not an empty matrix.
-func knownParty(cfg *config.Config, matrix []raci.Row, party string) bool {
-	if _, ok := cfg.Person(party); ok {
-		return true
-	}
-	if _, ok := cfg.Team(party); ok {
-		return true
-	}
-	for _, r := range matrix {
-		if r.Letters(party) != "" {
-			return true
-		}
-	}
-	return false
+	return raci.View(stdout, cfg, *file, at, f, *format)
 }
 
 // parseDate takes RFC 3339 or a plain date (midnight UTC).
@@ -90,17 +52,4 @@ func parseDate(s string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	return time.Parse(time.DateOnly, s)
-}
-
-// printFindings writes the matrix's violations and warnings as of now and
-// returns how many violations there are.
-func printFindings(w io.Writer, cfg *config.Config, now time.Time) int {
-	violations := 0
-	for _, f := range raci.Check(cfg, raci.Matrix(cfg, now)) {
-		fmt.Fprintf(w, "%s: %s\n", f.Severity, f.Message)
-		if f.Severity == "violation" {
-			violations++
-		}
-	}
-	return violations
 }

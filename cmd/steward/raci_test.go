@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 // steward raci on the example config, as of a fixed date, in every format
 // and in a person's view, against golden files (-update rewrites them).
+var update = flag.Bool("update", false, "rewrite golden files")
+
 func TestRACIGolden(t *testing.T) {
 	tests := []struct {
 		golden string

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/audit"
+	"github.com/steward-sh/steward/internal/review"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,29 +40,27 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errUsage
 	}
-	if !validFormat(*format) {
+	if !slices.Contains(report.Formats, *format) {
 		fmt.Fprintf(stderr, "steward report: --format %q: want one of %s\n", *format, strings.Join(report.Formats, ", "))
 		return errUsage
 	}
-	cfg, st, err := openStore(ctx, *file)
+	b, st, err := review.Open(ctx, *file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	engine := scorecard.New(scorecard.Options{Store: st, Samples: st, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler)})
-	b := &report.Builder{Engine: engine, Archive: snapshotArchive{st}, Now: time.Now}
 	rep, err := b.Build(ctx, req)
 	if err != nil {
 		return err
 	}
 	if *freeze {
-		auditLog, auditOut, err := localAudit(*auditFile, stderr)
+		auditLog, auditOut, err := audit.OpenLocal(*auditFile, stderr)
 		if err != nil {
 			return err
 		}
 		defer auditOut.Close()
 		err = b.Freeze(ctx, rep, *force)
-		recordLocal(ctx, auditLog, "reviews.freeze", err, slog.String("role", *role), slog.String("subject", *subject),
+		auditLog.RecordLocal(ctx, "reviews.freeze", err, slog.String("role", *role), slog.String("subject", *subject),
 			slog.String("period", rep.Period.Name))
 		if err != nil {
 			return err
@@ -71,7 +69,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "frozen: %s %s %s version %d (%s)\n", s.Role, s.Subject, s.Period.Name, s.Frozen.Version, s.Frozen.CreatedAt.Format(time.RFC3339))
 		}
 	}
-	return writeReport(rep, *format, *output, stdout)
+	return review.WriteFile(rep, *format, *output, stdout)
 }
 
 func reportRequest(role, subject, period, from, to string) (report.Request, error) {
@@ -104,76 +102,10 @@ func reportRequest(role, subject, period, from, to string) (report.Request, erro
 	return req, err
 }
 
-func validFormat(f string) bool {
-	for _, x := range report.Formats {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
-
 func roleNames() string {
 	names := make([]string, len(scorecard.Roles))
 	for i, r := range scorecard.Roles {
 		names[i] = string(r)
 	}
 	return strings.Join(names, ", ")
-}
-
-func writeReport(rep *report.Report, format, output string, stdout io.Writer) (err error) {
-	if output == "" {
-		return report.Write(stdout, rep, format)
-	}
-	f, err := os.Create(output)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("report: %w", cerr)
-		}
-	}()
-	return report.Write(f, rep, format)
-}
-
-// snapshotArchive keeps frozen reviews in the store.
-type snapshotArchive struct{ db *store.DB }
-
-func (a snapshotArchive) Save(ctx context.Context, f report.Frozen) (report.Frozen, error) {
-	s, err := a.db.SaveSnapshot(ctx, store.Snapshot{Role: f.Role, Subject: f.Subject, Period: f.Period, CreatedAt: f.CreatedAt, Content: f.Content})
-	if err != nil {
-		return report.Frozen{}, err
-	}
-	return frozen(s), nil
-}
-
-func (a snapshotArchive) Versions(ctx context.Context, role, subject, period string) ([]report.Frozen, error) {
-	ss, err := a.db.Snapshots(ctx, role, subject, period)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]report.Frozen, len(ss))
-	for i := range ss {
-		out[i] = frozen(ss[i])
-	}
-	return out, nil
-}
-
-// All lists every frozen version without its content (the UI's list of
-// reviews).
-func (a snapshotArchive) All(ctx context.Context) ([]report.Frozen, error) {
-	ss, err := a.db.SnapshotIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]report.Frozen, len(ss))
-	for i := range ss {
-		out[i] = frozen(ss[i])
-	}
-	return out, nil
-}
-
-func frozen(s store.Snapshot) report.Frozen {
-	return report.Frozen{ID: s.ID, Role: s.Role, Subject: s.Subject, Period: s.Period, Version: s.Version, CreatedAt: s.CreatedAt, Content: s.Content}
 }

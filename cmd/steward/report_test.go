@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/internal/scenario"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/store"
 )
@@ -29,7 +30,7 @@ func scenarioStore(t *testing.T) (string, string) {
 	dsn := filepath.Join(dir, "steward.db")
 	file := filepath.Join(dir, "steward.yml")
 	require.NoError(t, os.WriteFile(file, append([]byte(fmt.Sprintf("storage: {driver: sqlite, dsn: %q}\n", dsn)), cfgText...), 0o600))
-	incidents, changes := scenarioRecords(t)
+	incidents, changes := scenario.NDJSON(t)
 	var b record.Batch
 	for _, line := range strings.Split(strings.TrimSpace(incidents), "\n") {
 		in, err := record.ParseIncident([]byte(line), "api")
@@ -153,7 +154,7 @@ func TestReportCommandUnfinishedPeriods(t *testing.T) {
 	assert.Contains(t, out, "> **Provisional:** the period has not ended")
 	out, _, err = report("--period", month, "--format", "csv")
 	require.NoError(t, err)
-	assert.Contains(t, out, ",restated,provisional\n")
+	assert.Contains(t, out, ",restated,measured_systems,provisional\n")
 
 	_, stderr, err := report("--period", month, "--freeze")
 	require.Error(t, err)

@@ -3,10 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +10,9 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
-)
 
-// tokenPrefix marks Steward tokens, so that secret scanners and people
-// recognise one that leaked.
-const tokenPrefix = "stw_"
+	"github.com/steward-sh/steward/auth"
+)
 
 func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	return runTokenWith(args, os.Stdin, stdout, stderr)
@@ -49,11 +43,11 @@ Example:
 	}
 	switch sub {
 	case "generate":
-		token, err := newToken()
+		token, err := auth.NewToken()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "token:  %s\nsha256: %s\n", token, hashToken(token))
+		fmt.Fprintf(stdout, "token:  %s\nsha256: %s\n", token, auth.HashToken(token))
 		fmt.Fprintln(stderr, "give the token to the client and put only the sha256 in auth.tokens (or a sha256_file); the token is not stored anywhere")
 		return nil
 	case "hash":
@@ -61,7 +55,7 @@ Example:
 		if err != nil {
 			return fmt.Errorf("token hash: %w", err)
 		}
-		fmt.Fprintln(stdout, hashToken(token))
+		fmt.Fprintln(stdout, auth.HashToken(token))
 		return nil
 	case "bcrypt":
 		password, err := readSecretLine(stdin, false)
@@ -76,21 +70,6 @@ Example:
 		return nil
 	}
 	return usage()
-}
-
-// newToken returns 256 random bits, URL-safe, after the Steward prefix.
-func newToken() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("token generate: %w", err)
-	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// hashToken is what auth.tokens stores of a token: the hex SHA-256.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // readSecretLine reads the first line of r without its line ending (which

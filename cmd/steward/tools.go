@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/generate"
-	"github.com/steward-sh/steward/promql"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/configcheck"
+	"github.com/steward-sh/steward/internal/configload"
 )
 
 func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,56 +20,7 @@ func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx, *file)
-	if err == nil {
-		err = checkQueries(cfg)
-	}
-	if err != nil {
-		return fmt.Errorf("%s is invalid:\n%w", *file, err)
-	}
-	fmt.Fprintf(stdout, "%s is valid: %d people, %d systems, %d programs, windows", *file, len(cfg.People), len(cfg.Systems), len(cfg.Programs))
-	for _, w := range cfg.Windows {
-		fmt.Fprintf(stdout, " %s", w.Name)
-	}
-	fmt.Fprintln(stdout)
-	if r := cfg.CatalogReport; r != nil {
-		fmt.Fprintf(stdout, "imported from the catalog at %s: %d people, %d programs, %d systems, %d aliases; %d conflicts\n",
-			r.Source, r.People, r.Programs, r.Systems, r.Aliases, len(r.Conflicts))
-		for _, c := range r.Conflicts {
-			fmt.Fprintf(stdout, "conflict: %s\n", c)
-		}
-	}
-	// A violation (an activity nobody is Accountable for) fails the check
-	// as a config error would; warnings alone do not.
-	if n := printFindings(stdout, cfg, time.Now().UTC()); n > 0 {
-		return fmt.Errorf("%s: the RACI matrix has %d violation%s", *file, n, map[bool]string{true: "s"}[n > 1])
-	}
-	return nil
-}
-
-// checkQueries checks the measurement queries' PromQL, which config.Load
-// leaves to the query API (the daemon does not carry Prometheus's parser).
-func checkQueries(cfg *config.Config) error {
-	m := cfg.Measurements
-	if m == nil {
-		return nil
-	}
-	var errs config.Errors
-	for _, q := range []struct {
-		name string
-		q    *config.MeasurementQuery
-	}{{"uptime", m.Uptime}, {"response_time", m.ResponseTime}} {
-		if q.q == nil {
-			continue
-		}
-		if err := promql.CheckGrouping(q.q.Query, q.q.By); err != nil {
-			errs = append(errs, config.Error{Line: q.q.Line, Msg: fmt.Sprintf("measurements: %s: query: %v", q.name, err)})
-		}
-	}
-	if len(errs) > 0 {
-		return &errs
-	}
-	return nil
+	return configcheck.Check(ctx, *file, stdout, time.Now().UTC())
 }
 
 func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,18 +35,18 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	_, st, err := openStore(ctx, *file)
+	_, st, err := configload.OpenStore(ctx, *file)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	auditLog, auditOut, err := localAudit(*auditFile, stderr)
+	auditLog, auditOut, err := audit.OpenLocal(*auditFile, stderr)
 	if err != nil {
 		return err
 	}
 	defer auditOut.Close()
 	rows, err := st.Quarantined(ctx, *limit)
-	recordLocal(ctx, auditLog, "quarantine.read", err, slog.Int("limit", *limit), slog.Int("listed", len(rows)))
+	auditLog.RecordLocal(ctx, "quarantine.read", err, slog.Int("limit", *limit), slog.Int("listed", len(rows)))
 	if err != nil {
 		return err
 	}
@@ -140,18 +91,4 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote %d systems, %d incidents, %d changes to %s in %s\n", o.Systems, o.Incidents, o.Changes, *dir, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// openStore loads a config file and opens the store it names, for the
-// commands that work on stored records outside the daemon.
-func openStore(ctx context.Context, configFile string) (*config.Config, *store.DB, error) {
-	cfg, err := loadConfig(ctx, configFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := store.Open(ctx, cfg.Storage.Driver, cfg.Storage.DSN, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, st, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/steward-sh/steward/config"
@@ -96,4 +97,18 @@ func Batch(t testing.TB) record.Batch {
 		b.Changes = append(b.Changes, c)
 	}
 	return b
+}
+
+// NDJSON gives the scenario's records as NDJSON bodies, as clients post
+// them to the ingest API.
+func NDJSON(t testing.TB) (incidents, changes string) {
+	inc, chg := Lines(t)
+	join := func(lines []json.RawMessage) string {
+		var b strings.Builder
+		for _, l := range lines {
+			b.Write(append(l, '\n'))
+		}
+		return b.String()
+	}
+	return join(inc), join(chg)
 }
