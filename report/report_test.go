@@ -15,9 +15,9 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	golden "github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // archive keeps frozen reviews in a real store, as cmd/steward wires it.

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // scenarioStore writes the golden scenario's config (with a SQLite store)

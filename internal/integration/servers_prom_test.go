@@ -25,13 +25,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/api"
 	"github.com/steward-sh/steward/internal/promtest"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // Helpers shared by the tests that run Prometheus, promtool and
