@@ -10,7 +10,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/steward-sh/steward/internal/backstage"
+	"github.com/steward-sh/steward/backstage"
 )
 
 // Catalog names where ownership already lives, to import it. The config

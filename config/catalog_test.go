@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/internal/backstage"
+	"github.com/steward-sh/steward/backstage"
 )
 
 func TestBackstageCatalog(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/steward-sh/steward/internal/csvsafe"
+	"github.com/steward-sh/steward/csvsafe"
 	"github.com/steward-sh/steward/kpi"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"

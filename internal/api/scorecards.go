@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/steward-sh/steward/csvsafe"
 	"github.com/steward-sh/steward/fault"
-	"github.com/steward-sh/steward/internal/csvsafe"
 	"github.com/steward-sh/steward/scorecard"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/steward-sh/steward/backstage"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/internal/backstage"
 	"github.com/steward-sh/steward/internal/store"
 )
 

@@ -27,7 +27,7 @@ func TestParseRef(t *testing.T) {
 }
 
 func TestReadDir(t *testing.T) {
-	es, err := ReadDir("../../examples/backstage")
+	es, err := ReadDir("../examples/backstage")
 	require.NoError(t, err)
 	kinds := map[string]int{}
 	for _, e := range es {
@@ -37,7 +37,7 @@ func TestReadDir(t *testing.T) {
 	assert.Equal(t, "PXYZ123", es[0].Metadata.Annotations["pagerduty.com/service-id"])
 	assert.Equal(t, "user:default/alice", es[0].Spec.Owner)
 	assert.Equal(t, "checkout", es[0].Spec.System)
-	_, err = ReadDir("../../examples/steward.yml-missing")
+	_, err = ReadDir("../examples/steward.yml-missing")
 	assert.Error(t, err)
 }
 
