@@ -122,6 +122,12 @@ type Policy struct {
 type ReviewPolicy struct {
 	SeverityThreshold int           `yaml:"severity_threshold"`
 	Due               time.Duration `yaml:"-"`
+	// Signoff lists the roles (record.SignoffRoles) whose sign-off a
+	// required review needs besides completed_at; empty: none.
+	Signoff []string `yaml:"signoff"`
+	// ActionDue is the due time of a review action item without one,
+	// after the review's own due time.
+	ActionDue time.Duration `yaml:"-"`
 }
 
 // AvailabilityPolicy says how much degraded time counts as downtime (0..1).

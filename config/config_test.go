@@ -109,7 +109,10 @@ func TestParseBad(t *testing.T) {
 			`line 2: policy: change_failure_from_incidents: expected true or false, got "maybe"`,
 			`line 3: policy: change_environments is empty: no change would count`,
 			`line 5: policy.review: severity_threshold 7 is out of range 0..5`,
-			`line 7: policy.availability: degraded_weight 1.5 is out of range 0..1`,
+			`line 6: policy.review: signoff: role "team" is not one of system_owner, program_manager, process_owner`,
+			`line 6: policy.review: signoff: role "system_owner" is listed twice`,
+			`line 7: policy.review: action_due: bad duration "-1h": not a valid duration string: "-1h"`,
+			`line 9: policy.availability: degraded_weight 1.5 is out of range 0..1`,
 		},
 		"bad_types": {
 			`line 1: people: expected a list, got "alice"`,
@@ -283,7 +286,7 @@ func TestDefaults(t *testing.T) {
 			assert.Equal(t, want.Policy, c.Policy)
 			assert.True(t, c.Policy.ChangeFailureFromIncidents)
 			assert.Equal(t, []string{"production"}, c.Policy.ChangeEnvironments)
-			assert.Equal(t, ReviewPolicy{SeverityThreshold: 2, Due: 120 * time.Hour}, c.Policy.Review)
+			assert.Equal(t, ReviewPolicy{SeverityThreshold: 2, Due: 120 * time.Hour, Signoff: []string{}, ActionDue: 720 * time.Hour}, c.Policy.Review)
 			assert.NotNil(t, c.Policy.SLA)
 			assert.Empty(t, c.Policy.SLA)
 			assert.Zero(t, c.Policy.Availability.DegradedWeight)
@@ -296,9 +299,9 @@ func TestDefaults(t *testing.T) {
 
 	t.Run("a key given replaces only its default", func(t *testing.T) {
 		t.Parallel()
-		c, err := Parse([]byte("policy:\n  review: {due: 2d}\n  change_failure_from_incidents: false\n"))
+		c, err := Parse([]byte("policy:\n  review: {due: 2d, signoff: [program_manager, system_owner], action_due: 14d}\n  change_failure_from_incidents: false\n"))
 		require.NoError(t, err)
-		assert.Equal(t, ReviewPolicy{SeverityThreshold: 2, Due: 48 * time.Hour}, c.Policy.Review)
+		assert.Equal(t, ReviewPolicy{SeverityThreshold: 2, Due: 48 * time.Hour, Signoff: []string{"program_manager", "system_owner"}, ActionDue: 14 * 24 * time.Hour}, c.Policy.Review)
 		assert.False(t, c.Policy.ChangeFailureFromIncidents)
 		assert.Equal(t, []string{"production"}, c.Policy.ChangeEnvironments)
 	})

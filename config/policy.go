@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/steward-sh/steward/kpi"
+	"github.com/steward-sh/steward/record"
 )
 
 func (d *decoder) policy(n *yaml.Node, p *Policy) {
@@ -58,7 +60,49 @@ func (d *decoder) review(n *yaml.Node, r *ReviewPolicy) {
 				r.Due = due
 			}
 		},
+		"signoff": func(v *yaml.Node) {
+			if roles, ok := d.signoff(v); ok {
+				r.Signoff = roles
+			}
+		},
+		"action_due": func(v *yaml.Node) {
+			due, ok := d.duration(v, at(where, "action_due"))
+			if !ok {
+				return
+			}
+			if due < 0 {
+				d.errorf(deref(v), where, "action_due %s is negative", v.Value)
+				return
+			}
+			r.ActionDue = due
+		},
 	})
+}
+
+// signoff decodes the roles whose sign-off a required review needs: each
+// an accountable role of SPEC section 1 that signs reviews, once.
+func (d *decoder) signoff(n *yaml.Node) ([]string, bool) {
+	const where = "policy.review"
+	items, ok := d.seq(n, at(where, "signoff"))
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		role, ok := d.str(it, at(where, "signoff"))
+		if !ok {
+			continue
+		}
+		switch {
+		case !slices.Contains(record.SignoffRoles, role):
+			d.errorf(it, where, "signoff: role %q is not one of %s", role, strings.Join(record.SignoffRoles, ", "))
+		case slices.Contains(out, role):
+			d.errorf(it, where, "signoff: role %q is listed twice", role)
+		default:
+			out = append(out, role)
+		}
+	}
+	return out, true
 }
 
 // sla decodes resolution targets by severity. Keys may be quoted ("1") or

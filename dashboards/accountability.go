@@ -9,13 +9,14 @@ import (
 )
 
 // accountability shows the gaps in accountability (unowned systems,
-// unattributed records, overdue reviews) and what keeps Steward's numbers
+// unattributed records, overdue reviews and action items), the
+// organisation-wide KPIs of followup.go, and what keeps Steward's numbers
 // trustworthy (its configuration, its ingest and itself).
 func (g gen) accountability() *dashboard.DashboardBuilder {
 	window := eq("window", "$window")
 	global := []string{eq("role", "global"), eq("subject", "all")}
-	return newDashboard(UIDAccountability, "Steward / Accountability",
-		"Gaps in accountability (systems without an owner, records no system claims, overdue reviews) and the health of Steward's inputs.").
+	b := newDashboard(UIDAccountability, "Steward / Accountability",
+		"Gaps in accountability (systems without an owner, records no system claims, overdue reviews and follow-up items), the whole organisation's DORA, security and satisfaction KPIs, and the health of Steward's inputs.").
 		WithVariable(g.windowVariable(g.cfg.BreachWindow)).
 		WithRow(dashboard.NewRowBuilder("Ownership")).
 		WithPanel(g.kpiStat(kpiByName("systems_unowned"), window, global...).Span(4).Height(8)).
@@ -30,7 +31,12 @@ func (g gen) accountability() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("Reviews")).
 		WithPanel(g.kpiStat(kpiByName("reviews_overdue"), window, global...).Span(4).Height(8)).
 		WithPanel(g.kpiStat(kpiByName("review_compliance_ratio"), window, global...).Span(4).Height(8)).
-		WithPanel(g.overdueByOwner(window)).
+		WithPanel(g.overdueByOwner(window))
+	b = g.reviewFollowUpRow(b, window, global)
+	b = g.doraRow(b, window, global)
+	b = g.securityRow(b, window, global)
+	b = g.satisfactionRow(b, window, global)
+	return b.
 		WithRow(dashboard.NewRowBuilder("Configuration and ingest")).
 		WithPanel(g.configReload()).
 		WithPanel(g.configLoaded()).

@@ -62,7 +62,7 @@ func (p *configPlan) yaml(seed int64) []byte {
 	w("policy:\n")
 	w("  change_failure_from_incidents: true\n")
 	w("  change_environments: [production]\n")
-	w("  review: {severity_threshold: 2, due: 120h}\n")
+	w("  review: {severity_threshold: 2, due: 120h, signoff: [system_owner, program_manager], action_due: 720h}\n")
 	w("  sla: {\"1\": 4h, \"2\": 8h, \"3\": 72h, \"4\": 168h}\n")
 	w("  availability: {degraded_weight: 0.5}\n")
 	w("objectives:\n")

@@ -47,9 +47,9 @@ var catalogue = [Count]KPI{
 	{ID: IncidentsOpen, Name: "incidents_open", Metric: "incidents_open", Unit: UnitCount, PointInTime: true, Group: GroupIncident,
 		Title: "Incidents open", Help: "Incidents open at evaluation time."},
 	{ID: ReviewComplianceRatio, Name: "review_compliance_ratio", Metric: "review_compliance_ratio", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupIncident,
-		Title: "Review compliance", Help: "Required post-incident reviews due in the window that were completed by their due time, as a fraction."},
+		Title: "Review compliance", Help: "Required post-incident reviews due in the window that were completed, with the sign-offs policy requires, by their due time, as a fraction."},
 	{ID: ReviewsOverdue, Name: "reviews_overdue", Metric: "reviews_overdue", Unit: UnitCount, PointInTime: true, Group: GroupIncident,
-		Title: "Reviews overdue", Help: "Required post-incident reviews past due and not completed at evaluation time."},
+		Title: "Reviews overdue", Help: "Required post-incident reviews past due and not completed (with the sign-offs policy requires) at evaluation time."},
 
 	{ID: DowntimeSeconds, Name: "downtime_seconds", Metric: "downtime_seconds", Unit: UnitSeconds, Group: GroupAvailability,
 		Title: "Downtime", Help: "Outage time, plus weighted degraded time, in the window."},
@@ -102,6 +102,12 @@ var catalogue = [Count]KPI{
 		Title: "Stakeholder satisfaction", Help: "Mean of the stakeholder responses in the window, each scaled to 0..1 on its own survey's scale."},
 	{ID: SatisfactionEmployee, Name: "satisfaction_ratio_employee", Metric: "satisfaction_ratio", Label: "audience", LabelValue: "employee", Unit: UnitRatio, Decimals: 1, HigherIsBetter: true, Group: GroupFeedback,
 		Title: "Employee satisfaction", Help: "Mean of the employee pulse responses in the window, each scaled to 0..1 on its own survey's scale."},
+	{ID: FailedDeploymentRecovery, Name: "failed_deployment_recovery_seconds", Metric: "failed_deployment_recovery_seconds", Unit: UnitSeconds, Group: GroupChange,
+		Title: "Failed deployment recovery", Help: "Mean time from a failed change's finish to its recovery (the resolution of the incidents it caused, else the next successful change of its system), over failed changes recovered in the window (DORA)."},
+	{ID: ReviewActionsOpen, Name: "review_actions_open", Metric: "review_actions_open", Unit: UnitCount, PointInTime: true, Group: GroupIncident,
+		Title: "Review actions open", Help: "Follow-up items of completed post-incident reviews not done at evaluation time."},
+	{ID: ReviewActionsOverdue, Name: "review_actions_overdue", Metric: "review_actions_overdue", Unit: UnitCount, PointInTime: true, Group: GroupIncident,
+		Title: "Review actions overdue", Help: "Follow-up items of completed post-incident reviews past their due time and not done at evaluation time."},
 }
 
 // familyHelp is the help text of the metrics that carry an extra label:

@@ -62,6 +62,9 @@ const (
 	FeedbackEmployee
 	SatisfactionStakeholder
 	SatisfactionEmployee
+	FailedDeploymentRecovery
+	ReviewActionsOpen
+	ReviewActionsOverdue
 	// Count is the number of KPIs.
 	Count
 )

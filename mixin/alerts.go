@@ -16,7 +16,7 @@ func Alerts(c Config) RuleFile {
 	for _, r := range c.Regressions {
 		kpi.Rules = append(kpi.Rules, c.kpiRegression(r))
 	}
-	kpi.Rules = append(kpi.Rules, c.reviewsOverdue(), c.systemsUnowned(), c.raciViolation())
+	kpi.Rules = append(kpi.Rules, c.reviewsOverdue(), c.systemsUnowned(), c.raciViolation(), c.reviewActionsOverdue(), c.satisfactionDropped())
 	health := RuleGroup{Name: "steward-health", Rules: []Rule{c.ingestStalled(), c.scorecardsStale(), c.configReloadFailed(), c.down(), c.noLeader()}}
 	return RuleFile{Groups: []RuleGroup{kpi, health}}
 }

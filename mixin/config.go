@@ -44,6 +44,11 @@ type Config struct {
 	ReviewRoles string
 	// Regressions are the KPIs StewardKPIRegression watches.
 	Regressions []Regression
+	// SatisfactionDrop is how far (on the 0..1 scale) satisfaction_ratio
+	// over ShortWindow may fall below its level over LongWindow before
+	// StewardSatisfactionDropped fires, given at least
+	// SatisfactionMinResponses responses in ShortWindow.
+	SatisfactionDrop, SatisfactionMinResponses float64
 	// IngestStaleAfter is how long a source may send nothing before
 	// StewardIngestStalled fires.
 	IngestStaleAfter time.Duration
@@ -106,12 +111,15 @@ const (
 	AlertDown           = "StewardDown"
 	AlertNoLeader       = "StewardNoLeader"
 	AlertRACIViolation  = "StewardRACIViolation"
+
+	AlertReviewActionsOverdue = "StewardReviewActionsOverdue"
+	AlertSatisfactionDropped  = "StewardSatisfactionDropped"
 )
 
 // AlertNames lists every alert the mixin defines, in file order.
 var AlertNames = []string{
 	AlertKPIBreach, AlertKPIRegression, AlertReviewsOverdue, AlertSystemsUnowned, AlertRACIViolation,
-	AlertIngestStalled, AlertStale, AlertConfigReload, AlertDown, AlertNoLeader,
+	AlertReviewActionsOverdue, AlertSatisfactionDropped, AlertIngestStalled, AlertStale, AlertConfigReload, AlertDown, AlertNoLeader,
 }
 
 // DefaultConfig is the configuration of the committed rule files and
@@ -130,18 +138,26 @@ func DefaultConfig() Config {
 			{KPI: "change_success_ratio", Title: "change success ratio", Compare: Drop, Threshold: 0.10, Sample: "changes_completed", MinSamples: 10},
 			{KPI: "mttr_seconds", Title: "mean time to restore", Compare: Growth, Threshold: 2, Sample: "incidents_resolved", MinSamples: 5},
 		},
-		IngestStaleAfter:    24 * time.Hour,
-		ScorecardStaleAfter: 15 * time.Minute,
+		// A fall of 15 points of the scale (4.0 to 3.4 out of 5) over at
+		// least five answers in a week: more than one unhappy respondent.
+		SatisfactionDrop:         0.15,
+		SatisfactionMinResponses: 5,
+		IngestStaleAfter:         24 * time.Hour,
+		ScorecardStaleAfter:      15 * time.Minute,
 		For: map[string]time.Duration{
 			AlertKPIBreach:      time.Hour,
 			AlertKPIRegression:  time.Hour,
 			AlertReviewsOverdue: time.Hour,
 			AlertSystemsUnowned: time.Hour,
 			AlertRACIViolation:  time.Hour,
-			AlertIngestStalled:  15 * time.Minute,
-			AlertStale:          5 * time.Minute,
-			AlertConfigReload:   10 * time.Minute,
-			AlertDown:           5 * time.Minute,
+			// action items and satisfaction move in days: an hour only
+			// rides out a recompute or a late sign-off
+			AlertReviewActionsOverdue: time.Hour,
+			AlertSatisfactionDropped:  time.Hour,
+			AlertIngestStalled:        15 * time.Minute,
+			AlertStale:                5 * time.Minute,
+			AlertConfigReload:         10 * time.Minute,
+			AlertDown:                 5 * time.Minute,
 			// Failover takes seconds: five minutes without a poller is
 			// no handover.
 			AlertNoLeader: 5 * time.Minute,

@@ -96,3 +96,42 @@ func (r *Review) OwnershipChanges() int {
 	}
 	return n
 }
+
+// RecoveredChanges are the failed changes recovered in the period, with
+// the time failed_deployment_recovery_seconds counts.
+func (r *Review) RecoveredChanges() []scorecard.ChangeEvidence {
+	var out []scorecard.ChangeEvidence
+	if r.Evidence == nil {
+		return out
+	}
+	for _, c := range r.Evidence.Changes {
+		if c.RecoveredInPeriod {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// OverdueAction is a review action item past due and not done at the
+// period's end, with its incident.
+type OverdueAction struct {
+	Incident scorecard.IncidentEvidence
+	Action   scorecard.ActionEvidence
+}
+
+// OverdueActions are the action items review_actions_overdue counts at the
+// period's end.
+func (r *Review) OverdueActions() []OverdueAction {
+	var out []OverdueAction
+	if r.Evidence == nil {
+		return out
+	}
+	for _, in := range r.Evidence.Incidents {
+		for _, a := range in.Actions {
+			if a.OverdueAtEnd {
+				out = append(out, OverdueAction{Incident: in, Action: a})
+			}
+		}
+	}
+	return out
+}

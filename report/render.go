@@ -218,8 +218,17 @@ func SLA(in scorecard.IncidentEvidence, at time.Time) string {
 	return "met (target " + Duration(*in.SLATargetSeconds) + ")"
 }
 
-// ReviewText describes an incident's post-incident review.
+// ReviewText describes an incident's post-incident review, naming the
+// sign-offs policy needs that it lacks.
 func ReviewText(in scorecard.IncidentEvidence) string {
+	text := reviewStatusText(in)
+	if len(in.ReviewSignoffsMissing) > 0 && in.ReviewStatus != scorecard.ReviewNotRequired {
+		text += " (no sign-off by the " + strings.ReplaceAll(strings.Join(in.ReviewSignoffsMissing, ", "), "_", " ") + ")"
+	}
+	return text
+}
+
+func reviewStatusText(in scorecard.IncidentEvidence) string {
 	switch in.ReviewStatus {
 	case scorecard.ReviewNotRequired:
 		return "not required"

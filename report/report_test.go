@@ -15,9 +15,9 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	golden "github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // archive keeps frozen reviews in a real store, as cmd/steward wires it.
@@ -246,6 +246,9 @@ func TestRenderScenario(t *testing.T) {
 		"### Reviews missing or late (1)\n",
 		"| api/I2 | api | 2 | 2026-01-03 03:00 |  | missing |\n",
 		"### SLA breaches (0)\n\nNone.\n",
+		"### Failed changes recovered (1)\n",
+		"| api/C2 | api | 2026-01-01 23:00 | 2026-01-02 02:00 | 3h 0m |\n",
+		"### Review actions overdue (0)\n\nNone.\n",
 		"| api |  | checkout | bob |  | 2026-01-06 00:00: alice → bob | 8h 0m |\n",
 	} {
 		assert.Contains(t, md.String(), line)
@@ -314,6 +317,9 @@ func TestFreezeAndRestate(t *testing.T) {
 		"changes_failed": {f(1), f(2)}, "change_success_ratio": {f(2.0 / 3), f(1.0 / 3)},
 		"sla_breach_ratio": {f(0), f(1.0 / 3)}, "review_compliance_ratio": {f(0.5), f(2.0 / 3)},
 		"incidents_open": {f(1), f(0)}, // I7 was open at the quarter's end
+		// C2 recovered 3 h after it finished, when I1 was resolved; I9 makes
+		// C4 failed, recovered when I9 was resolved 23 days 10 h after C4
+		"failed_deployment_recovery_seconds": {f(10800), f((10800 + 23*86400 + 36000) / 2.0)},
 	}
 	require.Len(t, got, len(want), "%v", got)
 	for name, w := range want {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/store"
 )
 
 // runningEngine starts Run on an engine over an empty store, with a clock

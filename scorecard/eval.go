@@ -71,7 +71,7 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 	}
 	for ; ps != 0; ps &= ps - 1 {
 		p := pop(bits.TrailingZeros64(uint64(ps)))
-		keys, pre := ti.part(spans[p], p)
+		keys, pre, until := ti.part(spans[p], p)
 		if keys[0] >= at {
 			continue
 		}
@@ -80,7 +80,7 @@ func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
 			continue
 		}
 		b := lowerBound(keys, at)
-		t.addRange(p, keys, pre, lowerBound(keys[:b], from), b, at)
+		t.addRange(p, keys, pre, until, lowerBound(keys[:b], from), b, at)
 	}
 }
 
@@ -92,34 +92,50 @@ func addPoolTrend(ts []tally, ti *timeIndex, q int32, ats []int64, length int64,
 	spans := ti.spans[int(q)*int(numPop):][:numPop]
 	for ps &= ti.held[q]; ps != 0; ps &= ps - 1 {
 		p := pop(bits.TrailingZeros64(uint64(ps)))
-		keys, pre := ti.part(spans[p], p)
+		keys, pre, until := ti.part(spans[p], p)
 		a, b := 0, 0
 		for k, at := range ats {
 			b += lowerBound(keys[b:], at)
 			a += lowerBound(keys[a:b], at-length)
-			ts[k].addRange(p, keys, pre, a, b, at)
+			ts[k].addRange(p, keys, pre, until, a, b, at)
 		}
 	}
 }
 
 // part returns the keys of pool part sp of population p, and the prefix
-// sums of their values (nil for a population without values).
-func (ti *timeIndex) part(sp part, p pop) (keys, pre []int64) {
-	if pops[p].valued {
-		return ti.vkeys[sp.lo:sp.hi], ti.pre[sp.lo : sp.hi+1]
+// sums of their values and their until times (nil for a population
+// without).
+func (ti *timeIndex) part(sp part, p pop) (keys, pre, until []int64) {
+	c := class(p)
+	keys = ti.keys[c][sp.lo:sp.hi]
+	if c != plain {
+		pre = ti.pre[c][sp.lo : sp.hi+1]
 	}
-	return ti.keys[sp.lo:sp.hi], nil
+	if c == expiring {
+		until = ti.until[sp.lo:sp.hi]
+	}
+	return keys, pre, until
 }
 
 // addRange adds members [a, b) of a part of population p, those placed in
-// the window, with b those placed before `at`.
-func (t *tally) addRange(p pop, keys, pre []int64, a, b int, at int64) {
+// the window, with b those placed before `at`; pre and until are the
+// part's prefix sums and until times (nil for a population without).
+func (t *tally) addRange(p pop, keys, pre, until []int64, a, b int, at int64) {
 	t.below[p] += b
 	if a == b {
 		return
 	}
 	if pre == nil {
 		t.n[p] += b - a
+		return
+	}
+	if until != nil {
+		for i := a; i < b; i++ {
+			if at <= until[i] {
+				t.n[p]++
+				t.sum[p] += pre[i+1] - pre[i]
+			}
+		}
 		return
 	}
 	if pops[p].conditional {
@@ -160,7 +176,7 @@ func (t *tally) addMembers(ms []member, from, at int64, k kinds, global bool, si
 		if mb.key < at {
 			t.below[p] += sign
 		}
-		if mb.key < from || mb.key >= at || (info.conditional && !counts(mb.key, mb.val, at)) {
+		if mb.key < from || mb.key >= at || (info.conditional && !counts(mb.key, mb.val, at)) || (info.expiring && at > mb.until) {
 			continue
 		}
 		t.n[p] += sign
@@ -229,6 +245,9 @@ func (t *tally) values(length int64) Values {
 	v[TimeToMitigate] = mean(t.sum[popMitigated], t.n[popMitigated])
 	v[EstimatedIncidents] = float64(t.n[popEstimatedInc])
 	v[EstimatedChanges] = float64(t.n[popEstimatedChg])
+	v[FailedDeploymentRecovery] = mean(t.sum[popRecovery], t.n[popRecovery])
+	v[ReviewActionsOpen] = float64(t.below[popActionOpen] - t.below[popActionDone])
+	v[ReviewActionsOverdue] = float64(t.below[popActionDue] - t.below[popActionDueDone])
 	return v
 }
 

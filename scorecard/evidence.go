@@ -21,6 +21,44 @@ type Evidence struct {
 	Incidents []IncidentEvidence `json:"incidents"`
 	Changes   []ChangeEvidence   `json:"changes"`
 	Systems   []SystemEvidence   `json:"systems"`
+	// Feedback lists the responses submitted in the period that the
+	// satisfaction KPIs count for the subject.
+	Feedback []FeedbackEvidence `json:"feedback"`
+}
+
+// FeedbackEvidence is one feedback response submitted in the period.
+type FeedbackEvidence struct {
+	Source   string `json:"source"`
+	ID       string `json:"id"`
+	System   string `json:"system,omitempty"`
+	Program  string `json:"program,omitempty"`
+	Team     string `json:"team,omitempty"`
+	Audience string `json:"audience"`
+	// Satisfaction is the score scaled to 0..1 on its survey's scale, as
+	// satisfaction_ratio averages it.
+	Satisfaction float64   `json:"satisfaction"`
+	SubmittedAt  time.Time `json:"submitted_at"`
+}
+
+// SignoffEvidence is one sign-off of a review; Counts says whether its
+// person held the role for the incident's system when it was opened, and
+// policy needs that role.
+type SignoffEvidence struct {
+	Role   string    `json:"role"`
+	Person string    `json:"person"`
+	At     time.Time `json:"at"`
+	Counts bool      `json:"counts"`
+}
+
+// ActionEvidence is one follow-up item of a completed review. Due is its
+// own due time or the one policy gives it (none while the incident is not
+// resolved).
+type ActionEvidence struct {
+	ID           string     `json:"id"`
+	Due          *time.Time `json:"due,omitempty"`
+	DoneAt       *time.Time `json:"done_at,omitempty"`
+	OpenAtEnd    bool       `json:"open_at_end"`
+	OverdueAtEnd bool       `json:"overdue_at_end"`
 }
 
 // Review states of an incident's post-incident review, as of the end of the
@@ -57,6 +95,24 @@ type IncidentEvidence struct {
 	ReviewCompletedAt *time.Time  `json:"review_completed_at,omitempty"`
 	ReviewStatus      string      `json:"review_status,omitempty"`
 	CausedByChange    *record.Ref `json:"caused_by_change,omitempty"`
+	Category          string      `json:"category,omitempty"`
+	Security          bool        `json:"security"` // its category is one of policy.security_categories
+	ImpactStartedAt   *time.Time  `json:"impact_started_at,omitempty"`
+	// DetectSeconds is opened_at - impact_started_at, as mttd_seconds
+	// counts it (none on an estimated time).
+	DetectSeconds *float64   `json:"detect_seconds,omitempty"`
+	MitigatedAt   *time.Time `json:"mitigated_at,omitempty"`
+	// MitigateSeconds is mitigated_at - opened_at, as
+	// time_to_mitigate_seconds counts it.
+	MitigateSeconds *float64 `json:"mitigate_seconds,omitempty"`
+	// ReviewCompleteAt is when the review was complete: completed_at, or
+	// with policy.review.signoff the last sign-off it needed.
+	ReviewCompleteAt *time.Time        `json:"review_complete_at,omitempty"`
+	ReviewSignoffs   []SignoffEvidence `json:"review_signoffs,omitempty"`
+	// ReviewSignoffsMissing are the roles whose sign-off the review needs
+	// and does not have.
+	ReviewSignoffsMissing []string         `json:"review_signoffs_missing,omitempty"`
+	Actions               []ActionEvidence `json:"actions,omitempty"`
 
 	// Estimated lists the record's times a collector had to estimate, as
 	// the record names them; LeftOut the durations that start or end on
@@ -73,6 +129,9 @@ type IncidentEvidence struct {
 	ReviewDueInPeriod    bool `json:"review_due_in_period"`
 	ReviewOverdueAtEnd   bool `json:"review_overdue_at_end"`
 	AcknowledgedInPeriod bool `json:"acknowledged_in_period"`
+	MitigatedInPeriod    bool `json:"mitigated_in_period"`
+	ActionsOpenAtEnd     int  `json:"actions_open_at_end"`
+	ActionsOverdueAtEnd  int  `json:"actions_overdue_at_end"`
 }
 
 // ChangeEvidence is one attributed change completed in the period in a
@@ -97,6 +156,21 @@ type ChangeEvidence struct {
 	// change as its cause (and policy counts that as a failure).
 	FailedByIncident bool         `json:"failed_by_incident"`
 	CausedIncidents  []record.Ref `json:"caused_incidents,omitempty"`
+	ApprovedAt       *time.Time   `json:"approved_at,omitempty"`
+	// ApprovalSeconds is approved_at - created_at, as
+	// change_approval_seconds counts it.
+	ApprovalSeconds *float64   `json:"approval_seconds,omitempty"`
+	PlannedEnd      *time.Time `json:"planned_end,omitempty"`
+	// OnSchedule is set for a change with a planned end: finished by it.
+	OnSchedule *bool `json:"on_schedule,omitempty"`
+	Rework     bool  `json:"rework"`
+	// RecoveredAt is, for a failed change recovered in the period as of
+	// its end, when (the resolution of the incidents it caused, else the
+	// next success of its system); RecoverySeconds the time
+	// failed_deployment_recovery_seconds counts.
+	RecoveredAt       *time.Time `json:"recovered_at,omitempty"`
+	RecoverySeconds   *float64   `json:"recovery_seconds,omitempty"`
+	RecoveredInPeriod bool       `json:"recovered_in_period"`
 	// Estimated and LeftOut are as for incidents; the durations are
 	// lead_time and approval_time.
 	Estimated []string `json:"estimated,omitempty"`
@@ -180,7 +254,9 @@ func (e *Engine) Evidence(ctx context.Context, subjects []Subject, from, to time
 	if err != nil {
 		return nil, err
 	}
-	out := st.evidence(e.x, e.meas.viewFor(st.m.cfg), subjects, window{micros(from.UTC()), micros(to.UTC())})
+	w := window{micros(from.UTC()), micros(to.UTC())}
+	out := st.evidence(e.x, e.meas.viewFor(st.m.cfg), subjects, w)
+	e.fb.evidence(st, out, w)
 	done()
 	if err := e.addTitles(ctx, out); err != nil {
 		return nil, err
@@ -201,7 +277,8 @@ func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window
 	out := make(map[Subject]*Evidence, len(subjects))
 	for _, s := range subjects {
 		if si := m.subj.lookup(s); si >= 0 {
-			ev := &Evidence{Subject: s, From: fromMicros(w.from), To: fromMicros(w.at), Incidents: []IncidentEvidence{}, Changes: []ChangeEvidence{}, Systems: []SystemEvidence{}}
+			ev := &Evidence{Subject: s, From: fromMicros(w.from), To: fromMicros(w.at), Incidents: []IncidentEvidence{}, Changes: []ChangeEvidence{},
+				Systems: []SystemEvidence{}, Feedback: []FeedbackEvidence{}}
 			bySubject[si], out[s] = ev, ev
 		}
 	}
@@ -247,7 +324,7 @@ func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window
 		}
 		for _, si := range m.chgSubjects(i) {
 			// only the global subject counts uncompleted (unattributed) changes
-			if ev := bySubject[si]; ev != nil && (item.Completed || si == m.global) {
+			if ev := bySubject[si]; ev != nil && (item.Completed || item.RecoveredInPeriod || si == m.global) {
 				ev.Changes = append(ev.Changes, *item)
 			}
 		}
@@ -277,6 +354,20 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		Team: x.syms.name(in.team), Severity: int(in.severity), Impact: x.syms.name(in.impact),
 		OpenedAt: fromMicros(in.opened), AcknowledgedAt: optTime(in.acked), ResolvedAt: optTime(in.resolved),
 		ReviewRequired: st.r.reviewRequired(in), ReviewCompletedAt: optTime(in.reviewDone),
+		Category: x.syms.name(in.category), Security: slices.Contains(st.r.security, in.category),
+		ImpactStartedAt: optTime(in.impactStarted), MitigatedAt: optTime(in.mitigated),
+	}
+	done := st.r.reviewDone(in, m.incAttr[i])
+	it.ReviewCompleteAt = optTime(done)
+	it.ReviewSignoffs, it.ReviewSignoffsMissing = st.signoffEvidence(x, in, m.incAttr[i])
+	it.Actions = st.actionEvidence(x, in, w)
+	for _, a := range it.Actions {
+		if a.OpenAtEnd {
+			it.ActionsOpenAtEnd++
+		}
+		if a.OverdueAtEnd {
+			it.ActionsOverdueAtEnd++
+		}
 	}
 	if si := m.incSys[i]; si >= 0 {
 		it.System = m.systems[si].cfg.ID
@@ -292,7 +383,7 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 	// a duration whose population the record is not in, though it has
 	// both times, was left out: one of them is estimated
 	acked, mitigated, detected, ttrLeftOut := false, false, false, false
-	ms = st.r.incidentMembers(ms[:0], in, m.incSys[i])
+	ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i])
 	for _, mb := range ms {
 		switch mb.pop {
 		case popMitigated:
@@ -322,6 +413,11 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 			it.ReviewDueInPeriod = w.in(due)
 		case popReviewSettled:
 			settledBefore = mb.key < w.at
+		case popDetected:
+			it.DetectSeconds = ptrFloat(seconds(mb.val))
+		case popMitigated:
+			it.MitigatedInPeriod = w.in(mb.key)
+			it.MitigateSeconds = ptrFloat(seconds(mb.val))
 		}
 	}
 	if in.estimated != 0 {
@@ -343,9 +439,10 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 	it.OpenAtEnd = !resolvedBefore
 	it.ReviewOverdueAtEnd = due != absent && due < w.at && !settledBefore
 	if it.ReviewRequired {
-		it.ReviewStatus = reviewStatus(in.reviewDone, due, w.at)
+		it.ReviewStatus = reviewStatus(done, due, w.at)
 	}
-	if !(it.OpenedInPeriod || it.ResolvedInPeriod || it.AcknowledgedInPeriod || it.ReviewDueInPeriod || it.OpenAtEnd || it.ReviewOverdueAtEnd) {
+	if !(it.OpenedInPeriod || it.ResolvedInPeriod || it.AcknowledgedInPeriod || it.ReviewDueInPeriod || it.OpenAtEnd || it.ReviewOverdueAtEnd ||
+		it.MitigatedInPeriod || it.ActionsOpenAtEnd > 0) {
 		return nil, ms
 	}
 	return &it, ms
@@ -385,9 +482,14 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 	c := &x.changes[i]
 	m := st.m
 	completed, unattributed, failed := false, false, false
+	var recovered *member
 	ms = st.r.changeMembers(ms[:0], c, m.chgSys[i])
-	for _, mb := range ms {
+	for k, mb := range ms {
 		switch mb.pop {
+		case popRecovery:
+			if w.in(mb.key) && w.at <= mb.until {
+				recovered = &ms[k]
+			}
 		case popCompleted:
 			completed = w.in(mb.key)
 		case popUnattributedChg:
@@ -398,7 +500,7 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 			failed = failed || (w.in(mb.key) && counts(mb.key, mb.val, w.at))
 		}
 	}
-	if !completed && !unattributed {
+	if !completed && !unattributed && recovered == nil {
 		return nil, ms
 	}
 	attributed := m.chgSys[i] >= 0
@@ -408,6 +510,15 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized,
 		CreatedAt: optTime(c.created), FinishedAt: fromMicros(c.finished), Completed: completed,
 		CausedIncidents: causes[c.key], Failed: failed, FailedByIncident: st.r.failedByIncident(c, w.at),
+		ApprovedAt: optTime(c.approved), PlannedEnd: optTime(c.plannedEnd), Rework: c.rework,
+	}
+	if c.plannedEnd != absent {
+		it.OnSchedule = ptrBool(c.finished != absent && c.finished <= c.plannedEnd)
+	}
+	if recovered != nil {
+		it.RecoveredInPeriod = true
+		it.RecoveredAt = optTime(recovered.key)
+		it.RecoverySeconds = ptrFloat(seconds(recovered.val))
 	}
 	if attributed {
 		it.System = m.systems[m.chgSys[i]].cfg.ID
@@ -420,6 +531,7 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 			lead = true
 		case popApproved:
 			approval = true
+			it.ApprovalSeconds = ptrFloat(seconds(mb.val))
 		}
 	}
 	if c.estimated != 0 {
@@ -574,3 +686,51 @@ func optTime(us int64) *time.Time {
 }
 
 func ptrFloat(v float64) *float64 { return &v }
+
+func ptrBool(v bool) *bool { return &v }
+
+// signoffEvidence lists a review's sign-offs, each saying whether it counts
+// (reviewDone's rule), and the roles policy needs without one.
+func (st *state) signoffEvidence(x *index, in *incident, entry uint32) ([]SignoffEvidence, []string) {
+	r := st.r
+	en := &st.m.entries[entry]
+	var holders [numSignRoles]string
+	for role := range numSignRoles {
+		if h := r.holder(role, en); r.signoff[role] && h >= 0 {
+			holders[role] = st.m.subj.list[h].ID
+		}
+	}
+	var out []SignoffEvidence
+	var signed [numSignRoles]bool
+	for _, so := range x.extra(in).signoffs {
+		person := x.syms.name(so.person)
+		counts := holders[so.role] != "" && holders[so.role] == person
+		signed[so.role] = signed[so.role] || counts
+		out = append(out, SignoffEvidence{Role: record.SignoffRoles[so.role], Person: person, At: fromMicros(so.at), Counts: counts})
+	}
+	var missing []string
+	for role := range numSignRoles {
+		if holders[role] != "" && !signed[role] {
+			missing = append(missing, record.SignoffRoles[role])
+		}
+	}
+	return out, missing
+}
+
+// actionEvidence lists a completed review's action items, open and overdue
+// at the period's end as review_actions_open and review_actions_overdue
+// count them (actionMembers' rule).
+func (st *state) actionEvidence(x *index, in *incident, w window) []ActionEvidence {
+	if in.reviewDone == absent {
+		return nil
+	}
+	start := max(in.reviewDone, in.opened)
+	var out []ActionEvidence
+	for _, a := range x.extra(in).actions {
+		due := st.r.actionDueAt(in, &a)
+		open := start < w.at && (a.done == absent || a.done >= w.at)
+		out = append(out, ActionEvidence{ID: a.id, Due: optTime(due), DoneAt: optTime(a.done), OpenAtEnd: open,
+			OverdueAtEnd: open && due != absent && due < w.at})
+	}
+	return out
+}

@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"context"
+	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -200,6 +203,121 @@ func TestPeriodAndTrend(t *testing.T) {
 	got := vals[Subject{RoleSystem, "api"}]
 	assert.Equal(t, 7200.0, got[0][MTTR])
 	assert.Equal(t, 36000.0, got[1][MTTR])
+}
+
+// On generated data with sign-offs required, the evidence behind the KPIs
+// SPEC 4 added gives back their values: means of the durations it lists,
+// counts of the records it marks.
+func TestEvidenceAgreesWithAccountabilityKPIs(t *testing.T) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Incidents, o.Changes = 20, 15, 2000, 4000
+	cfg, x, _, _ := generated(t, o)
+	cfg.Policy.Review.Signoff = []string{record.RoleSystemOwner, record.RoleProgramManager}
+	e := preparedEngine(cfg, x)
+	for _, f := range generate.Feedback(cfg, o) {
+		e.fb.put(&f)
+	}
+	e.fb.gen++
+	ctx := context.Background()
+	from, to := o.To.Add(-30*24*time.Hour), o.To
+	s, err := e.Period(ctx, "p", from, to)
+	require.NoError(t, err)
+	var subjects []Subject
+	for _, c := range s.Cards["p"] {
+		subjects = append(subjects, c.Subject)
+	}
+	got, err := e.Evidence(ctx, subjects, from, to)
+	require.NoError(t, err)
+	mean := func(sum float64, n int) float64 {
+		if n == 0 {
+			return math.NaN()
+		}
+		return sum / float64(n)
+	}
+	valued := map[KPI]int{}
+	for _, c := range s.Cards["p"] {
+		ev := got[c.Subject]
+		var detect, mitigate, recovery, approval, satisfaction [2]float64 // sum, count
+		var security, due, onTime, actionsOpen, actionsOverdue, completed, planned, onSchedule, rework int
+		var responses [2]int
+		for _, in := range ev.Incidents {
+			if in.OpenedInPeriod && in.Security {
+				security++
+			}
+			if in.OpenedInPeriod && in.DetectSeconds != nil {
+				detect[0] += *in.DetectSeconds
+				detect[1]++
+			}
+			if in.MitigatedInPeriod && in.MitigateSeconds != nil {
+				mitigate[0] += *in.MitigateSeconds
+				mitigate[1]++
+			}
+			if in.ReviewDueInPeriod {
+				due++
+				if in.ReviewStatus == ReviewOnTime {
+					onTime++
+				}
+			}
+			actionsOpen += in.ActionsOpenAtEnd
+			actionsOverdue += in.ActionsOverdueAtEnd
+		}
+		for _, ch := range ev.Changes {
+			if ch.RecoveredInPeriod {
+				recovery[0] += *ch.RecoverySeconds
+				recovery[1]++
+			}
+			if !ch.Completed {
+				continue
+			}
+			completed++
+			if ch.ApprovalSeconds != nil {
+				approval[0] += *ch.ApprovalSeconds
+				approval[1]++
+			}
+			if ch.OnSchedule != nil {
+				planned++
+				if *ch.OnSchedule {
+					onSchedule++
+				}
+			}
+			if ch.Rework {
+				rework++
+			}
+		}
+		for _, f := range ev.Feedback {
+			a := 0
+			if f.Audience == string(record.AudienceEmployee) {
+				a = 1
+			}
+			responses[a]++
+			satisfaction[a] += f.Satisfaction
+		}
+		want := map[KPI]float64{
+			SecurityIncidents: float64(security), MTTD: mean(detect[0], int(detect[1])), TimeToMitigate: mean(mitigate[0], int(mitigate[1])),
+			ReviewComplianceRatio: mean(float64(onTime), due), ReviewActionsOpen: float64(actionsOpen), ReviewActionsOverdue: float64(actionsOverdue),
+			FailedDeploymentRecovery: mean(recovery[0], int(recovery[1])), ChangeApprovalSeconds: mean(approval[0], int(approval[1])),
+			ChangeScheduleAdherenceRatio: mean(float64(onSchedule), planned), ReworkRatio: mean(float64(rework), completed),
+			FeedbackStakeholder: float64(responses[0]), FeedbackEmployee: float64(responses[1]),
+			SatisfactionStakeholder: mean(satisfaction[0], responses[0]), SatisfactionEmployee: mean(satisfaction[1], responses[1]),
+		}
+		for k, w := range want {
+			if !slices.Contains(c.Defined, k) {
+				continue
+			}
+			if math.IsNaN(w) {
+				assert.True(t, math.IsNaN(c.Value[k]), "%s %s: %v", c.Subject, k.Name(), c.Value[k])
+				continue
+			}
+			assert.InDelta(t, w, c.Value[k], 1e-6, "%s %s", c.Subject, k.Name())
+			if w != 0 {
+				valued[k]++
+			}
+		}
+	}
+	for _, k := range []KPI{SecurityIncidents, MTTD, TimeToMitigate, ReviewComplianceRatio, ReviewActionsOpen, ReviewActionsOverdue,
+		FailedDeploymentRecovery, ChangeApprovalSeconds, ChangeScheduleAdherenceRatio, ReworkRatio, FeedbackStakeholder, SatisfactionEmployee} {
+		assert.Positive(t, valued[k], "%s is never checked with a value", k.Name())
+	}
 }
 
 // The evidence names the times a collector estimated and the durations

@@ -27,6 +27,7 @@ type feedbacks struct {
 }
 
 type response struct {
+	key                   record.Ref
 	system, program, team string
 	employee              bool
 	at                    int64
@@ -80,7 +81,7 @@ func (fb *feedbacks) put(f *record.Feedback) {
 		fb.byKey = map[record.Ref]int{}
 	}
 	fb.seq = max(fb.seq, f.Seq)
-	r := response{system: f.System, program: f.Program, team: f.Team, employee: f.Audience == record.AudienceEmployee,
+	r := response{key: f.Key(), system: f.System, program: f.Program, team: f.Team, employee: f.Audience == record.AudienceEmployee,
 		at: micros(f.SubmittedAt), scaled: (f.Score - f.ScaleMin) / (f.ScaleMax - f.ScaleMin)}
 	if i, ok := fb.byKey[f.Key()]; ok {
 		fb.list[i] = r // a new version replaces the old
@@ -102,38 +103,11 @@ func (fb *feedbacks) viewFor(st *state) *feedbackView {
 		return v
 	}
 	m := st.m
-	sysIndex := make(map[string]int, len(m.systems))
-	for i := range m.cfg.Systems {
-		sysIndex[m.cfg.Systems[i].ID] = i
-	}
 	per := make([][2][]point, len(m.subj.list))
+	at := newFeedbackAttribution(m)
 	var to []int32
 	for _, r := range fb.list {
-		to = append(to[:0], m.global)
-		add := func(s int32) {
-			if s >= 0 && !slices.Contains(to, s) {
-				to = append(to, s)
-			}
-		}
-		switch {
-		case r.system != "":
-			if s, ok := m.cfg.System(r.system); ok {
-				sys := &m.systems[sysIndex[s.ID]]
-				add(sys.subject)
-				if t := sys.tenureAt(r.at); t >= 0 {
-					add(sys.tenures[t].owner)
-				}
-				add(sys.program)
-				add(sys.manager)
-			}
-		case r.program != "":
-			if p, ok := m.cfg.Program(r.program); ok {
-				add(m.subj.lookup(Subject{RoleProgram, p.ID}))
-				add(m.subj.lookup(Subject{RoleProgramManager, p.Manager}))
-			}
-		case r.team != "":
-			add(m.subj.lookup(Subject{RoleTeam, r.team}))
-		}
+		to = at.subjects(to[:0], &r)
 		a := 0
 		if r.employee {
 			a = 1
@@ -152,6 +126,94 @@ func (fb *feedbacks) viewFor(st *state) *feedbackView {
 	}
 	fb.view = v
 	return v
+}
+
+// feedbackAttribution says which subjects a response counts for.
+type feedbackAttribution struct {
+	m        *model
+	sysIndex map[string]int
+}
+
+func newFeedbackAttribution(m *model) *feedbackAttribution {
+	sysIndex := make(map[string]int, len(m.systems))
+	for i := range m.cfg.Systems {
+		sysIndex[m.cfg.Systems[i].ID] = i
+	}
+	return &feedbackAttribution{m: m, sysIndex: sysIndex}
+}
+
+// subjects appends the subjects response r counts for to `to`: global, and
+// those of its system (like an incident's), program or team.
+func (fa *feedbackAttribution) subjects(to []int32, r *response) []int32 {
+	m := fa.m
+	to = append(to, m.global)
+	add := func(s int32) {
+		if s >= 0 && !slices.Contains(to, s) {
+			to = append(to, s)
+		}
+	}
+	switch {
+	case r.system != "":
+		if s, ok := m.cfg.System(r.system); ok {
+			sys := &m.systems[fa.sysIndex[s.ID]]
+			add(sys.subject)
+			if t := sys.tenureAt(r.at); t >= 0 {
+				add(sys.tenures[t].owner)
+			}
+			add(sys.program)
+			add(sys.manager)
+		}
+	case r.program != "":
+		if p, ok := m.cfg.Program(r.program); ok {
+			add(m.subj.lookup(Subject{RoleProgram, p.ID}))
+			add(m.subj.lookup(Subject{RoleProgramManager, p.Manager}))
+		}
+	case r.team != "":
+		add(m.subj.lookup(Subject{RoleTeam, r.team}))
+	}
+	return to
+}
+
+// evidence adds to each subject's evidence the responses submitted in w
+// that count for it, as fill counts them.
+func (fb *feedbacks) evidence(st *state, out map[Subject]*Evidence, w window) {
+	fb.mu.Lock()
+	defer fb.mu.Unlock()
+	if len(fb.list) == 0 || len(out) == 0 {
+		return
+	}
+	bySubject := map[int32]*Evidence{}
+	for s, ev := range out {
+		if si := st.m.subj.lookup(s); si >= 0 {
+			bySubject[si] = ev
+		}
+	}
+	at := newFeedbackAttribution(st.m)
+	var to []int32
+	for i := range fb.list {
+		r := &fb.list[i]
+		if !w.in(r.at) {
+			continue
+		}
+		audience := record.AudienceStakeholder
+		if r.employee {
+			audience = record.AudienceEmployee
+		}
+		for _, s := range at.subjects(to[:0], r) {
+			if ev := bySubject[s]; ev != nil {
+				ev.Feedback = append(ev.Feedback, FeedbackEvidence{Source: r.key.Source, ID: r.key.ID, System: r.system, Program: r.program,
+					Team: r.team, Audience: string(audience), Satisfaction: r.scaled, SubmittedAt: fromMicros(r.at)})
+			}
+		}
+	}
+	for _, ev := range out {
+		slices.SortFunc(ev.Feedback, func(a, b FeedbackEvidence) int {
+			if c := a.SubmittedAt.Compare(b.SubmittedAt); c != 0 {
+				return c
+			}
+			return compareKeys(a.Source, a.ID, b.Source, b.ID)
+		})
+	}
 }
 
 // newResponses sorts one subject's responses of one audience by time, with

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -38,6 +39,49 @@ type incident struct {
 	severity       int8
 	reviewRequired int8 // -1: by policy
 	estimated      estimated
+	// extra is the number of the review's sign-offs and action items in
+	// the index's extras, -1 without any.
+	extra int32
+}
+
+// incExtra is what an incident's review holds beyond its times: few
+// incidents have any, so they are kept apart, immutable once stored (a
+// new version of the record gets a new entry, for the delta to take the
+// old one back).
+type incExtra struct {
+	signoffs []signoff
+	actions  []action
+}
+
+// Sign-off roles, as bits of the policy's set (record.SignoffRoles order).
+const (
+	signSystemOwner uint8 = iota
+	signProgramManager
+	signProcessOwner
+	numSignRoles
+)
+
+type signoff struct {
+	role   uint8
+	person sym
+	at     int64
+}
+
+// action is a review's follow-up item: due absent when policy sets it,
+// done absent while open.
+type action struct {
+	id        string
+	due, done int64
+}
+
+// seg is one stretch of a failed change's recovery through the incidents
+// naming it (SPEC 4, Recovery): while the incidents opened before `at` are
+// those opened before until, and all of them are resolved, the change
+// recovered at `at` (the latest resolution); est says that time was an
+// estimate.
+type seg struct {
+	at, until int64
+	est       bool
 }
 
 // estimated marks the times of a record a collector had to estimate (SPEC
@@ -149,12 +193,21 @@ type change struct {
 	env          sym
 	typ          sym
 	outcome      sym
-	authorized   bool
-	rework       bool
-	retroactive  bool // its work started (else finished) before it was created
-	estimated    estimated
-	approved     int64
-	plannedEnd   int64
+	// recs is the number of the recovery stretches through the incidents
+	// naming it in the index's recs, -1 none.
+	recs        int32
+	authorized  bool
+	rework      bool
+	retroactive bool // its work started (else finished) before it was created
+	// nextEst says next was an estimate.
+	nextEst    bool
+	estimated  estimated
+	approved   int64
+	plannedEnd int64
+	// next is the finished_at of the next success change of its system
+	// after it (set by the state: which changes count depends on the
+	// config), absent none.
+	next int64
 }
 
 // attrTime is when a change is attributed (SPEC section 4).
@@ -192,6 +245,12 @@ type index struct {
 	replacedChg            map[int]change
 	// dirtyCauses are the change keys whose citing incidents changed.
 	dirtyCauses map[int32]bool
+	// extras and recs hold the variable parts of incidents and changes,
+	// numbered by their extra and recs fields; entries no record version
+	// uses any more are dropped by compact. live counts those in use.
+	extras             []incExtra
+	recs               [][]seg
+	liveExtra, liveRec int
 }
 
 // causeLinks ties a change key to its stored change and the incidents that
@@ -257,8 +316,22 @@ func (x *index) putIncident(r *record.Incident) {
 		impactStarted:  optMicros(r.ImpactStartedAt),
 		mitigated:      optMicros(r.MitigatedAt),
 		category:       x.syms.id(r.Category),
+		extra:          -1,
 	}
 	in.estimated = incidentEstimated(r)
+	if r.Review != nil && len(r.Review.Signoffs)+len(r.Review.Actions) > 0 {
+		var e incExtra
+		for _, so := range r.Review.Signoffs {
+			role := uint8(slices.Index(record.SignoffRoles, so.Role))
+			e.signoffs = append(e.signoffs, signoff{role: role, person: x.syms.id(so.Person), at: micros(so.At)})
+		}
+		for _, a := range r.Review.Actions {
+			e.actions = append(e.actions, action{id: a.ID, due: optMicros(a.Due), done: optMicros(a.DoneAt)})
+		}
+		in.extra = int32(len(x.extras))
+		x.extras = append(x.extras, e)
+		x.liveExtra++
+	}
 	if r.Review != nil {
 		if r.Review.Required != nil {
 			in.reviewRequired = 0
@@ -282,6 +355,9 @@ func (x *index) putIncident(r *record.Incident) {
 		old := x.incidents[i]
 		if _, seen := x.replacedInc[i]; !seen {
 			x.replacedInc[i] = old
+		}
+		if old.extra >= 0 {
+			x.liveExtra--
 		}
 		x.uncite(old.cause, int32(i))
 		x.incidents[i] = in
@@ -331,6 +407,8 @@ func (x *index) putChange(r *record.Change) {
 		started:     optMicros(r.StartedAt),
 		finished:    optMicros(r.FinishedAt),
 		causeOpened: absent,
+		recs:        -1,
+		next:        absent,
 		estimated:   changeEstimated(r),
 		rework:      r.Rework,
 		approved:    optMicros(r.ApprovedAt),
@@ -351,7 +429,7 @@ func (x *index) putChange(r *record.Change) {
 		if _, seen := x.replacedChg[i]; !seen {
 			x.replacedChg[i] = x.changes[i]
 		}
-		c.causeOpened = x.changes[i].causeOpened
+		c.causeOpened, c.recs = x.changes[i].causeOpened, x.changes[i].recs
 		x.changes[i] = c
 	} else {
 		i = len(x.changes)
@@ -366,28 +444,127 @@ func (x *index) putChange(r *record.Change) {
 }
 
 // linkCauses sets causeOpened, the earliest opened_at of the incidents
-// naming a change, for the changes whose citing incidents changed since it
-// last ran. It returns those whose value changed, with the earlier value.
-func (x *index) linkCauses() map[int]int64 {
-	changed := map[int]int64{}
+// naming a change, and its recovery stretches through them, for the
+// changes whose citing incidents changed since it last ran. It returns
+// those that changed, as they were before.
+func (x *index) linkCauses() map[int]change {
+	changed := map[int]change{}
+	var cites []cite
 	for key := range x.dirtyCauses {
 		l := x.chgLinks[key]
 		if l.slot < 0 {
 			continue
 		}
-		first := int64(absent)
+		cites = cites[:0]
 		for i := l.citing; i >= 0; i = x.nextCiting[i] {
-			if o := x.incidents[i].opened; first == absent || o < first {
-				first = o
-			}
+			in := &x.incidents[i]
+			cites = append(cites, cite{opened: in.opened, restored: in.resolved, est: in.estimated&estRestored != 0})
 		}
-		if c := &x.changes[l.slot]; c.causeOpened != first {
-			changed[int(l.slot)] = c.causeOpened
-			c.causeOpened = first
+		first, segs := recoveries(cites)
+		c := &x.changes[l.slot]
+		if c.causeOpened == first && slices.Equal(x.segs(c.recs), segs) {
+			continue
+		}
+		if _, seen := changed[int(l.slot)]; !seen {
+			changed[int(l.slot)] = *c
+		}
+		c.causeOpened = first
+		if c.recs >= 0 {
+			x.liveRec--
+		}
+		c.recs = -1
+		if len(segs) > 0 {
+			c.recs = int32(len(x.recs))
+			x.recs = append(x.recs, segs)
+			x.liveRec++
 		}
 	}
 	x.dirtyCauses = reset(x.dirtyCauses)
 	return changed
+}
+
+// cite is an incident naming a change as its cause.
+type cite struct {
+	opened, restored int64
+	est              bool
+}
+
+// recoveries returns the earliest opening of the incidents naming a
+// change, and the stretches of time in which they make its recovery (SPEC
+// 4, Recovery): as of `at`, the incidents opened before `at` count, and
+// once all of them are resolved the change recovered at the latest
+// resolution. Between two openings that set is fixed; a stretch whose
+// recovery is not before the next opening never counts and is left out.
+func recoveries(cites []cite) (first int64, out []seg) {
+	if len(cites) == 0 {
+		return absent, nil
+	}
+	slices.SortFunc(cites, func(a, b cite) int { return cmp.Compare(a.opened, b.opened) })
+	latest, known := int64(absent), false
+	for g := 0; g < len(cites); {
+		h := g
+		for ; h < len(cites) && cites[h].opened == cites[g].opened; h++ {
+			switch r := cites[h].restored; {
+			case r == absent:
+				return cites[0].opened, out // unresolved: no recovery from here on
+			case r > latest:
+				latest, known = r, !cites[h].est
+			case r == latest:
+				known = known || !cites[h].est
+			}
+		}
+		until := math64Max
+		if h < len(cites) {
+			until = cites[h].opened
+		}
+		if latest < until {
+			out = append(out, seg{at: latest, until: until, est: !known})
+		}
+		g = h
+	}
+	return cites[0].opened, out
+}
+
+// segs returns the recovery stretches numbered n (none for -1).
+func (x *index) segs(n int32) []seg {
+	if n < 0 {
+		return nil
+	}
+	return x.recs[n]
+}
+
+// extra returns an incident's sign-offs and action items.
+func (x *index) extra(in *incident) *incExtra {
+	if in.extra < 0 {
+		return &incExtra{}
+	}
+	return &x.extras[in.extra]
+}
+
+// compact drops the extras and recovery stretches no stored record uses
+// once they outnumber those in use. Only when nothing else holds an
+// earlier version of a record (the state's delta is empty).
+func (x *index) compact() {
+	if len(x.extras) > 2*x.liveExtra+1024 {
+		extras := make([]incExtra, 0, x.liveExtra)
+		for i := range x.incidents {
+			if in := &x.incidents[i]; in.extra >= 0 {
+				extras = append(extras, x.extras[in.extra])
+				in.extra = int32(len(extras) - 1)
+			}
+		}
+		x.extras = extras
+	}
+	if len(x.recs) > 2*x.liveRec+1024 {
+		recs := make([][]seg, 0, x.liveRec)
+		for i := range x.changes {
+			if c := &x.changes[i]; c.recs >= 0 {
+				recs = append(recs, x.recs[c.recs])
+				c.recs = int32(len(recs) - 1)
+			}
+		}
+		x.recs = recs
+	}
 }
 
 // settled forgets what was touched once attribution has taken it in.

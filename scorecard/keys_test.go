@@ -76,23 +76,31 @@ func TestLinkCauses(t *testing.T) {
 		return in
 	}
 	x := newIndex()
+	// linked returns the earlier causeOpened of each change linkCauses changed
+	linked := func() map[int]int64 {
+		out := map[int]int64{}
+		for j, old := range x.linkCauses() {
+			out[j] = old.causeOpened
+		}
+		return out
+	}
 	x.putIncident(cites("a", 5, "c1"))
 	x.putIncident(cites("b", 3, "c1"))
 	x.putChange(&record.Change{Source: "gh", ID: "c0"})
-	assert.Empty(t, x.linkCauses(), "c1 is not stored yet")
+	assert.Empty(t, linked(), "c1 is not stored yet")
 
 	x.putChange(&record.Change{Source: "gh", ID: "c1"})
-	assert.Equal(t, map[int]int64{1: absent}, x.linkCauses(), "c1 arrives: linked to b, the earliest")
+	assert.Equal(t, map[int]int64{1: absent}, linked(), "c1 arrives: linked to b, the earliest")
 	assert.Equal(t, micros(ts(at(3))), x.changes[1].causeOpened)
 
 	x.putIncident(cites("b", 3, "c0")) // b now blames c0
-	assert.Equal(t, map[int]int64{0: absent, 1: micros(ts(at(3)))}, x.linkCauses())
+	assert.Equal(t, map[int]int64{0: absent, 1: micros(ts(at(3)))}, linked())
 	assert.Equal(t, micros(ts(at(3))), x.changes[0].causeOpened)
 	assert.Equal(t, micros(ts(at(5))), x.changes[1].causeOpened, "only a names c1 now")
 
 	x.putIncident(cites("a", 5, ""))
 	x.putIncident(cites("c", 1, "c0"))
-	assert.Equal(t, map[int]int64{0: micros(ts(at(3))), 1: micros(ts(at(5)))}, x.linkCauses())
+	assert.Equal(t, map[int]int64{0: micros(ts(at(3))), 1: micros(ts(at(5)))}, linked())
 	assert.Equal(t, micros(ts(at(1))), x.changes[0].causeOpened)
 	assert.Equal(t, int64(absent), x.changes[1].causeOpened)
 

@@ -65,7 +65,11 @@ const (
 	FeedbackEmployee        = kpi.FeedbackEmployee
 	SatisfactionStakeholder = kpi.SatisfactionStakeholder
 	SatisfactionEmployee    = kpi.SatisfactionEmployee
-	numKPI                  = kpi.Count
+
+	FailedDeploymentRecovery = kpi.FailedDeploymentRecovery
+	ReviewActionsOpen        = kpi.ReviewActionsOpen
+	ReviewActionsOverdue     = kpi.ReviewActionsOverdue
+	numKPI                   = kpi.Count
 )
 
 // AllKPIs lists every KPI in API order.

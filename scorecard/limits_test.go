@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // Teams come from records: past limits.teams, new teams' records count for

@@ -2,12 +2,14 @@ package scorecard
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
@@ -259,11 +261,12 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[ChangeScheduleAdherenceRatio] = naiveRatio(onSchedule, planned)
 	v[ReworkRatio] = naiveRatio(rework, completed)
 	v[EstimatedChanges] = float64(estimatedChg)
+	v[FailedDeploymentRecovery] = n.recovery(sub, from, at)
 
 	// incidents (an incident opened at or after `at` does not exist yet)
 	var opened [6]int
 	var resolved, acked, targeted, breached, open, due, onTime, overdue, unattributedInc, estimatedInc int
-	var security, detected, mitigated int
+	var security, detected, mitigated, actionsOpen, actionsOverdue int
 	var securityTTRs []int64
 	var detectSum, mitigateSum int64
 	var ttrSum, ackSum int64
@@ -327,16 +330,29 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 		if in.ResolvedAt == nil || !in.ResolvedAt.Before(at) {
 			open++
 		}
+		if in.Review != nil && in.Review.CompletedAt != nil && in.Review.CompletedAt.Before(at) {
+			for _, a := range in.Review.Actions {
+				if a.DoneAt != nil && a.DoneAt.Before(at) {
+					continue
+				}
+				actionsOpen++
+				due := a.Due
+				if due == nil && in.ResolvedAt != nil {
+					d := in.ResolvedAt.Add(pol.Review.Due + pol.Review.ActionDue)
+					due = &d
+				}
+				if due != nil && due.Before(at) {
+					actionsOverdue++
+				}
+			}
+		}
 		required := in.Severity <= pol.Review.SeverityThreshold
 		if in.Review != nil && in.Review.Required != nil {
 			required = *in.Review.Required
 		}
 		if required && in.ResolvedAt != nil {
 			d := in.ResolvedAt.Add(pol.Review.Due)
-			var done *time.Time
-			if in.Review != nil {
-				done = in.Review.CompletedAt
-			}
+			done := n.reviewDone(in)
 			if inW(&d, from, at) {
 				due++
 				if done != nil && !done.After(d) {
@@ -364,6 +380,8 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	v[IncidentsOpen] = float64(open)
 	v[ReviewComplianceRatio] = naiveRatio(onTime, due)
 	v[ReviewsOverdue] = float64(overdue)
+	v[ReviewActionsOpen] = float64(actionsOpen)
+	v[ReviewActionsOverdue] = float64(actionsOverdue)
 	v[UnattributedIncidents] = float64(unattributedInc)
 	v[UnattributedChanges] = float64(unattributedChg)
 	v[EstimatedIncidents] = float64(estimatedInc)
@@ -476,6 +494,126 @@ func (n *naive) values(sub Subject, at time.Time, length time.Duration) Values {
 	return v
 }
 
+// reviewDone is when an incident's review was complete: completed_at, or
+// with policy.review.signoff the latest of it and each needed role's first
+// sign-off by whoever held the role for the incident's system when it was
+// opened (a role nobody held needs none); nil when not complete.
+func (n *naive) reviewDone(in record.Incident) *time.Time {
+	if in.Review == nil || in.Review.CompletedAt == nil {
+		return nil
+	}
+	done := *in.Review.CompletedAt
+	sys, known := n.cfg.System(in.System)
+	for _, role := range n.cfg.Policy.Review.Signoff {
+		holder := ""
+		switch role {
+		case record.RoleProcessOwner:
+			if p := n.cfg.Processes.Incident; p != nil {
+				holder = p.Owner
+			}
+		case record.RoleProgramManager:
+			if known && sys.Program != "" {
+				if p, ok := n.cfg.Program(sys.Program); ok {
+					holder = p.Manager
+				}
+			}
+		case record.RoleSystemOwner:
+			if known {
+				holder = ownerAt(sys, in.OpenedAt)
+			}
+		}
+		if holder == "" {
+			continue
+		}
+		var first *time.Time
+		for _, so := range in.Review.Signoffs {
+			if so.Role == role && so.Person == holder && (first == nil || so.At.Before(*first)) {
+				first = &so.At
+			}
+		}
+		if first == nil {
+			return nil
+		}
+		done = maxTime(done, *first)
+	}
+	return &done
+}
+
+// recovery is failed_deployment_recovery_seconds of sub over [from, at):
+// every completed change in a counted environment that has failed by `at`,
+// recovered as of `at` (SPEC 4, Recovery).
+func (n *naive) recovery(sub Subject, from, at time.Time) float64 {
+	pol := &n.cfg.Policy
+	var sum int64
+	k := 0
+	sameSystem := func(a, b string) bool {
+		sa, ka := n.cfg.System(a)
+		sb, kb := n.cfg.System(b)
+		if ka || kb {
+			return ka && kb && sa.ID == sb.ID
+		}
+		return a == b
+	}
+	for _, c := range n.changes {
+		if !slices.Contains(pol.ChangeEnvironments, c.Environment) || c.FinishedAt == nil ||
+			(c.Outcome != record.OutcomeSuccess && c.Outcome != record.OutcomeFailed && c.Outcome != record.OutcomeRolledBack) ||
+			!n.attributed(sub, "change", c.System, c.Team, changeAttrTime(&c)) || slices.Contains(c.Estimated, "finished_at") {
+			continue
+		}
+		var causes []record.Incident
+		for _, in := range n.incidents {
+			if r := in.CausedByChange; r != nil && r.Source == c.Source && r.ID == c.ID && in.OpenedAt.Before(at) {
+				causes = append(causes, in)
+			}
+		}
+		failed := c.Outcome != record.OutcomeSuccess || (pol.ChangeFailureFromIncidents && len(causes) > 0)
+		if !failed {
+			continue
+		}
+		var recovered *time.Time
+		measured := false // some record measured the recovery time rather than estimate it
+		if len(causes) > 0 {
+			for _, in := range causes {
+				end, field := in.ResolvedAt, "resolved_at"
+				if end == nil {
+					end, field = in.ClosedAt, "closed_at"
+				}
+				if end == nil {
+					recovered = nil
+					break
+				}
+				known := !slices.Contains(in.Estimated, field)
+				switch {
+				case recovered == nil || end.After(*recovered):
+					recovered, measured = end, known
+				case end.Equal(*recovered):
+					measured = measured || known
+				}
+			}
+		} else {
+			for _, s := range n.changes {
+				if s.Outcome != record.OutcomeSuccess || s.FinishedAt == nil || !s.FinishedAt.After(*c.FinishedAt) ||
+					!slices.Contains(pol.ChangeEnvironments, s.Environment) || !sameSystem(s.System, c.System) {
+					continue
+				}
+				known := !slices.Contains(s.Estimated, "finished_at")
+				switch {
+				case recovered == nil || s.FinishedAt.Before(*recovered):
+					recovered, measured = s.FinishedAt, known
+				case s.FinishedAt.Equal(*recovered):
+					measured = measured || known
+				}
+			}
+		}
+		if !inW(recovered, from, at) || !measured {
+			continue
+		}
+		sum += max(0, us(recovered.Sub(*c.FinishedAt)))
+		k++
+	}
+	return naiveMean(sum, k)
+}
+
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -556,6 +694,11 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 	incidents, changes := generate.Records(cfg, o)
 	// a degraded weight, so that degraded time counts too
 	cfg.Policy.Availability.DegradedWeight = 0.5
+	// reviews need sign-offs; actions without a due are due ten days after
+	// their review
+	cfg.Policy.Review.Signoff = []string{record.RoleSystemOwner, record.RoleProgramManager}
+	cfg.Policy.Review.ActionDue = 240 * time.Hour
+	people := cfg.People
 
 	e := New(Options{Config: func() *config.Config { return cfg }})
 	n := &naive{cfg: cfg, incidents: map[record.Ref]record.Incident{}, changes: map[record.Ref]record.Change{},
@@ -566,6 +709,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 	span := o.To.Sub(o.From)
 	windows := []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 90 * 24 * time.Hour, 17*24*time.Hour + 5*time.Hour + 7*time.Second}
 	written, compared := 0, 0
+	seen := map[KPI]int{} // comparisons with a value other than 0
 	for step := 0; step < 60; step++ {
 		var b record.Batch
 		k := 1 + rng.IntN(200)
@@ -579,7 +723,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 		}
 		for k := 0; k < rng.IntN(25) && written > 0; k++ {
 			in := incidents[rng.IntN(written)]
-			switch rng.IntN(7) {
+			switch rng.IntN(10) {
 			case 0:
 				r := in.OpenedAt.Add(time.Duration(rng.IntN(96)) * time.Hour)
 				in.ResolvedAt = &r
@@ -600,11 +744,57 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 				in.ResolvedAt, in.ClosedAt = nil, &c
 			case 6: // a collector estimated a time
 				in.Estimated = [][]string{{"opened_at"}, {"resolved_at"}, {"closed_at"}, {"acknowledged_at"}}[rng.IntN(4)]
+			case 7: // a sign-off by someone else, later, or none
+				if in.Review != nil && len(in.Review.Signoffs) > 0 {
+					rv := *in.Review
+					rv.Signoffs = slices.Clone(rv.Signoffs)
+					j := rng.IntN(len(rv.Signoffs))
+					switch rng.IntN(3) {
+					case 0:
+						rv.Signoffs[j].Person = people[rng.IntN(len(people))].ID
+					case 1:
+						rv.Signoffs[j].At = rv.Signoffs[j].At.Add(time.Duration(rng.IntN(300)) * time.Hour)
+					default:
+						rv.Signoffs = slices.Delete(rv.Signoffs, j, j+1)
+					}
+					in.Review = &rv
+				}
+			case 8: // action items, with and without a due
+				d := in.OpenedAt.Add(time.Duration(rng.IntN(300)) * time.Hour)
+				rv := &record.Review{CompletedAt: &d}
+				for j := range 1 + rng.IntN(3) {
+					a := record.Action{ID: fmt.Sprint(j)}
+					if rng.IntN(2) == 0 {
+						due := d.Add(time.Duration(rng.IntN(400)) * time.Hour)
+						a.Due = &due
+					}
+					if rng.IntN(3) > 0 {
+						done := d.Add(time.Duration(rng.IntN(600)-100) * time.Hour)
+						a.DoneAt = &done
+					}
+					rv.Actions = append(rv.Actions, a)
+				}
+				in.Review = rv
+			case 9: // the cause is resolved, or not, at another time
+				c := changes[rng.IntN(2*written)]
+				in.CausedByChange = &record.Ref{Source: c.Source, ID: c.ID}
+				if c.FinishedAt != nil {
+					in.OpenedAt = c.FinishedAt.Add(time.Duration(rng.IntN(48)-8) * time.Hour)
+					in.ImpactStartedAt, in.AcknowledgedAt, in.MitigatedAt, in.Review = nil, nil, nil, nil
+					in.ResolvedAt, in.ClosedAt = nil, nil
+					if rng.IntN(4) > 0 {
+						r := in.OpenedAt.Add(time.Duration(rng.IntN(72)) * time.Hour)
+						in.ResolvedAt = &r
+					}
+				}
 			}
 			b.Incidents = append(b.Incidents, in)
 			c := changes[rng.IntN(2*written)]
 			if c.FinishedAt != nil {
 				c.Outcome = []record.Outcome{record.OutcomeSuccess, record.OutcomeFailed, record.OutcomeRolledBack, record.OutcomeCancelled}[rng.IntN(4)]
+				if rng.IntN(8) == 0 {
+					c.Estimated = []string{"finished_at"}
+				}
 				if c.CreatedAt != nil && rng.IntN(3) == 0 {
 					s := c.CreatedAt.Add(-time.Hour) // work started before the change was requested
 					c.StartedAt = &s
@@ -633,6 +823,9 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 			fixed, err := config.Parse(generate.Config(o))
 			require.NoError(t, err)
 			fixed.Policy.Availability.DegradedWeight = 0.5
+			fixed.Policy.Review.Signoff = []string{record.RoleProcessOwner, record.RoleSystemOwner}
+			fixed.Policy.Review.ActionDue = 0
+			fixed.Policy.ChangeFailureFromIncidents = false
 			for i := range fixed.Systems {
 				if s := &fixed.Systems[i]; len(s.Owners) > 1 {
 					s.Owners[1].Since = s.Owners[1].Since.Add(-20 * 24 * time.Hour)
@@ -670,6 +863,9 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 					if math.IsNaN(want[k]) && math.IsNaN(pair.got[k]) {
 						continue
 					}
+					if want[k] != 0 {
+						seen[k]++
+					}
 					if k == SatisfactionStakeholder || k == SatisfactionEmployee {
 						// sums of fractions: the naive adds in map order
 						require.InDelta(t, want[k], pair.got[k], 1e-12, "step %d %s %s at %s over %s: %s", step, sub, pair.name, pair.at, length, k.Name())
@@ -705,4 +901,7 @@ func TestEvaluationEqualsNaive(t *testing.T) {
 		}
 	}
 	require.Greater(t, compared, 500)
+	for _, k := range []KPI{FailedDeploymentRecovery, ReviewActionsOpen, ReviewActionsOverdue, ReviewComplianceRatio, ReviewsOverdue} {
+		assert.Greater(t, seen[k], 20, "%s: too few comparisons with a value", k.Name())
+	}
 }

@@ -121,3 +121,45 @@ func soleOwners(cfg *config.Config, from, to time.Time) []ownership {
 	}
 	return out
 }
+
+// Sign-offs only ever delay a review's completion, overdue actions are
+// among the open ones, and a recovery never precedes the failure.
+func TestAccountabilityProperties(t *testing.T) {
+	o := generate.DefaultOptions()
+	o.Systems, o.Owners, o.Incidents, o.Changes = 30, 40, 3000, 6000
+	cfg, x, _, _ := generated(t, o)
+	signed := *cfg
+	signed.Policy.Review.Signoff = []string{"system_owner", "program_manager", "process_owner"}
+	checked := map[KPI]int{}
+	for _, at := range []time.Time{o.To, o.To.Add(-45 * 24 * time.Hour)} {
+		plain, strict := snapshot(cfg, x, at), snapshot(&signed, x, at)
+		for _, w := range cfg.Windows {
+			for i, c := range plain.Cards[w.Name] {
+				sc := strict.Cards[w.Name][i]
+				require.Equal(t, c.Subject, sc.Subject)
+				if v := c.Value[ReviewComplianceRatio]; !math.IsNaN(v) {
+					assert.LessOrEqual(t, sc.Value[ReviewComplianceRatio], v, "%s %s", c.Subject, w.Name)
+					if sc.Value[ReviewComplianceRatio] < v {
+						checked[ReviewComplianceRatio]++
+					}
+				}
+				assert.GreaterOrEqual(t, sc.Value[ReviewsOverdue], c.Value[ReviewsOverdue], "%s %s", c.Subject, w.Name)
+				assert.LessOrEqual(t, c.Value[ReviewActionsOverdue], c.Value[ReviewActionsOpen], "%s", c.Subject)
+				assert.Equal(t, c.Value[ReviewActionsOpen], sc.Value[ReviewActionsOpen], "actions do not wait for sign-offs")
+				if v := c.Value[FailedDeploymentRecovery]; !math.IsNaN(v) {
+					assert.GreaterOrEqual(t, v, 0.0)
+					checked[FailedDeploymentRecovery]++
+				}
+				if c.Value[ReviewActionsOverdue] > 0 {
+					checked[ReviewActionsOverdue]++
+				}
+			}
+			global := card(t, plain, w.Name, RoleGlobal, GlobalSubject)
+			incOwner := card(t, plain, w.Name, RoleProcessOwner, cfg.Processes.Incident.Owner)
+			assert.Equal(t, global.Value[ReviewActionsOpen], incOwner.Value[ReviewActionsOpen])
+		}
+	}
+	for _, k := range []KPI{ReviewComplianceRatio, FailedDeploymentRecovery, ReviewActionsOverdue} {
+		assert.Positive(t, checked[k], k.Name())
+	}
+}

@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"slices"
+
+	"github.com/steward-sh/steward/record"
 )
 
 // A population is the set of records one KPI counts, each placed at one
@@ -57,6 +59,20 @@ const (
 	popMitigated       // by mitigated_at; value mitigated - opened
 	popEstimatedInc    // opened, with an estimated time (global only)
 	popEstimatedChg    // finished, with an estimated time (global only)
+	// action items of completed reviews: open at `at` when placed before
+	// it by popActionOpen (the review's completion) and not by
+	// popActionDone (the later of completion and done_at); overdue
+	// likewise between popActionDue (the later of completion and due) and
+	// popActionDueDone (the latest of the three)
+	popActionOpen
+	popActionDone
+	popActionDue
+	popActionDueDone
+	// failed changes, by their recovery; value recovery - finished_at
+	// (0 when the recovery came first). A member holds while `at` is no
+	// later than its until: the recovery as of `at` depends on the
+	// incidents opened before `at` (SPEC 4, Recovery)
+	popRecovery
 	numPop
 )
 
@@ -72,7 +88,10 @@ type popInfo struct {
 	// conditional populations hold members that count only once another
 	// time (key - value) is before `at`; a window's members are visited
 	conditional bool
-	globalOnly  bool // counted for the global subject only
+	// expiring populations hold members that count only while `at` is no
+	// later than their until time; a window's members are visited
+	expiring   bool
+	globalOnly bool // counted for the global subject only
 }
 
 var pops = [numPop]popInfo{
@@ -97,22 +116,33 @@ var pops = [numPop]popInfo{
 	popMitigated:       {valued: true},
 	popEstimatedInc:    {globalOnly: true},
 	popEstimatedChg:    {change: true, globalOnly: true},
+	popRecovery:        {change: true, valued: true, expiring: true},
 }
 
 // rules is the policy in the form the rules use.
 type rules struct {
+	m              *model
+	x              *index
 	countedEnv     []sym
 	security       []sym // the security categories
 	failFromCauses bool
 	reviewDue      int64
 	reviewMaxSev   int8
 	sla            [6]int64 // micros by severity; 0: no target
+	signoff        [numSignRoles]bool
+	actionDue      int64
 }
 
 func newRules(m *model, x *index) *rules {
 	pol := &m.cfg.Policy
-	r := &rules{failFromCauses: pol.ChangeFailureFromIncidents,
-		reviewDue: pol.Review.Due.Microseconds(), reviewMaxSev: int8(pol.Review.SeverityThreshold)}
+	r := &rules{m: m, x: x, failFromCauses: pol.ChangeFailureFromIncidents,
+		reviewDue: pol.Review.Due.Microseconds(), reviewMaxSev: int8(pol.Review.SeverityThreshold),
+		actionDue: pol.Review.ActionDue.Microseconds()}
+	for _, role := range pol.Review.Signoff {
+		if i := slices.Index(record.SignoffRoles, role); i >= 0 {
+			r.signoff[i] = true
+		}
+	}
 	for _, e := range pol.ChangeEnvironments {
 		r.countedEnv = append(r.countedEnv, x.syms.id(e))
 	}
@@ -132,6 +162,7 @@ func newRules(m *model, x *index) *rules {
 type member struct {
 	pop      pop
 	key, val int64
+	until    int64 // expiring populations only
 }
 
 // reviewRequired applies the review policy (SPEC section 4).
@@ -148,9 +179,78 @@ func (r *rules) reviewDueAt(in *incident) int64 {
 	return in.resolved + r.reviewDue
 }
 
-// incidentMembers appends the populations incident in belongs to; sys is
-// its configured system (-1 none).
-func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member {
+// holder is the subject that held a sign-off role for an incident's
+// system at its opening, -1 nobody: its attribution entry says which
+// system and owner's tenure that was.
+func (r *rules) holder(role uint8, en *attrEntry) int32 {
+	m := r.m
+	switch {
+	case role == signProcessOwner:
+		return m.procOwner[procIncident]
+	case en.sys < 0:
+		return -1
+	case role == signProgramManager:
+		return m.systems[en.sys].manager
+	case en.tenure >= 0:
+		return m.systems[en.sys].tenures[en.tenure].owner
+	}
+	return -1
+}
+
+// reviewDone is when an incident's review was complete (SPEC 4): its
+// completed_at, or with policy.review.signoff the latest of that and the
+// first valid sign-off of each role it needs; absent when not complete.
+// A sign-off is valid when its person held the role for the incident's
+// system at its opening; a role nobody held then needs none.
+func (r *rules) reviewDone(in *incident, entry uint32) int64 {
+	done := in.reviewDone
+	if done == absent {
+		return absent
+	}
+	en := &r.m.entries[entry]
+	signs := r.x.extra(in).signoffs
+	for role := range numSignRoles {
+		if !r.signoff[role] {
+			continue
+		}
+		h := r.holder(role, en)
+		if h < 0 {
+			continue
+		}
+		who, first := r.m.subj.list[h].ID, int64(absent)
+		for _, so := range signs {
+			if so.role == role && (first == absent || so.at < first) && r.x.syms.name(so.person) == who {
+				first = so.at
+			}
+		}
+		if first == absent {
+			return absent
+		}
+		done = max(done, first)
+	}
+	return done
+}
+
+// incidentMembers appends the populations incident in belongs to; entry is
+// its attribution entry.
+func (r *rules) incidentMembers(out []member, in *incident, entry uint32) []member {
+	return r.incidentMembersIn(out, in, entry, allPops)
+}
+
+// allPops holds every population.
+const allPops = popSet(1<<numPop - 1)
+
+// reviewPops and actionPops are the populations of the reviews and of
+// their action items: the time index's groups without them skip the work.
+const (
+	reviewPops = popSet(1<<popReviewDue | 1<<popReviewOnTime | 1<<popReviewSettled)
+	actionPops = popSet(1<<popActionOpen | 1<<popActionDone | 1<<popActionDue | 1<<popActionDueDone)
+)
+
+// incidentMembersIn is incidentMembers for a reader of the populations in
+// want only: it may leave out members of others.
+func (r *rules) incidentMembersIn(out []member, in *incident, entry uint32, want popSet) []member {
+	sys := r.m.entries[entry].sys
 	out = append(out, member{pop: popOpened1 + pop(in.severity-1), key: in.opened})
 	if sys < 0 {
 		out = append(out, member{pop: popUnattributedInc, key: in.opened})
@@ -193,13 +293,58 @@ func (r *rules) incidentMembers(out []member, in *incident, sys int32) []member 
 		}
 		out = append(out, member{pop: p, key: in.acked, val: in.acked - in.opened})
 	}
+	if want&actionPops != 0 {
+		out = r.actionMembers(out, in)
+	}
+	if want&reviewPops == 0 {
+		return out
+	}
 	if due := r.reviewDueAt(in); due != absent {
 		out = append(out, member{pop: popReviewDue, key: due})
-		if in.reviewDone != absent {
-			if in.reviewDone <= due {
+		if done := r.reviewDone(in, entry); done != absent {
+			if done <= due {
 				out = append(out, member{pop: popReviewOnTime, key: due})
 			}
-			out = append(out, member{pop: popReviewSettled, key: max(due, in.reviewDone)})
+			out = append(out, member{pop: popReviewSettled, key: max(due, done)})
+		}
+	}
+	return out
+}
+
+// actionDueAt is when an action item is due: its own due, else the
+// review's due plus policy.review.action_due; absent while the incident
+// is not resolved and the item has no due of its own.
+func (r *rules) actionDueAt(in *incident, a *action) int64 {
+	switch {
+	case a.due != absent:
+		return a.due
+	case in.resolved != absent:
+		return in.resolved + r.reviewDue + r.actionDue
+	}
+	return absent
+}
+
+// actionMembers appends the members of a completed review's action items
+// (SPEC 4): each exists from the review's completed_at and is open until
+// done; its due is its own, else the review's due plus
+// policy.review.action_due (none while the incident is not resolved).
+func (r *rules) actionMembers(out []member, in *incident) []member {
+	if in.reviewDone == absent || in.extra < 0 {
+		return out
+	}
+	c := max(in.reviewDone, in.opened) // an incident not opened yet has no review
+	for _, a := range r.x.extra(in).actions {
+		out = append(out, member{pop: popActionOpen, key: c})
+		if a.done != absent {
+			out = append(out, member{pop: popActionDone, key: max(c, a.done)})
+		}
+		due := r.actionDueAt(in, &a)
+		if due == absent {
+			continue
+		}
+		out = append(out, member{pop: popActionDue, key: max(c, due)})
+		if a.done != absent {
+			out = append(out, member{pop: popActionDueDone, key: max(c, due, a.done)})
 		}
 	}
 	return out
@@ -257,6 +402,35 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 		}
 		if r.failFromCauses && c.causeOpened != absent {
 			out = append(out, member{pop: popCauseLinked, key: c.finished, val: c.finished - c.causeOpened})
+		}
+	}
+	return r.recoveryMembers(out, c)
+}
+
+// recoveryMembers appends a completed change's recoveries (SPEC 4,
+// Recovery), each holding while `at` is no later than its until: before
+// any incident naming it is opened, a failed or rolled back change
+// recovers with the next success of its system; after, once the incidents
+// opened so far are all resolved, at the latest resolution, if it counts
+// as failed by then. A recovery on an estimated time is left out.
+func (r *rules) recoveryMembers(out []member, c *change) []member {
+	if c.estimated&estFinished != 0 {
+		return out
+	}
+	failed := c.outcome != symSuccess
+	first := c.causeOpened
+	if first == absent {
+		first = math64Max
+	}
+	if failed && c.next != absent && !c.nextEst && c.next < first {
+		out = append(out, member{pop: popRecovery, key: c.next, val: c.next - c.finished, until: first})
+	}
+	if !failed && !r.failFromCauses {
+		return out
+	}
+	for _, s := range r.x.segs(c.recs) {
+		if !s.est {
+			out = append(out, member{pop: popRecovery, key: s.at, val: max(0, s.at-c.finished), until: s.until})
 		}
 	}
 	return out

@@ -89,6 +89,9 @@ func TestScenario(t *testing.T) {
 		MTTA: 900, SLABreachRatio: 0, IncidentsOpen: 0, ReviewComplianceRatio: 0.5, ReviewsOverdue: 1,
 		// outage union 3 h, plus half of 10 h degraded
 		DowntimeSeconds: 10800 + 18000, AvailabilityRatio: 1 - 28800.0/864000,
+		// C2 failed through I1 and recovered when I1 was resolved, 3 h
+		// after it finished; the review has no action items
+		FailedDeploymentRecovery: 10800, ReviewActionsOpen: 0, ReviewActionsOverdue: 0,
 	})
 	// change_success 0.67 breach, mttr 16800 breach, availability 0.967 warning
 	assert.InDelta(t, 100*0.5/3, api.Score, 1e-9)
@@ -122,6 +125,8 @@ func TestScenario(t *testing.T) {
 	assertKPIs(t, carol, map[KPI]float64{
 		ChangesCompleted: 1, ChangesFailed: 1, ChangeSuccessRatio: 0, MTTR: none, IncidentsOpen: 1,
 		DowntimeSeconds: 14400, AvailabilityRatio: 1 - 14400.0/864000,
+		// C3 was rolled back and db had no success after it: not recovered
+		FailedDeploymentRecovery: none,
 	})
 	// the previous window held I6: 1 h to restore, reviewed in time
 	assert.InDelta(t, 3600, carol.Previous[MTTR], 1e-9)

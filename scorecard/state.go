@@ -23,6 +23,7 @@ type state struct {
 	ti    *timeIndex
 	spans [][]sysSpan
 	own   unowned
+	nx    *successions
 	// incPrior and chgPrior hold, for each record slot changed since the
 	// time index was built, the version the index holds (nil: a slot the
 	// index does not have).
@@ -56,13 +57,15 @@ func newState(cfg *config.Config, x *index) *state {
 	m := newModel(cfg)
 	m.update(x, true)
 	x.linkCauses()
-	x.settled()
+	x.compact() // now, so that availability, built beside the rest, reads incidents nothing writes
 	st := &state{m: m, r: newRules(m, x), minRebuild: defaultMinRebuild,
 		objectives: *objectivesByKPI(cfg.Objectives)}
 	// availability and the time index only read the records and the
 	// attribution: the one is built while the other waits on a CPU
 	var wg sync.WaitGroup
 	wg.Go(func() { st.av = newAvailability(m, x) })
+	st.nx = newSuccessions(st, x)
+	x.settled()
 	st.rebuild(x)
 	wg.Wait()
 	return st
@@ -71,6 +74,7 @@ func newState(cfg *config.Config, x *index) *state {
 // rebuild builds the time index from every record and empties the delta.
 func (st *state) rebuild(x *index) {
 	st.ti = nil // let the collector take the old index while the new one is built
+	x.compact() // no earlier version of a record is held any more
 	st.ti = buildTimeIndex(st.m, x, st.r)
 	st.spans = exposures(st.m)
 	st.own = newUnowned(st.m)
@@ -133,13 +137,15 @@ func (st *state) absorb(x *index) {
 	}
 	m.update(x, false)
 	st.av.update(m, x, before)
-	for j, was := range x.linkCauses() {
-		if _, noted := st.chgPrior[j]; !noted && j < ti.changes {
-			old := x.changes[j]
-			old.causeOpened = was
-			st.chgPrior[j] = &prior[change]{old, m.chgSys[j], m.chgAttr[j]}
+	note := func(changed map[int]change) {
+		for j, old := range changed {
+			if _, noted := st.chgPrior[j]; !noted && j < ti.changes {
+				st.chgPrior[j] = &prior[change]{old, m.chgSys[j], m.chgAttr[j]}
+			}
 		}
 	}
+	note(x.linkCauses())
+	note(st.nx.update(st, x, x.touchedChg))
 	x.settled()
 }
 
@@ -334,9 +340,9 @@ func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, glo
 		ev.ms = st.r.changeMembers(ev.ms[:0], &x.changes[i], st.m.chgSys[i])
 	case ref.old:
 		p := st.incPrior[i]
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &p.rec, p.sys)
+		ev.ms = st.r.incidentMembers(ev.ms[:0], &p.rec, p.entry)
 	default:
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incSys[i])
+		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incAttr[i])
 	}
 	t.addMembers(ev.ms, from, at, k, global, sign)
 }

@@ -22,16 +22,19 @@ import (
 // program's, the base pools of systems in no program, and the pool of the
 // records whose system matches nothing.
 //
-// The members of the populations without values sit in keys, those of the
-// valued ones in vkeys, pool after pool and, within a pool, population
-// after population, each part sorted: an evaluation reads one pool's parts
-// from one stretch of memory. The members of pool q for population p are
-// keys[lo:hi] (vkeys[lo:hi] for a valued one) with {lo, hi} =
-// spans[q*numPop+p], and pre[i] is the sum of the values of the valued
-// members before i (so member i's value is pre[i+1]-pre[i]).
+// The members of each class of populations (see class) sit in keys[c],
+// pool after pool and, within a pool, population after population, each
+// part sorted: an evaluation reads one pool's parts from one stretch of
+// memory. The members of pool q for population p are keys[class(p)][lo:hi]
+// with {lo, hi} = spans[q*numPop+p]; for a valued class, pre[c][i] is the
+// sum of the values of the members before i (so member i's value is
+// pre[c][i+1]-pre[c][i]), and until holds the expiring members' until
+// times, beside keys[expiring].
 type timeIndex struct {
-	keys, vkeys, pre []int64
-	spans            []part
+	keys  [numClass][]int64
+	pre   [numClass][]int64
+	until []int64
+	spans []part
 	// held is the populations each pool has members of
 	held []popSet
 	// bounds holds each pool's earliest and latest key: a window after
@@ -56,6 +59,25 @@ type bounds struct{ first, last int64 }
 
 // part is where one pool's members of one population lie.
 type part struct{ lo, hi int32 }
+
+// A class of populations is stored alike: without values, with values, or
+// with values and until times.
+const (
+	plain = iota
+	valued
+	expiring
+	numClass
+)
+
+func class(p pop) int {
+	switch info := &pops[p]; {
+	case info.expiring:
+		return expiring
+	case info.valued:
+		return valued
+	}
+	return plain
+}
 
 // tenureAt returns the index of the tenure holding t, or -1.
 func (s *sysInfo) tenureAt(t int64) int {
@@ -149,13 +171,10 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	b.parallel(workers, b.count)
 	ti.spans = make([]part, ti.pools*int(numPop))
 	ti.held = make([]popSet, ti.pools)
-	var plain, valued int32
+	var count [numClass]int32
 	for q := range ti.pools {
 		for p := range numPop {
-			next := &plain
-			if pops[p].valued {
-				next = &valued
-			}
+			next := &count[class(p)]
 			i := q*int(numPop) + int(p)
 			lo := *next
 			for _, at := range b.at {
@@ -168,7 +187,13 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			}
 		}
 	}
-	ti.keys, ti.vkeys, ti.pre = make([]int64, plain), make([]int64, valued), make([]int64, valued+1)
+	for c, n := range count {
+		ti.keys[c] = make([]int64, n)
+		if c != plain {
+			ti.pre[c] = make([]int64, n+1)
+		}
+	}
+	ti.until = make([]int64, count[expiring])
 	b.parallel(workers, b.place)
 	b.at = nil
 	ti.bounds = make([]bounds, ti.pools)
@@ -188,8 +213,10 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 		})
 	}
 	wg.Wait()
-	for i := 1; i < len(ti.pre); i++ {
-		ti.pre[i] += ti.pre[i-1]
+	for _, pre := range ti.pre {
+		for i := 1; i < len(pre); i++ {
+			pre[i] += pre[i-1]
+		}
 	}
 	ti.subjPools = subjectPools(m, ti)
 	return ti
@@ -229,7 +256,7 @@ func (b *indexBuilder) members(w, shares int, fn func(ms []member, pools []int32
 	x, m, r := b.x, b.m, b.r
 	lo, hi := share(len(x.incidents), w, shares)
 	for i := lo; i < hi; i++ {
-		ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incSys[i])
+		ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incAttr[i])
 		fn(ms, b.ep.of(m.incAttr[i]))
 	}
 	lo, hi = share(len(x.changes), w, shares)
@@ -260,7 +287,8 @@ func (b *indexBuilder) count(w, shares int) {
 }
 
 // place writes each member where its share's count put it; a valued
-// member's value goes to pre, which is summed up once all are placed.
+// member's value goes to pre, which is summed up once all are placed, and
+// an expiring one's until time to until.
 func (b *indexBuilder) place(w, shares int) {
 	at, global, ti := b.at[w], b.global(), b.ti
 	b.members(w, shares, func(ms []member, pools []int32) {
@@ -270,15 +298,17 @@ func (b *indexBuilder) place(w, shares int) {
 			if info.globalOnly {
 				ps = global
 			}
+			c := class(mb.pop)
 			for _, q := range ps {
-				c := &at[int(q)*int(numPop)+int(mb.pop)]
-				i := *c
-				*c++
-				if info.valued {
-					ti.vkeys[i] = mb.key
-					ti.pre[i+1] = mb.val
-				} else {
-					ti.keys[i] = mb.key
+				at := &at[int(q)*int(numPop)+int(mb.pop)]
+				i := *at
+				*at++
+				ti.keys[c][i] = mb.key
+				if c != plain {
+					ti.pre[c][i+1] = mb.val
+				}
+				if c == expiring {
+					ti.until[i] = mb.until
 				}
 			}
 		}
@@ -292,25 +322,23 @@ func (ti *timeIndex) sortPool(q int) {
 		if sp.lo == sp.hi {
 			continue
 		}
-		var keys []int64
-		if pops[p].valued {
-			keys = ti.vkeys[sp.lo:sp.hi]
-			sortPart(keys, ti.pre[sp.lo+1:sp.hi+1])
-		} else {
-			keys = ti.keys[sp.lo:sp.hi]
-			sortPart(keys, nil)
+		keys, pre, until := ti.part(sp, pop(p))
+		var vals []int64
+		if pre != nil {
+			vals = pre[1:]
 		}
+		sortPart(keys, vals, until)
 		bd.first = min(bd.first, keys[0])
 		bd.last = max(bd.last, keys[len(keys)-1])
 	}
 	ti.bounds[q] = bd
 }
 
-// sortPart sorts keys, and vals (nil or as long) along with them. Parts
-// come nearly sorted, so it sorts by insertion, which costs a part in
-// order one look and one nearly so little more; past a budget of moves it
-// sorts the rest in n log n.
-func sortPart(keys, vals []int64) {
+// sortPart sorts keys, and vals and until (nil or as long) along with
+// them. Parts come nearly sorted, so it sorts by insertion, which costs a
+// part in order one look and one nearly so little more; past a budget of
+// moves it sorts the rest in linear time.
+func sortPart(keys, vals, until []int64) {
 	budget := 8 * len(keys)
 	for i := 1; i < len(keys); i++ {
 		k := keys[i]
@@ -318,38 +346,51 @@ func sortPart(keys, vals []int64) {
 			continue
 		}
 		j := i
-		if vals == nil {
+		switch {
+		case vals == nil:
 			for ; j > 0 && keys[j-1] > k; j-- {
 				keys[j] = keys[j-1]
 			}
 			keys[j] = k
-		} else {
+		case until == nil:
 			v := vals[i]
 			for ; j > 0 && keys[j-1] > k; j-- {
 				keys[j], vals[j] = keys[j-1], vals[j-1]
 			}
 			keys[j], vals[j] = k, v
+		default:
+			v, u := vals[i], until[i]
+			for ; j > 0 && keys[j-1] > k; j-- {
+				keys[j], vals[j], until[j] = keys[j-1], vals[j-1], until[j-1]
+			}
+			keys[j], vals[j], until[j] = k, v, u
 		}
 		if budget -= i - j; budget < 0 {
-			sortAll(keys, vals)
+			var with [][]int64
+			for _, w := range [][]int64{vals, until} {
+				if w != nil {
+					with = append(with, w)
+				}
+			}
+			sortAll(keys, with...)
 			return
 		}
 	}
 }
 
-// sortAll sorts keys, and vals along with them, in time linear in their
-// number: a least-significant-digit radix sort of the keys' offsets from
-// the least, radixBits at a time.
-func sortAll(keys, vals []int64) {
+// sortAll sorts keys, and the slices with along with them, in time linear
+// in their number: a least-significant-digit radix sort of the keys'
+// offsets from the least, radixBits at a time.
+func sortAll(keys []int64, with ...[]int64) {
 	if len(keys) < 2 {
 		return
 	}
 	least := slices.Min(keys)
 	span := uint64(slices.Max(keys)) - uint64(least)
 	src, dst := keys, make([]int64, len(keys))
-	var srcVals, dstVals []int64
-	if vals != nil {
-		srcVals, dstVals = vals, make([]int64, len(vals))
+	srcWith, dstWith := slices.Clone(with), make([][]int64, len(with))
+	for w := range with {
+		dstWith[w] = make([]int64, len(keys))
 	}
 	var count [1 << radixBits]int32
 	for shift := uint(0); shift < 64 && span>>shift > 0; shift += radixBits {
@@ -366,15 +407,17 @@ func sortAll(keys, vals []int64) {
 			j := count[d]
 			count[d]++
 			dst[j] = k
-			if vals != nil {
-				dstVals[j] = srcVals[i]
+			for w := range srcWith {
+				dstWith[w][j] = srcWith[w][i]
 			}
 		}
-		src, dst, srcVals, dstVals = dst, src, dstVals, srcVals
+		src, dst, srcWith, dstWith = dst, src, dstWith, srcWith
 	}
 	if &src[0] != &keys[0] {
 		copy(keys, src)
-		copy(vals, srcVals)
+		for w := range with {
+			copy(with[w], srcWith[w])
+		}
 	}
 }
 

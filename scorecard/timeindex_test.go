@@ -18,7 +18,7 @@ import (
 
 // sortPart sorts by insertion while the input is nearly sorted and falls
 // back to a full sort past its budget: either way keys end sorted and each
-// value stays with its key.
+// value and until time stays with its key.
 func TestSortPart(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	nearly := func(n, reach int) []int64 {
@@ -68,8 +68,18 @@ func TestSortPart(t *testing.T) {
 						want[i][1] = vals[i]
 					}
 				}
-				sortPart(keys, vals)
+				var until []int64
+				if valued {
+					until = make([]int64, len(keys))
+					for i := range until {
+						until[i] = vals[i] ^ 0x5a5a
+					}
+				}
+				sortPart(keys, vals, until)
 				assert.True(t, slices.IsSorted(keys), "keys sorted")
+				for i := range until {
+					require.Equal(t, vals[i]^0x5a5a, until[i], "each until time stays with its value")
+				}
 				got := make([][2]int64, len(keys))
 				for i, k := range keys {
 					got[i] = [2]int64{k, 0}

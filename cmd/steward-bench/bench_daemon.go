@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/steward-sh/steward/api"
+	"github.com/steward-sh/steward/internal/api"
 )
 
 // benchDaemon is `steward serve` run as a child process on a loopback

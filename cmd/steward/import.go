@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/audit"
-	"github.com/steward-sh/steward/collector"
+	"github.com/steward-sh/steward/internal/audit"
+	"github.com/steward-sh/steward/internal/collector"
 	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/internal/importer"
 )

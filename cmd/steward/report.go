@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/audit"
+	"github.com/steward-sh/steward/internal/audit"
 	"github.com/steward-sh/steward/internal/review"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // scenarioStore writes the golden scenario's config (with a SQLite store)
@@ -102,7 +102,8 @@ func TestReportCommand(t *testing.T) {
 	assert.Contains(t, out, "### Restatement since frozen version 1\n")
 	assert.Contains(t, out, "| Changes failed | 1 | 2 | not scored | not scored |\n")
 	assert.Contains(t, out, "| incident api/I9 | added |  |\n")
-	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true |\n", "brackets are escaped: a value cannot make a Markdown link")
+	assert.Contains(t, out, "| change api/C4 | changed | caused_incidents:  → \\[{\"id\":\"I9\",\"source\":\"api\"}\\]; failed: false → true; failed_by_incident: false → true; "+
+		"recovered_at:  → 2026-02-01T10:00:00Z; recovered_in_period: false → true; recovery_seconds:  → 2023200 |\n", "brackets are escaped: a value cannot make a Markdown link")
 }
 
 func TestReportCommandUsage(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/steward-sh/steward/auth"
+	"github.com/steward-sh/steward/internal/auth"
 )
 
 func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {

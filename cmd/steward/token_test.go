@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/steward-sh/steward/auth"
+	"github.com/steward-sh/steward/internal/auth"
 )
 
 func TestTokenCommand(t *testing.T) {

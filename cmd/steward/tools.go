@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/audit"
 	"github.com/steward-sh/steward/internal/configcheck"
 	"github.com/steward-sh/steward/internal/configload"
 )

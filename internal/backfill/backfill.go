@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/internal/configload"
+	"github.com/steward-sh/steward/internal/exporter"
 	"github.com/steward-sh/steward/scorecard"
 )
 

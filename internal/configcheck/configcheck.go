@@ -12,7 +12,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/configload"
-	"github.com/steward-sh/steward/promql"
+	"github.com/steward-sh/steward/internal/promql"
 	"github.com/steward-sh/steward/raci"
 )
 

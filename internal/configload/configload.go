@@ -15,7 +15,7 @@ import (
 
 	"github.com/steward-sh/steward/backstage"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/store"
 )
 
 // catalogTimeout bounds reading a catalog API at load or reload.

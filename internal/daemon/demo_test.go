@@ -16,8 +16,8 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/internal/importer"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // The README's recipe loads a generated dataset into a daemon that started

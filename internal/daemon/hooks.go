@@ -4,12 +4,12 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/steward-sh/steward/api"
-	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/limit"
+	"github.com/steward-sh/steward/internal/api"
+	"github.com/steward-sh/steward/internal/collector"
+	"github.com/steward-sh/steward/internal/limit"
+	"github.com/steward-sh/steward/internal/telemetry"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // hookSources are the vendor webhooks, each served at POST /hooks/<name>

@@ -3,11 +3,11 @@ package daemon
 import (
 	"log/slog"
 
-	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/exporter"
+	"github.com/steward-sh/steward/internal/api"
+	"github.com/steward-sh/steward/internal/exporter"
+	"github.com/steward-sh/steward/internal/telemetry"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // metricsHandler serves GET /metrics (and, through WriteText, what

@@ -7,12 +7,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/measure"
+	"github.com/steward-sh/steward/internal/collector"
+	"github.com/steward-sh/steward/internal/measure"
+	"github.com/steward-sh/steward/internal/store"
+	"github.com/steward-sh/steward/internal/telemetry"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // pollerOptions is what startPollers needs from the daemon.

@@ -7,10 +7,10 @@ import (
 	"sync"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/store"
+	"github.com/steward-sh/steward/internal/telemetry"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // Running as several replicas on one PostgreSQL database: every replica

@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/steward-sh/steward/api"
-	"github.com/steward-sh/steward/audit"
-	"github.com/steward-sh/steward/auth"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/limit"
-	"github.com/steward-sh/steward/webconfig"
+	"github.com/steward-sh/steward/internal/api"
+	"github.com/steward-sh/steward/internal/audit"
+	"github.com/steward-sh/steward/internal/auth"
+	"github.com/steward-sh/steward/internal/limit"
+	"github.com/steward-sh/steward/internal/webconfig"
 )
 
 // secured wraps the daemon's whole mux, so that every route, whoever

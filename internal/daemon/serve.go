@@ -20,21 +20,21 @@ import (
 
 	"github.com/prometheus/common/promslog"
 
-	"github.com/steward-sh/steward/api"
-	"github.com/steward-sh/steward/audit"
-	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/exporter"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/api"
+	"github.com/steward-sh/steward/internal/audit"
+	"github.com/steward-sh/steward/internal/collector"
+	"github.com/steward-sh/steward/internal/exporter"
+	"github.com/steward-sh/steward/internal/limit"
 	"github.com/steward-sh/steward/internal/review"
-	"github.com/steward-sh/steward/limit"
+	"github.com/steward-sh/steward/internal/store"
+	"github.com/steward-sh/steward/internal/telemetry"
+	"github.com/steward-sh/steward/internal/web"
+	"github.com/steward-sh/steward/internal/webconfig"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
-	"github.com/steward-sh/steward/telemetry"
-	"github.com/steward-sh/steward/web"
-	"github.com/steward-sh/steward/webconfig"
 )
 
 // Options are what steward serve's flags give, and the hooks tests use.

@@ -7,11 +7,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/steward-sh/steward/collector"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/collector"
+	"github.com/steward-sh/steward/internal/spool"
+	"github.com/steward-sh/steward/internal/telemetry"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/spool"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // SpoolOptions are the --spool.* flags.

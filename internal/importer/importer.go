@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/collector"
+	"github.com/steward-sh/steward/internal/collector"
 	"github.com/steward-sh/steward/record"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/internal/pgtest"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/store"
 )
 
 // snTable serves one ServiceNow table the way the Table API does for the

@@ -23,12 +23,12 @@ import (
 	"github.com/steward-sh/steward/record"
 )
 
-const hookFixtures = "../../collector/testdata/fixtures/webhooks"
+const hookFixtures = "../collector/testdata/fixtures/webhooks"
 
 func hookFixture(t *testing.T, rel string) []byte {
 	t.Helper()
 	if _, err := os.Stat(hookFixtures); err != nil {
-		t.Skipf("vendor payloads not found at %s (copies of the shared fixtures in collector/testdata): %v", hookFixtures, err)
+		t.Skipf("vendor payloads not found at %s (copies of the shared fixtures in internal/collector/testdata): %v", hookFixtures, err)
 	}
 	b, err := os.ReadFile(filepath.Join(hookFixtures, rel))
 	require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/api"
+	"github.com/steward-sh/steward/internal/api"
 	"github.com/steward-sh/steward/internal/promtest"
 )
 

@@ -63,7 +63,7 @@ func TestPrometheusScrapesScorecards(t *testing.T) {
 		targets := promQuery(t, prom, `scrape_samples_scraped{job="steward"}`, time.Time{})
 		require.Len(t, targets, 1)
 		accepted := promQuery(t, prom, `sum(steward_ingest_records_total{result="accepted"})`, time.Time{})
-		assert.Equal(t, float64(len(ds.incidents)+len(ds.changes)), accepted["{}"])
+		assert.Equal(t, float64(len(ds.incidents)+len(ds.changes)+len(ds.feedback)), accepted["{}"])
 		buckets := promQuery(t, prom, `sum(steward_ingest_duration_seconds_count{kind="incident"})`, time.Time{})
 		assert.Equal(t, float64((len(ds.incidents)+499)/500), buckets["{}"])
 		assert.Len(t, promQuery(t, prom, `steward_build_info{goversion=~"go.+"}`, time.Time{}), 1)

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/store"
 )
 
 // TestDaemonRunsPollers starts the daemon with a ServiceNow poller against

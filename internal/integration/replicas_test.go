@@ -25,7 +25,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/pgtest"
-	"github.com/steward-sh/steward/store"
+	"github.com/steward-sh/steward/internal/store"
 )
 
 // Several replicas on one PostgreSQL database (see replicas.go).

@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/internal/pgtest"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 const testConfig = `

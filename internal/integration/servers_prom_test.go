@@ -25,13 +25,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/steward-sh/steward/api"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/api"
 	"github.com/steward-sh/steward/internal/promtest"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // Helpers shared by the tests that run Prometheus, promtool and
@@ -230,6 +230,7 @@ type promDataset struct {
 	cfg        *config.Config
 	incidents  []record.Incident
 	changes    []record.Change
+	feedback   []record.Feedback
 	opts       generate.Options
 }
 
@@ -247,7 +248,7 @@ func newPromDataset(t *testing.T, to time.Time, extraConfig string) *promDataset
 	cfg, err := config.Load(cfgFile)
 	require.NoError(t, err)
 	inc, chg := generate.Records(cfg, o)
-	return &promDataset{configFile: cfgFile, cfg: cfg, incidents: inc, changes: chg, opts: o}
+	return &promDataset{configFile: cfgFile, cfg: cfg, incidents: inc, changes: chg, feedback: generate.Feedback(cfg, o), opts: o}
 }
 
 // store writes the records straight into the store.
@@ -257,7 +258,7 @@ func (ds *promDataset) store(t *testing.T) {
 	st, err := store.Open(ctx, ds.cfg.Storage.Driver, ds.cfg.Storage.DSN, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer st.Close()
-	require.NoError(t, st.Write(ctx, record.Batch{Incidents: ds.incidents, Changes: ds.changes}))
+	require.NoError(t, st.Write(ctx, record.Batch{Incidents: ds.incidents, Changes: ds.changes, Feedback: ds.feedback}))
 }
 
 // ingest posts the records through the ingest API, as NDJSON batches.
@@ -277,6 +278,7 @@ func (ds *promDataset) ingest(t *testing.T, d *daemon) {
 	}
 	post("/api/v1/incidents", len(ds.incidents), func(i int) any { return ds.incidents[i] })
 	post("/api/v1/changes", len(ds.changes), func(i int) any { return ds.changes[i] })
+	post("/api/v1/feedback", len(ds.feedback), func(i int) any { return ds.feedback[i] })
 }
 
 // startDaemonAt runs the daemon in-process on a config file, with a fixed

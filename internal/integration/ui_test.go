@@ -20,9 +20,9 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/internal/chromium"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
-	"github.com/steward-sh/steward/store"
 )
 
 // startGenerated runs the daemon on SQLite over the default generated

@@ -8,8 +8,8 @@ package review
 import (
 	"context"
 
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/report"
-	"github.com/steward-sh/steward/store"
 )
 
 // Archive keeps frozen reviews in the store's snapshots table.

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/limit"
+	"github.com/steward-sh/steward/internal/limit"
 )
 
 // countingBody counts the bytes a handler reads of a request body.

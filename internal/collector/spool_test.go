@@ -14,9 +14,9 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/pgtest"
+	"github.com/steward-sh/steward/internal/spool"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/spool"
-	"github.com/steward-sh/steward/store"
 )
 
 // spoolEnv is a webhook handler over a real store and a real spool.

@@ -13,8 +13,8 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/internal/enginetest"
+	"github.com/steward-sh/steward/internal/telemetry"
 	sc "github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // BenchmarkScrape measures GET /metrics for the reference organisation:

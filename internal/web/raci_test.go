@@ -14,15 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // The accountability matrix page of the example config, whole and as one
 // person's view.
 func TestRACIPage(t *testing.T) {
-	cfg, err := config.Load("../examples/steward.yml")
+	cfg, err := config.Load("../../examples/steward.yml")
 	require.NoError(t, err)
 	db, err := store.Open(t.Context(), "sqlite", filepath.Join(t.TempDir(), "s.db"), nil)
 	require.NoError(t, err)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/scenario"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/store"
 )
 
 // A system's alias names the system as a subject, as it does in records:

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // pollFixtures is the fixtures folder (copied from the shared fixtures with

@@ -236,7 +236,7 @@ rate_limit: {interval: 1h, burst: 2}
 func TestExample(t *testing.T) {
 	dir := t.TempDir()
 	ca := testcert.New(t, dir)
-	for src, dst := range map[string]string{ca.CertFile: "steward.crt", ca.KeyFile: "steward.key", "../examples/web.yml": "web.yml"} {
+	for src, dst := range map[string]string{ca.CertFile: "steward.crt", ca.KeyFile: "steward.key", "../../examples/web.yml": "web.yml"} {
 		b, err := os.ReadFile(src)
 		require.NoError(t, err)
 		writeFile(t, filepath.Join(dir, dst), string(b))

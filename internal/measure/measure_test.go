@@ -23,10 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/measure"
 	"github.com/steward-sh/steward/internal/promtest"
-	"github.com/steward-sh/steward/measure"
+	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
-	"github.com/steward-sh/steward/store"
 )
 
 // The history the tests load into a real Prometheus and VictoriaMetrics:

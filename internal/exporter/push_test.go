@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/telemetry"
 	sc "github.com/steward-sh/steward/scorecard"
-	"github.com/steward-sh/steward/telemetry"
 )
 
 // scraper serves the tiny snapshot with a daemon's self-metrics.

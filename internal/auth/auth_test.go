@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/audit"
 )
 
 func hash(token string) config.Secret {

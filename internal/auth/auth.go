@@ -23,9 +23,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/steward-sh/steward/audit"
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/fault"
+	"github.com/steward-sh/steward/internal/audit"
 )
 
 // Options configure a Guard. Config, Pattern, Audit and Logger are

@@ -38,7 +38,7 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/config"
-	"github.com/steward-sh/steward/limit"
+	"github.com/steward-sh/steward/internal/limit"
 	"github.com/steward-sh/steward/record"
 )
 
