@@ -43,19 +43,26 @@ type Options struct {
 type Engine struct {
 	opts    Options
 	trigger chan struct{}
-	latest  atomic.Pointer[Snapshot]
+	latest  atomic.Pointer[published]
 	after   func(time.Duration) <-chan time.Time // time.After; tests stand in for it
 
 	syncMu sync.Mutex   // one store sync at a time
 	mu     sync.RWMutex // guards x, st and gen; readers share it
 	x      *index
-	st     *state // nil until the first read or sync
-	gen    uint64 // counts changes of records or config
-	// latestGen is the gen the latest snapshot was computed at.
-	latestGen atomic.Uint64
-	synced    atomic.Bool // a sync has completed
-	meas      measurements
-	fb        feedbacks
+	st     *state      // nil until the first read or sync
+	gen    uint64      // counts changes of records or config
+	synced atomic.Bool // a sync has completed
+	meas   measurements
+	fb     feedbacks
+}
+
+// published is the latest snapshot and the gen it was computed at, kept
+// as one value: a reader that finds the gen unchanged must answer the very
+// snapshot computed at it, not one published before it (which may lack
+// every record taken in since).
+type published struct {
+	s   *Snapshot
+	gen uint64
 }
 
 // New builds an Engine; call Run to keep its snapshot fresh.
@@ -63,9 +70,7 @@ func New(opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Engine{opts: opts, trigger: make(chan struct{}, 1), after: time.After, x: newIndex()}
-	e.latestGen.Store(^uint64(0))
-	return e
+	return &Engine{opts: opts, trigger: make(chan struct{}, 1), after: time.After, x: newIndex()}
 }
 
 // Notify asks for a sync and recompute soon (after a write). It never
@@ -78,7 +83,12 @@ func (e *Engine) Notify() {
 }
 
 // Latest returns the last computed snapshot, or nil before the first.
-func (e *Engine) Latest() *Snapshot { return e.latest.Load() }
+func (e *Engine) Latest() *Snapshot {
+	if p := e.latest.Load(); p != nil {
+		return p.s
+	}
+	return nil
+}
 
 // Windows returns the configured windows.
 func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
@@ -150,12 +160,30 @@ func (e *Engine) recompute(ctx context.Context, at time.Time) (*Snapshot, error)
 	start := time.Now()
 	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted(), true)
 	done()
-	e.latest.Store(s)
-	e.latestGen.Store(gen)
+	if !e.publish(s, gen) {
+		return s, nil // a newer one was published meanwhile
+	}
 	if e.opts.Computed != nil {
 		e.opts.Computed(s, time.Since(start))
 	}
 	return s, nil
+}
+
+// publish makes s, computed at gen, the latest snapshot unless one
+// computed later (at a later gen, or the same gen and a later time) was
+// published while s was computed: recomputes run concurrently (Run's, and
+// readers' through Current), and the latest snapshot never goes back.
+func (e *Engine) publish(s *Snapshot, gen uint64) bool {
+	p := &published{s: s, gen: gen}
+	for {
+		old := e.latest.Load()
+		if old != nil && (old.gen > gen || old.gen == gen && old.s.At.After(s.At)) {
+			return false
+		}
+		if e.latest.CompareAndSwap(old, p) {
+			return true
+		}
+	}
 }
 
 // syncChunk is how many records a sync reads before it takes the engine's
@@ -280,17 +308,28 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 // taken in: the latest one when nothing changed since it was computed, a
 // fresh one otherwise. It does not read the store.
 func (e *Engine) Current(ctx context.Context) (*Snapshot, error) {
-	if s := e.latest.Load(); s != nil {
-		_, gen, done, err := e.read(ctx)
-		if err != nil {
-			return nil, err
-		}
-		done()
-		if e.latestGen.Load() == gen {
-			return s, nil
-		}
+	if s, ok, err := e.unchanged(ctx); ok || err != nil {
+		return s, err
 	}
 	return e.recompute(ctx, e.opts.Now().UTC())
+}
+
+// unchanged returns the latest snapshot if no record or config changed
+// since it was computed (ok), bringing the state up to date with the
+// config in force first.
+func (e *Engine) unchanged(ctx context.Context) (s *Snapshot, ok bool, err error) {
+	// Loaded once, snapshot and gen together: another reader may publish
+	// a newer snapshot while this one waits for the state.
+	p := e.latest.Load()
+	if p == nil {
+		return nil, false, nil
+	}
+	_, gen, done, err := e.read(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	done()
+	return p.s, p.gen == gen, nil
 }
 
 // Query selects the scorecards to evaluate.
@@ -317,15 +356,8 @@ func (e *Engine) Evaluate(ctx context.Context, q Query) (*Snapshot, error) {
 		return nil, fmt.Errorf("scorecard: %w", err)
 	}
 	if q.At.IsZero() {
-		if s := e.latest.Load(); s != nil {
-			_, gen, done, err := e.read(ctx)
-			if err != nil {
-				return nil, err
-			}
-			done()
-			if e.latestGen.Load() == gen {
-				return s, nil
-			}
+		if s, ok, err := e.unchanged(ctx); ok || err != nil {
+			return s, err
 		}
 		q.At = e.opts.Now()
 	}

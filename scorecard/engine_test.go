@@ -14,6 +14,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/internal/store"
+	"github.com/steward-sh/steward/record"
 )
 
 // runningEngine starts Run on an engine over an empty store, with a clock
@@ -126,4 +127,77 @@ func TestEvaluateWithoutPrevious(t *testing.T) {
 		}
 	}
 	require.Positive(t, compared)
+}
+
+// A reader of the latest snapshot that waits for the state while another
+// reader recomputes and publishes a newer one must not answer the
+// snapshot it found before waiting: that one lacks the records taken in
+// since. The test holds the first reader there (in its call of
+// Options.Config, between finding the latest snapshot and reading the
+// state) while a second reader publishes the snapshot of the current
+// records.
+func TestLatestReadersSeeRecordsTakenInWhileTheyWait(t *testing.T) {
+	for name, read := range map[string]func(*Engine) (*Snapshot, error){
+		"current":  func(e *Engine) (*Snapshot, error) { return e.Current(context.Background()) },
+		"evaluate": func(e *Engine) (*Snapshot, error) { return e.Evaluate(context.Background(), Query{Role: RoleTeam}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg, err := config.Parse([]byte(edgeConfig))
+			require.NoError(t, err)
+			st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
+			require.NoError(t, err)
+			t.Cleanup(func() { st.Close() })
+			var hold atomic.Bool
+			entered, release := make(chan struct{}), make(chan struct{})
+			e := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler), Config: func() *config.Config {
+				if hold.CompareAndSwap(true, false) {
+					close(entered)
+					<-release
+				}
+				return cfg
+			}})
+			now := time.Now().UTC()
+			incident := func(id, team string) record.Incident {
+				return record.Incident{ID: id, Source: "t", System: "s", Team: team, Severity: 3, Impact: record.ImpactNone,
+					OpenedAt: now.Add(-time.Hour)}
+			}
+			require.NoError(t, st.Write(ctx, record.Batch{Incidents: []record.Incident{incident("I1", "early")}}))
+			_, err = e.Refresh(ctx)
+			require.NoError(t, err)
+			require.NoError(t, st.Write(ctx, record.Batch{Incidents: []record.Incident{incident("I2", "late")}}))
+			require.NoError(t, e.Sync(ctx)) // as ingest does after its commit
+
+			hold.Store(true)
+			answer := make(chan *Snapshot, 1)
+			go func() {
+				s, err := read(e)
+				assert.NoError(t, err)
+				answer <- s
+			}()
+			<-entered // the first reader has found the latest snapshot
+			newer, err := e.Current(ctx)
+			require.NoError(t, err)
+			require.Len(t, newer.Find("1d", RoleTeam, "late"), 1, "the second reader's snapshot")
+			close(release)
+			s := <-answer
+			require.NotNil(t, s)
+			assert.Len(t, s.Find("1d", RoleTeam, "late"), 1, "the first reader's snapshot includes the record taken in before it asked")
+			assert.Len(t, s.Find("1d", RoleTeam, "early"), 1)
+		})
+	}
+}
+
+// The latest snapshot never goes back: a recompute that finishes after a
+// later one does not replace it.
+func TestPublishKeepsTheNewerSnapshot(t *testing.T) {
+	e := New(Options{Config: func() *config.Config { return nil }})
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	older, newer, later := &Snapshot{At: t0}, &Snapshot{At: t0}, &Snapshot{At: t0.Add(time.Second)}
+	require.True(t, e.publish(newer, 2))
+	assert.False(t, e.publish(older, 1), "an older gen")
+	assert.Same(t, newer, e.Latest())
+	require.True(t, e.publish(later, 2), "the same gen, later")
+	assert.False(t, e.publish(newer, 2), "the same gen, earlier")
+	assert.Same(t, later, e.Latest())
 }
