@@ -348,6 +348,10 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		return nil, ms
 	}
 	m, pol := st.m, &st.m.cfg.Policy
+	ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i])
+	if !st.incidentListed(x, in, ms, w) {
+		return nil, ms
+	}
 	key := x.incKey(i)
 	it := IncidentEvidence{
 		Source: key.Source, ID: key.ID, System: x.syms.name(in.system), Attributed: m.incSys[i] >= 0,
@@ -383,7 +387,6 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 	// a duration whose population the record is not in, though it has
 	// both times, was left out: one of them is estimated
 	acked, mitigated, detected, ttrLeftOut := false, false, false, false
-	ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i])
 	for _, mb := range ms {
 		switch mb.pop {
 		case popMitigated:
@@ -446,6 +449,49 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 		return nil, ms
 	}
 	return &it, ms
+}
+
+// incidentListed says, from incident in's population members ms and
+// without building its evidence, whether incidentEvidence lists it: the
+// global subject's evidence walks every record, most of them long settled
+// before the window. It decides as incidentEvidence's final test does.
+func (st *state) incidentListed(x *index, in *incident, ms []member, w window) bool {
+	resolvedBefore, settledBefore, due := false, false, int64(absent)
+	for _, mb := range ms {
+		switch mb.pop {
+		case popOpened1, popOpened2, popOpened3, popOpened4, popOpened5, popResolved, popResolvedEstimated, popMitigated:
+			if w.in(mb.key) {
+				return true
+			}
+		}
+		switch mb.pop {
+		case popResolved, popResolvedEstimated:
+			resolvedBefore = mb.key < w.at
+		case popAcked, popAckedEarly:
+			if w.in(mb.key) && counts(mb.key, mb.val, w.at) {
+				return true
+			}
+		case popReviewDue:
+			if due = mb.key; w.in(due) {
+				return true
+			}
+		case popReviewSettled:
+			settledBefore = mb.key < w.at
+		}
+	}
+	if !resolvedBefore || due != absent && due < w.at && !settledBefore {
+		return true // open, or its review overdue, at the window's end
+	}
+	// an action open at the end (actionEvidence's rule)
+	if in.reviewDone == absent || max(in.reviewDone, in.opened) >= w.at {
+		return false
+	}
+	for _, a := range x.extra(in).actions {
+		if a.done == absent || a.done >= w.at {
+			return true
+		}
+	}
+	return false
 }
 
 // reviewStatus says where a required review stands at the period's end.

@@ -1,0 +1,36 @@
+package scorecard
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// BenchmarkGlobalPage measures what the UI's global subject page asks of
+// the engine: the 30d window's evidence and a 12-point 30d trend.
+func BenchmarkGlobalPage(b *testing.B) {
+	e, o, _, _ := benchEngine(b, 0)
+	ctx, g := context.Background(), Subject{RoleGlobal, GlobalSubject}
+	win := 30 * 24 * time.Hour
+	ats := make([]time.Time, 12)
+	for i := range ats {
+		ats[i] = o.To.Add(-time.Duration(11-i) * win)
+	}
+	var evT, trT []time.Duration
+	cpu := startCPU()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := e.Evidence(ctx, []Subject{g}, o.To.Add(-win), o.To); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if _, err := e.Trend(ctx, []Subject{g}, win, ats); err != nil {
+			b.Fatal(err)
+		}
+		evT, trT = append(evT, mid.Sub(start)), append(trT, time.Since(mid))
+	}
+	cpu.report(b, len(evT))
+	reportMedian(b, evT)
+	b.ReportMetric(b.Elapsed().Seconds(), "_")
+	_ = trT
+}
