@@ -296,11 +296,33 @@ func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window
 		}
 		return wanted[entry] > 0
 	}
+	// the incidents listed, found first so that each subject's list is
+	// allocated once: the global subject's holds tens of thousands
 	var ms []member
+	var listed []int
+	size := map[int32]int{}
 	for i := range m.incSys {
 		if !wants(m.incAttr[i]) {
 			continue
 		}
+		in := &x.incidents[i]
+		if in.opened >= w.at {
+			continue
+		}
+		if ms = st.r.incidentMembers(ms[:0], in, m.incAttr[i]); !st.incidentListed(x, in, ms, w) {
+			continue
+		}
+		listed = append(listed, i)
+		for _, si := range m.incSubjects(i) {
+			if bySubject[si] != nil {
+				size[si]++
+			}
+		}
+	}
+	for si, n := range size {
+		bySubject[si].Incidents = make([]IncidentEvidence, 0, n)
+	}
+	for _, i := range listed {
 		var item *IncidentEvidence
 		item, ms = st.incidentEvidence(x, i, w, ms)
 		if item == nil {
