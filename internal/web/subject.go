@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -80,9 +82,6 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	p := report.Period{Name: win.Name, From: snap.At.Add(-win.Duration), To: snap.At}
 	ctx := r.Context()
 	evs, err := u.opts.Engine.Evidence(ctx, []scorecard.Subject{c.Subject}, p.From, p.To)
-	if err == nil && u.opts.Titles != nil {
-		err = scorecard.FillTitles(ctx, u.opts.Titles, evs)
-	}
 	if err != nil {
 		u.unavailable(w, r, err)
 		return
@@ -100,6 +99,10 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	// a subject page lists at most evidenceRows of each kind: the global
 	// subject's month holds tens of thousands of records
 	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject], RowLimit: evidenceRows}
+	if err := u.fillShownTitles(ctx, &rev); err != nil {
+		u.unavailable(w, r, err)
+		return
+	}
 	d := subjectData{Role: role, ID: id, Window: win.Name, AtParam: q.Get("at"), From: p.From, To: p.To,
 		PreviousScore: num(prev.Score), Grafana: u.grafanaLink(role, id, win.Name), TrendAt: ats}
 	var kpis []report.KPI
@@ -141,6 +144,35 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		d.Systems = append(d.Systems, s.ID)
 	}
 	u.render(w, r, http.StatusOK, "subject", page{Title: string(role) + " " + id, At: snap.At, Data: d})
+}
+
+// fillShownTitles fills, from the Titles store, the titles of the incidents
+// the page lists: the first evidenceRows of rev's incidents table, the only
+// one with titles. Fetching every incident of the global subject's window
+// (tens of thousands) for its title was most of that page's time.
+func (u *UI) fillShownTitles(ctx context.Context, rev *report.Review) error {
+	if u.opts.Titles == nil || rev.Evidence == nil {
+		return nil
+	}
+	shown := rev.Incidents() // copies
+	if len(shown) > evidenceRows {
+		shown = shown[:evidenceRows]
+	}
+	part := &scorecard.Evidence{Subject: rev.Evidence.Subject, Incidents: shown}
+	if err := scorecard.FillTitles(ctx, u.opts.Titles, map[scorecard.Subject]*scorecard.Evidence{part.Subject: part}); err != nil {
+		return err
+	}
+	titles := make(map[record.Ref]string, len(shown))
+	for _, in := range shown {
+		titles[record.Ref{Source: in.Source, ID: in.ID}] = in.Title
+	}
+	for i := range rev.Evidence.Incidents {
+		in := &rev.Evidence.Incidents[i]
+		if t, ok := titles[record.Ref{Source: in.Source, ID: in.ID}]; ok {
+			in.Title = t
+		}
+	}
+	return nil
 }
 
 func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, err error) {
