@@ -724,16 +724,9 @@ func FillTitles(ctx context.Context, finder RecordFinder, out map[Subject]*Evide
 			}
 		}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	found, err := finder.FindIncidents(ctx, keys)
+	titles, err := Titles(ctx, finder, keys)
 	if err != nil {
-		return fmt.Errorf("scorecard: evidence titles: %w", err)
-	}
-	titles := make(map[record.Ref]string, len(found))
-	for i := range found {
-		titles[found[i].Key()] = found[i].Title
+		return err
 	}
 	for _, ev := range out {
 		for i := range ev.Incidents {
@@ -741,6 +734,23 @@ func FillTitles(ctx context.Context, finder RecordFinder, out map[Subject]*Evide
 		}
 	}
 	return nil
+}
+
+// Titles returns the titles of the incidents with the given keys, from a
+// store that finds records by key.
+func Titles(ctx context.Context, finder RecordFinder, keys []record.Ref) (map[record.Ref]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	found, err := finder.FindIncidents(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("scorecard: evidence titles: %w", err)
+	}
+	titles := make(map[record.Ref]string, len(found))
+	for i := range found {
+		titles[found[i].Key()] = found[i].Title
+	}
+	return titles, nil
 }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -158,13 +158,13 @@ func (u *UI) fillShownTitles(ctx context.Context, rev *report.Review) error {
 	if len(shown) > evidenceRows {
 		shown = shown[:evidenceRows]
 	}
-	part := &scorecard.Evidence{Subject: rev.Evidence.Subject, Incidents: shown}
-	if err := scorecard.FillTitles(ctx, u.opts.Titles, map[scorecard.Subject]*scorecard.Evidence{part.Subject: part}); err != nil {
-		return err
+	keys := make([]record.Ref, len(shown))
+	for i, in := range shown {
+		keys[i] = record.Ref{Source: in.Source, ID: in.ID}
 	}
-	titles := make(map[record.Ref]string, len(shown))
-	for _, in := range shown {
-		titles[record.Ref{Source: in.Source, ID: in.ID}] = in.Title
+	titles, err := scorecard.Titles(ctx, u.opts.Titles, keys)
+	if err != nil {
+		return err
 	}
 	for i := range rev.Evidence.Incidents {
 		in := &rev.Evidence.Incidents[i]
