@@ -15,7 +15,7 @@ const EstimatedMark = "≈"
 
 // EstimatedNote explains the marker once below a table that has it.
 const EstimatedNote = EstimatedMark + " marks a time a collector had to estimate (the record's estimated fields). " +
-	"A duration that starts or ends on one is left out of every mean, percentile and ratio (SPEC section 4, Times); " +
+	"A duration that starts or ends on one is left out of every mean, percentile and ratio; " +
 	"the record still counts everywhere else."
 
 // estimatedTitle says which of a record's times were estimated.

@@ -43,17 +43,17 @@ func measuredText(kpiName string, systems []scorecard.SystemEvidence) string {
 		var v *float64
 		var n int
 		switch kpiName {
-		case "measured_uptime_ratio":
+		case scorecard.MeasuredUptimeRatio.Name():
 			if m.UptimeSamples == nil {
 				continue
 			}
 			v, n = m.UptimeRatio, *m.UptimeSamples
-		case "response_time_compliance_ratio":
+		case scorecard.ResponseTimeComplianceRatio.Name():
 			if m.ResponseTimeSamples == nil {
 				continue
 			}
 			v, n = m.ResponseTimeComplianceRatio, *m.ResponseTimeSamples
-		case "measurement_coverage_ratio":
+		case scorecard.MeasurementCoverageRatio.Name():
 			v = m.CoverageRatio
 			if m.UptimeSamples != nil {
 				n += *m.UptimeSamples
@@ -68,7 +68,7 @@ func measuredText(kpiName string, systems []scorecard.SystemEvidence) string {
 		if v != nil {
 			text = numText(v) + " (" + strconv.Itoa(n) + " samples)"
 		}
-		if kpiName == "measurement_coverage_ratio" {
+		if kpiName == scorecard.MeasurementCoverageRatio.Name() {
 			text = numText(v) + " (" + strconv.Itoa(n) + " samples, " + strconv.FormatInt(m.Steps, 10) + " steps)"
 		}
 		parts = append(parts, s.ID+": "+text)
