@@ -14,6 +14,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -81,7 +82,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.output, "output", "", "Also write the results as Markdown tables to this file.")
 	fs.StringVar(&o.profileDir, "profile.dir", "", "Also write CPU profiles of the in-process engine measurements here, per size: SIZE/load-1.cpu, full-N.cpu, incremental-N.cpu (go tool pprof -top merges several). The daemon is profiled with go test -bench BenchmarkDaemon, see BENCHMARKS.md.")
 	fs.StringVar(&o.binary, "daemon.binary", "", "steward binary to run the daemon from (default: the one beside steward-bench, else steward on the PATH).")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	o.sizes = []int{o.records}

@@ -6,63 +6,24 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+
+	"github.com/steward-sh/steward/internal/cli"
 )
 
-// errUsage marks errors already explained to the user by the FlagSet;
-// errHelp marks a --help that was answered.
-var (
-	errUsage = errors.New("usage")
-	errHelp  = errors.New("help")
-)
+// errUsage and errHelp are cli's, under the names the bench uses.
+var errUsage, errHelp = cli.ErrUsage, cli.ErrHelp
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := runBench(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, errHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	default:
-		fmt.Fprintf(os.Stderr, "steward-bench: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("steward-bench", runBench) }
 
 // newFlags makes the FlagSet of steward-bench, whose --help explains it.
 func newFlags(summary string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("steward-bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: steward-bench [flags]\n\n%s\n\nFlags:\n", summary)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
-		fs.Usage()
-		return errUsage
-	}
-	return nil
+	return cli.NewFlags("steward-bench", summary, stderr)
 }
 
 // daemonBinary finds the steward binary the bench runs when

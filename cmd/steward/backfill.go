@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/steward-sh/steward/internal/backfill"
+	"github.com/steward-sh/steward/internal/cli"
 )
 
 const backfillSummary = "Evaluate the KPIs at every --step from --from to --to and write them as metrics with those timestamps: " +
@@ -28,7 +29,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&o.VMURL, "vm.url", "", "Import into this VictoriaMetrics (http://host:8428, or a full import URL) with millisecond timestamps.")
 	fs.StringVar(&o.SpillDir, "spill.dir", "", "Directory for the temporary files that regroup samples by series for --output (default: the system's).")
 	fs.IntVar(&o.ProgressEvery, "progress.steps", 0, "Report progress on stderr every this many steps (0: every 5%).")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	var err error

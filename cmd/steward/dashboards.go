@@ -7,6 +7,7 @@ import (
 
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/dashboards"
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/mixin"
 )
 
@@ -25,7 +26,7 @@ func runDashboards(_ context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&cfg.BreachWindow, "window.breach", cfg.BreachWindow, "Window whose KPI statuses StewardKPIBreach watches.")
 	fs.StringVar(&cfg.ShortWindow, "window.short", cfg.ShortWindow, "Short window of the regression rules.")
 	fs.StringVar(&cfg.LongWindow, "window.long", cfg.LongWindow, "Long window the regression rules compare the short one with.")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	windows := []string{"7d", "30d", "90d"} // Steward's default windows

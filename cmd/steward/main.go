@@ -5,14 +5,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
-	"syscall"
+
+	"github.com/steward-sh/steward/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -50,12 +48,8 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'steward COMMAND --help' for a command's flags (the daemon's: 'steward serve --help').\n")
 }
 
-// errUsage marks errors already explained to the user by a FlagSet; errHelp
-// marks a --help that was answered.
-var (
-	errUsage = errors.New("usage")
-	errHelp  = errors.New("help")
-)
+// errUsage and errHelp are cli's, under the names the commands use.
+var errUsage, errHelp = cli.ErrUsage, cli.ErrHelp
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// steward --help is a question about steward, not about serve (the
@@ -83,40 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // newFlags makes a FlagSet whose --help explains the command.
 func newFlags(name, summary string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: steward %s [flags]\n\n%s\n\nFlags:\n", name, summary)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.NewFlags("steward "+name, summary, stderr)
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
-		fs.Usage()
-		return errUsage
-	}
-	return nil
-}
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, errHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	default:
-		fmt.Fprintf(os.Stderr, "steward: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("steward", run) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/internal/configload"
 	"github.com/steward-sh/steward/raci"
 )
@@ -29,7 +30,7 @@ func runRACI(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var f raci.Filter
 	fs.Var((*strList)(&f.Systems), "system", "Only this system (id or alias); repeatable.")
 	fs.Var((*strList)(&f.Processes), "process", "Only this process (incident or change); repeatable.")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := configload.Load(ctx, *file)

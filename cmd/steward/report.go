@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/steward-sh/steward/internal/audit"
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/internal/review"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
@@ -31,7 +32,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	freeze := fs.Bool("freeze", false, "Store the period's reviews as a new immutable version (unless unchanged), to compare later data with.")
 	force := fs.Bool("force", false, "With --freeze, freeze a period that has not ended (its reviews are provisional).")
 	auditFile := auditFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	req, err := reportRequest(*role, *subject, *period, *from, *to)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/common/promslog"
 
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/internal/daemon"
 )
 
@@ -47,7 +48,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.Int64Var(&o.Spool.MaxBytes, "spool.max-bytes", d.Spool.MaxBytes, "Most bytes of deliveries the spool holds; past it deliveries are answered 503.")
 	fs.IntVar(&o.Spool.MaxEntries, "spool.max-entries", d.Spool.MaxEntries, "Most deliveries the spool holds; past it deliveries are answered 503.")
 	fs.StringVar(&o.Spool.Sources, "spool.sources", d.Spool.Sources, "Comma-separated webhooks whose deliveries are spooled while the store is unavailable (others are answered 503 for their vendor to retry): any of alertmanager, pagerduty, github, gitlab, opsgenie; empty spools none.")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	logger, err := daemon.NewLogger(stderr, logLevel, logFormat)

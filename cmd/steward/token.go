@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/steward-sh/steward/internal/auth"
+	"github.com/steward-sh/steward/internal/cli"
 )
 
 func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,7 +39,7 @@ Example:
 	sub, rest := args[0], args[1:]
 	fs := newFlags("token "+sub, "See steward token.", stderr)
 	cost := fs.Int("cost", 12, "bcrypt cost (bcrypt only).")
-	if err := parseFlags(fs, rest); err != nil {
+	if err := cli.Parse(fs, rest); err != nil {
 		return err
 	}
 	switch sub {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/internal/audit"
+	"github.com/steward-sh/steward/internal/cli"
 	"github.com/steward-sh/steward/internal/configcheck"
 	"github.com/steward-sh/steward/internal/configload"
 )
@@ -17,7 +18,7 @@ import (
 func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check-config", "Validate a config file (and its measurement queries, with Prometheus's PromQL parser); print every problem\nwith its line, then the RACI findings; exit non-zero if the config has a problem or the RACI matrix a\nviolation (warnings alone exit 0).", stderr)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file.")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	return configcheck.Check(ctx, *file, stdout, time.Now().UTC())
@@ -32,7 +33,7 @@ func runQuarantine(ctx context.Context, args []string, stdout, stderr io.Writer)
 	file := fs.String("config.file", "steward.yml", "Steward configuration file (names the store).")
 	limit := fs.Int("limit", 100, "How many rejected records to list, newest first.")
 	auditFile := auditFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := cli.Parse(fs, args[1:]); err != nil {
 		return err
 	}
 	_, st, err := configload.OpenStore(ctx, *file)
@@ -73,7 +74,7 @@ func runGenerate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fs.IntVar(&o.Changes, "changes", o.Changes, "Number of changes.")
 	days := fs.Int("days", 180, "Days of history ending at --to.")
 	to := fs.String("to", "", "End of the generated history, RFC 3339 (default: now, truncated to the hour).")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	o.To = time.Now().UTC().Truncate(time.Hour)
