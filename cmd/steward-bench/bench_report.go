@@ -140,6 +140,7 @@ var benchTargets = []benchTarget{
 	{"daemon rss serving", "daemon RSS < 1 GiB (after serving reads)", 1 << 30, false, fmtBytes},
 	{"sql vs steward", "≥ 10× faster than SQL, identical numbers", 10, true, times},
 	{"api one subject past", "one subject at a past at ≤ 2 ms", 0.002, false, seconds},
+	{"api one subject after load postgres", "one subject on PostgreSQL right after a bulk load ≤ 2 ms", 0.002, false, seconds},
 	{"api all system_owner past", "every owner at a past at ≤ 30 ms", 0.030, false, seconds},
 	{"api trend 12 months", "12-point monthly trend of every owner ≤ 100 ms", 0.100, false, seconds},
 	{"sql vs steward past", "≥ 30× faster than SQL at a past at, identical numbers", 30, true, times},

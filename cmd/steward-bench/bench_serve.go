@@ -115,19 +115,19 @@ func (d *daemonBench) run(ctx context.Context, r *benchResult, incidents []recor
 	}()
 	for di, driver := range drivers {
 		var rates, rss, peaks []float64
-		var loads samples
+		var loads, fresh samples
 		for run := range d.opts.runs {
 			last := di == len(drivers)-1 && run == d.opts.runs-1
 			st, err := d.newStore(ctx, driver)
 			if err != nil {
 				return err
 			}
-			daemon, rate, load, err := d.fill(ctx, st, jobs, len(incidents)+len(changes))
+			daemon, rate, load, reads, err := d.fill(ctx, st, jobs, len(incidents)+len(changes))
 			if err != nil {
 				st.cleanup()
 				return err
 			}
-			rates, loads = append(rates, rate), append(loads, load)
+			rates, loads, fresh = append(rates, rate), append(loads, load), append(fresh, reads...)
 			m, p, err := daemon.memory()
 			if err == nil {
 				rss, peaks = append(rss, m), append(peaks, p)
@@ -150,6 +150,9 @@ func (d *daemonBench) run(ctx context.Context, r *benchResult, incidents []recor
 		r.fig["ingest "+driver] = rate
 		r.add("ingest "+driver, perSecond(rate), fmt.Sprintf("records/s through POST /api/v1/incidents|changes, NDJSON batches of %d, %d clients; runs: %s",
 			d.opts.batch, d.opts.clients, joinFloats(rates, perSecond)))
+		r.fig["api one subject after load "+driver] = fresh.median().Seconds()
+		r.add("api one subject after load "+driver, fmtDur(fresh.median()), fmt.Sprintf("p90 %s over %d requests, %d per run, on the daemon that has just stored every record (before restarting it): GET /api/v1/scorecards?%s",
+			fmtDur(fresh.quantile(0.9)), len(fresh), len(fresh)/len(loads), oneOwnerQuery(d.cfg)))
 		r.fig["load "+driver] = loads.median().Seconds()
 		r.add("load "+driver, fmtDur(loads.median()), "daemon start to ready on the filled store: store read, attribution, first full recompute; runs: "+loads.list())
 		if len(rss) > 0 {
@@ -176,36 +179,47 @@ func (d *daemonBench) run(ctx context.Context, r *benchResult, incidents []recor
 	return d.compare(ctx, r, keptStore.dsn, owners, kept)
 }
 
-// fill starts a daemon on an empty store, posts every job, then restarts
-// the daemon on the filled store. It returns the restarted daemon, the
-// ingest rate and the restart's time to ready.
-func (d *daemonBench) fill(ctx context.Context, st *benchStore, jobs []ingestJob, records int) (*benchDaemon, float64, time.Duration, error) {
+// fill starts a daemon on an empty store, posts every job, reads one
+// subject's scorecard from it right after (the first reads after a bulk
+// load), then restarts the daemon on the filled store. It returns the
+// restarted daemon, the ingest rate, the restart's time to ready and the
+// reads' times.
+func (d *daemonBench) fill(ctx context.Context, st *benchStore, jobs []ingestJob, records int) (*benchDaemon, float64, time.Duration, samples, error) {
 	daemon, err := startBenchDaemon(d.opts.binary, st.dir, d.opts.batch)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	if _, err := daemon.waitReady(ctx); err != nil {
 		daemon.stop()
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	took, err := postAll(ctx, daemon.url, jobs, d.opts.clients)
+	var reads samples
+	if err == nil {
+		reads, _, err = timeGets(ctx, benchClient(1), daemon.url+"/api/v1/scorecards?"+oneOwnerQuery(d.cfg), nil, d.opts.requests)
+	}
 	daemon.stop()
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%w\ndaemon log:\n%s", err, daemon.logTail())
+		return nil, 0, 0, nil, fmt.Errorf("%w\ndaemon log:\n%s", err, daemon.logTail())
 	}
 	if err := st.analyze(ctx); err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	daemon, err = startBenchDaemon(d.opts.binary, st.dir, d.opts.batch)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	load, err := daemon.waitReady(ctx)
 	if err != nil {
 		daemon.stop()
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
-	return daemon, float64(records) / took.Seconds(), load, nil
+	return daemon, float64(records) / took.Seconds(), load, reads, nil
+}
+
+// oneOwnerQuery asks for one system owner's 30-day scorecard.
+func oneOwnerQuery(cfg *config.Config) string {
+	return "role=system_owner&subject=" + url.QueryEscape(firstOwner(cfg)) + "&window=30d"
 }
 
 // scrapeHeader asks for what Prometheus asks for.
@@ -239,10 +253,8 @@ func (d *daemonBench) reads(ctx context.Context, r *benchResult, daemon *benchDa
 	r.fig["scrape warm"] = s.median().Seconds()
 	r.add("scrape warm", fmtDur(s.median()), fmt.Sprintf("p90 %s over %d scrapes (the served path: rendered once per snapshot); %s gzip, %s uncompressed, %s series",
 		fmtDur(s.quantile(0.9)), n, fmtBytes(float64(len(body))), fmtBytes(float64(len(plain))), fmtInt(series)))
-
-	owner := firstOwner(d.cfg)
 	for _, q := range []struct{ key, query, what string }{
-		{"api one subject", "role=system_owner&subject=" + url.QueryEscape(owner) + "&window=30d", "one system owner"},
+		{"api one subject", oneOwnerQuery(d.cfg), "one system owner"},
 		{"api all system_owner", "role=system_owner&window=30d", "every system owner"},
 		{"api all system", "role=system&window=30d", "every system"},
 	} {

@@ -39,9 +39,9 @@ func TestBench(t *testing.T) {
 		"scrape first:", "scrape warm:", "api one subject:", "api all system_owner:", "api all system:",
 		"engine load:", "full recompute:", "incremental recompute:", "targets (",
 		"api one subject past:", "api all system_owner past:", "api trend 12 months:", "report quarter:",
-		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:"}
+		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:", "api one subject after load sqlite:"}
 	if withPG {
-		lines = append(lines, "ingest postgres:", "load postgres:", "daemon rss postgres:",
+		lines = append(lines, "ingest postgres:", "load postgres:", "daemon rss postgres:", "api one subject after load postgres:",
 			"sql setup:", "sql per-owner:", "steward per-owner:", "sql vs steward:", "sql vs steward past:", "sql vs steward trend:")
 		assert.Regexp(t, `sql vs steward past: +[0-9.]+× +per-owner change success ratio and MTTR over 30d at a past at .*identical for every owner at every time`, text)
 		assert.Regexp(t, `sql vs steward: +[0-9.]+× +median SQL time / median Steward time; identical for all 1000 owners`, text)
@@ -53,6 +53,7 @@ func TestBench(t *testing.T) {
 	for _, l := range lines {
 		assert.Contains(t, text, "\n"+l, "missing line %q", l)
 	}
+	assert.Regexp(t, `api one subject after load sqlite: +[0-9.]+ m?s +p90 [0-9.]+ m?s over 3 requests, 3 per run, on the daemon that has just stored every record`, text)
 	assert.Regexp(t, `ingest sqlite: +[0-9,]+/s +records/s .*batches of 5000, 4 clients`, text)
 	assert.Regexp(t, `full recompute: +[0-9.]+ m?s +every KPI of 6,29[0-9] subjects in 3 windows`, text)
 
