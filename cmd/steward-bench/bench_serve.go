@@ -47,9 +47,9 @@ func (s *benchStore) cleanup() {
 }
 
 // analyze gives PostgreSQL's planner statistics of the freshly loaded
-// tables, as autovacuum does within a minute or so of a bulk load. Until
-// then the daemon's "anything new?" query (seq > last, per read request)
-// is planned as a sequential scan; the bench measures the steady state.
+// tables, as autovacuum does within a minute or so of a bulk load, for the
+// SQL the bench compares Steward with (the daemon's reads do not query the
+// store; fill measures them before this).
 func (s *benchStore) analyze(ctx context.Context) error {
 	if s.driver != "postgres" {
 		return nil
