@@ -5,6 +5,10 @@ import (
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/generate"
 )
 
 // The engine holds one incident and one change per record and one
@@ -15,4 +19,28 @@ func TestPerRecordSizes(t *testing.T) {
 	assert.EqualValues(t, 88, unsafe.Sizeof(change{}))
 	assert.EqualValues(t, 16, unsafe.Sizeof(placement{}))
 	assert.EqualValues(t, 16, unsafe.Sizeof(succ{}))
+}
+
+// A sync takes a bulk load in pages, so the record arrays grow by appends;
+// building the state gives their slack back.
+func TestBulkLoadKeepsNoSlack(t *testing.T) {
+	o := generate.Reference(3000)
+	o.From = o.To.AddDate(0, -3, 0)
+	cfg, err := config.Parse(generate.Config(o))
+	require.NoError(t, err)
+	incidents, changes := generate.Records(cfg, o)
+	e := New(Options{Config: func() *config.Config { return cfg }})
+	for p := range 10 {
+		lo, hi := p*len(incidents)/10, (p+1)*len(incidents)/10
+		clo, chi := p*len(changes)/10, (p+1)*len(changes)/10
+		e.take(incidents[lo:hi], changes[clo:chi], p == 9)
+	}
+	x := e.x
+	require.Len(t, x.incidents, len(incidents))
+	for name, fill := range map[string][2]int{
+		"incidents": {len(x.incidents), cap(x.incidents)}, "changes": {len(x.changes), cap(x.changes)},
+		"incident keys": {len(x.incKeys.data), cap(x.incKeys.data)}, "change links": {len(x.chgLinks), cap(x.chgLinks)},
+	} {
+		assert.LessOrEqual(t, fill[1]-fill[0], fill[0]/16, name)
+	}
 }
