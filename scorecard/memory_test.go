@@ -44,3 +44,25 @@ func TestBulkLoadKeepsNoSlack(t *testing.T) {
 		assert.LessOrEqual(t, fill[1]-fill[0], fill[0]/16, name)
 	}
 }
+
+// Builds counts the builds of the state from every record, which a new
+// config causes and new records do not.
+func TestBuildsCountsStateBuilds(t *testing.T) {
+	o := generate.Reference(300)
+	o.From = o.To.AddDate(0, -1, 0)
+	cfg, err := config.Parse(generate.Config(o))
+	require.NoError(t, err)
+	incidents, changes := generate.Records(cfg, o)
+	current := cfg
+	e := New(Options{Config: func() *config.Config { return current }})
+	assert.Zero(t, e.Builds())
+	e.take(incidents[:100], changes[:100], true)
+	assert.EqualValues(t, 1, e.Builds())
+	e.take(incidents[100:], changes[100:], true)
+	assert.EqualValues(t, 1, e.Builds(), "new records go to the delta")
+	current, err = config.Parse(generate.Config(o))
+	require.NoError(t, err)
+	_, err = e.Current(t.Context())
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, e.Builds(), "a new config")
+}
