@@ -52,6 +52,7 @@ type Engine struct {
 	st     *state      // nil until the first read or sync
 	gen    uint64      // counts changes of records or config
 	synced atomic.Bool // a sync has completed
+	builds atomic.Uint64
 	meas   measurements
 	fb     feedbacks
 }
@@ -89,6 +90,12 @@ func (e *Engine) Latest() *Snapshot {
 	}
 	return nil
 }
+
+// Builds counts the times the engine built its state from every record:
+// the first load and each new config. A build leaves its scratch behind
+// (hundreds of MB at millions of records), which a process may want to
+// give back to the system once the snapshot that follows it is out.
+func (e *Engine) Builds() uint64 { return e.builds.Load() }
 
 // Windows returns the configured windows.
 func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
@@ -265,6 +272,7 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 		if settle || e.st != nil {
 			e.st = nil // the old state's memory can go while the new one is built
 			e.st = newState(cfg, e.x)
+			e.builds.Add(1)
 			e.gen++
 		}
 	case changed:
@@ -296,6 +304,7 @@ func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), 
 	case e.st == nil || e.st.m.cfg != cfg:
 		e.st = nil // the old state's memory can go while the new one is built
 		e.st = newState(cfg, e.x)
+		e.builds.Add(1)
 		e.gen++
 	case e.st.delta == nil:
 		e.st.settle(e.x) // records were taken in since the last read

@@ -575,10 +575,10 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 	key := x.chgKey(i)
 	it := ChangeEvidence{
 		Source: key.Source, ID: key.ID, System: x.syms.name(c.system), Attributed: attributed, Team: x.syms.name(c.team),
-		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized,
+		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized(),
 		CreatedAt: optTime(c.created), FinishedAt: fromMicros(c.finished), Completed: completed,
 		CausedIncidents: causes[c.key], Failed: failed, FailedByIncident: st.r.failedByIncident(c, w.at),
-		ApprovedAt: optTime(c.approved), PlannedEnd: optTime(c.plannedEnd), Rework: c.rework,
+		ApprovedAt: optTime(c.approved), PlannedEnd: optTime(c.plannedEnd), Rework: c.rework(),
 	}
 	if c.plannedEnd != absent {
 		it.OnSchedule = ptrBool(c.finished != absent && c.finished <= c.plannedEnd)

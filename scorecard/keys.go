@@ -153,6 +153,10 @@ func (ks *keys) rehash(size int) {
 	}
 }
 
+// trim gives the arena and the offsets back their growth slack (see
+// index.trim).
+func (ks *keys) trim() { ks.data, ks.ends = fit(ks.data), fit(ks.ends) }
+
 // key returns key k's source symbol and id.
 func (ks *keys) key(k int) (sym, string) {
 	b := ks.bytes(k)

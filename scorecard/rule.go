@@ -371,7 +371,7 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 	if !completed(c) {
 		return out
 	}
-	if c.retroactive {
+	if c.retroactive() {
 		out = append(out, member{pop: popRetroactive, key: c.finished})
 	}
 	if c.created != absent && c.approved != absent && c.estimated&(estCreated|estApproved) == 0 {
@@ -383,7 +383,7 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 			out = append(out, member{pop: popOnSchedule, key: c.finished})
 		}
 	}
-	if c.rework {
+	if c.rework() {
 		out = append(out, member{pop: popRework, key: c.finished})
 	}
 	out = append(out, member{pop: popCompleted, key: c.finished})
@@ -393,7 +393,7 @@ func (r *rules) changeMembers(out []member, c *change, sys int32) []member {
 	if c.typ == symEmergency {
 		out = append(out, member{pop: popEmergency, key: c.finished})
 	}
-	if !c.authorized {
+	if !c.authorized() {
 		out = append(out, member{pop: popUnauthorized, key: c.finished})
 	}
 	if c.outcome == symSuccess {

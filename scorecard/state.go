@@ -58,6 +58,7 @@ func newState(cfg *config.Config, x *index) *state {
 	m.update(x, true)
 	x.linkCauses()
 	x.compact() // now, so that availability, built beside the rest, reads incidents nothing writes
+	x.trim()
 	st := &state{m: m, r: newRules(m, x), minRebuild: defaultMinRebuild,
 		objectives: *objectivesByKPI(cfg.Objectives)}
 	// availability and the time index only read the records and the

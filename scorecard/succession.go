@@ -14,14 +14,14 @@ import (
 // Per system it keeps the successes and the failures sorted by finish, so
 // that a write recomputes only the failures whose next it can move.
 type successions struct {
-	groups map[int64]*succGroup
+	groups map[int32]*succGroup
 	placed []placement // by change slot
 }
 
 // placement is where a change slot was last placed.
 type placement struct {
-	key      int64 // its group, noGroup when no recovery reads it
 	finished int64
+	key      int32 // its group, noGroup when no recovery reads it
 	success  bool
 }
 
@@ -36,7 +36,10 @@ type succ struct {
 	est  bool
 }
 
-const noGroup = int64(math.MinInt64)
+// noGroup is below every group key: configured systems number from 0 up,
+// unmatched names from -1 down by symbol, and symbols stay far below 2³¹.
+// Keys are 32 bits so that a placement, one per change, takes 16 bytes.
+const noGroup = int32(math.MinInt32)
 
 // placementOf says where change i belongs: its configured system, else
 // its system name's symbol (negative); noGroup for a change no recovery
@@ -46,9 +49,9 @@ func placementOf(st *state, x *index, i int) placement {
 	if !st.r.counted(c) || !completed(c) || c.finished == absent {
 		return placement{key: noGroup}
 	}
-	p := placement{key: -1 - int64(c.system), finished: c.finished, success: c.outcome == symSuccess}
+	p := placement{key: -1 - int32(c.system), finished: c.finished, success: c.outcome == symSuccess}
 	if st.m.chgSys[i] >= 0 {
-		p.key = int64(st.m.chgSys[i])
+		p.key = st.m.chgSys[i]
 	}
 	return p
 }
@@ -62,7 +65,7 @@ func compareSucc(a, b succ) int {
 
 // newSuccessions places every change and sets every next.
 func newSuccessions(st *state, x *index) *successions {
-	s := &successions{groups: map[int64]*succGroup{}, placed: make([]placement, len(x.changes))}
+	s := &successions{groups: map[int32]*succGroup{}, placed: make([]placement, len(x.changes))}
 	for i := range x.changes {
 		p := placementOf(st, x, i)
 		s.placed[i] = p
@@ -87,7 +90,7 @@ func newSuccessions(st *state, x *index) *successions {
 	return s
 }
 
-func (s *successions) group(k int64) *succGroup {
+func (s *successions) group(k int32) *succGroup {
 	g := s.groups[k]
 	if g == nil {
 		g = &succGroup{}
@@ -102,7 +105,7 @@ func (s *successions) update(st *state, x *index, slots []int) map[int]change {
 	changed := map[int]change{}
 	// the failures to set again: per group, those finished in [lo, hi)
 	type span struct{ lo, hi int64 }
-	spans := map[int64][]span{}
+	spans := map[int32][]span{}
 	var fresh []succ // failures placed anew
 	for _, i := range slots {
 		for len(s.placed) <= i {

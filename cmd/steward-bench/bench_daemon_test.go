@@ -91,6 +91,30 @@ func BenchmarkDaemon(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+		b.Run("serve-"+driver, func(b *testing.B) {
+			st := fill(b)
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				before := liveHeap()
+				url, stopDaemon := serveInProcess(b, st.dir)
+				started := liveHeap()
+				b.StartTimer()
+				serveReads(b, url)
+				b.StopTimer()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms) // before a collection: what serving left
+				served := liveHeap()
+				if *benchHeapProfile != "" && i == 0 {
+					writeHeapProfile(b, *benchHeapProfile+".serve")
+				}
+				b.ReportMetric((started-before)/(1<<20), "start-live-MiB")
+				b.ReportMetric((served-before)/(1<<20), "served-live-MiB")
+				b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "served-inuse-MiB")
+				b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "served-held-MiB")
+				stopDaemon()
+				b.StartTimer()
+			}
+		})
 		b.Run("owners-"+driver, func(b *testing.B) {
 			url, stopDaemon := serveInProcess(b, fill(b).dir)
 			defer stopDaemon()
@@ -105,6 +129,27 @@ func BenchmarkDaemon(b *testing.B) {
 		})
 		if filled != nil {
 			filled.cleanup()
+		}
+	}
+}
+
+// serveReads makes the reads whose memory steward-bench's "daemon rss
+// serving" measures: warm scrapes and the scorecards API's answers for one
+// owner, every owner and every system.
+func serveReads(b *testing.B, url string) {
+	client := benchClient(1)
+	for _, q := range []struct {
+		path   string
+		header http.Header
+	}{
+		{"/metrics", scrapeHeader},
+		{"/api/v1/scorecards?role=system_owner&window=30d", nil},
+		{"/api/v1/scorecards?role=system&window=30d", nil},
+	} {
+		for range 5 {
+			if _, _, err := timeGet(context.Background(), client, url+q.path, q.header); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
