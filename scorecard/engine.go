@@ -333,6 +333,20 @@ func (e *Engine) unchanged(ctx context.Context) (s *Snapshot, ok bool, err error
 	return p.s, p.gen == gen, nil
 }
 
+// Generation returns a number that changes whenever the records, the
+// measurement samples, the feedback or the config in force change: an
+// answer computed at a past evaluation time stands while it is the same.
+// Like any read it brings the engine up to date with the config in force
+// (it does not read the store).
+func (e *Engine) Generation(ctx context.Context) (uint64, error) {
+	_, gen, done, err := e.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	done()
+	return gen, nil
+}
+
 // Query selects the scorecards to evaluate.
 type Query struct {
 	// At is the evaluation time; zero: now, answered from the latest

@@ -193,3 +193,32 @@ func TestEveryPopulationIsRead(t *testing.T) {
 	assert.Equal(t, needAll, needOf(allKPIs))
 	assert.Equal(t, need{}, needOf(0))
 }
+
+// The generation stands while nothing changes, and moves with records and
+// with the config in force.
+func TestGeneration(t *testing.T) {
+	e, o := selectionEngine(t)
+	ctx := context.Background()
+	g1, err := e.Generation(ctx)
+	require.NoError(t, err)
+	g2, err := e.Generation(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, g1, g2, "reads change nothing")
+	_, err = e.Evaluate(ctx, Query{At: o.To, Role: RoleSystemOwner, KPIs: []KPI{MTTR}})
+	require.NoError(t, err)
+	g3, err := e.Generation(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, g1, g3)
+
+	in := record.Incident{Source: "t", ID: "new", System: "s0001", Severity: 2, OpenedAt: o.To.Add(-time.Hour)}
+	e.take([]record.Incident{in}, nil, true)
+	g4, err := e.Generation(ctx)
+	require.NoError(t, err)
+	assert.Greater(t, g4, g3, "a write")
+
+	cfg := *e.opts.Config()
+	e.opts.Config = func() *config.Config { return &cfg }
+	g5, err := e.Generation(ctx)
+	require.NoError(t, err)
+	assert.Greater(t, g5, g4, "a config reload")
+}
