@@ -329,17 +329,14 @@ func encodeAnswer(w io.Writer, snap *scorecard.Snapshot, window string, cards []
 	}{snap.At, window})
 	_, _ = w.Write(head[:len(head)-1])
 	_, _ = io.WriteString(w, `,"scorecards":[`)
+	objectives := objectivesOf(snap)
+	var b []byte
 	for i := range cards {
+		b = b[:0]
 		if i > 0 {
-			_, _ = io.WriteString(w, ",")
+			b = append(b, ',')
 		}
-		cv := cardView(snap, &cards[i], sel)
-		var b []byte
-		if sel != nil {
-			b, _ = json.Marshal(selectedCardView{Role: cv.Role, Subject: cv.Subject, NotAccountable: cv.NotAccountable, KPIs: cv.KPIs})
-		} else {
-			b, _ = json.Marshal(cv)
-		}
+		b = appendCardJSON(b, &cards[i], objectives, sel)
 		_, _ = w.Write(b)
 	}
 	_, _ = io.WriteString(w, "]}\n")
