@@ -126,7 +126,16 @@ func BenchmarkOneSubject(b *testing.B) {
 
 // BenchmarkAllOwners measures every system owner's 30d scorecard (with the
 // previous window) at a random past time: the API's role=system_owner.
-func BenchmarkAllOwners(b *testing.B) {
+func BenchmarkAllOwners(b *testing.B) { benchAllOwners(b, nil) }
+
+// sqlKPIs are the KPIs the SQL comparison of cmd/steward-bench asks for.
+var sqlKPIs = []KPI{ChangeSuccessRatio, MTTR, ChangesCompleted, ChangesFailed, IncidentsResolved}
+
+// BenchmarkAllOwnersSelected is BenchmarkAllOwners for the KPIs the SQL
+// comparison asks for only (the API's kpi=).
+func BenchmarkAllOwnersSelected(b *testing.B) { benchAllOwners(b, sqlKPIs) }
+
+func benchAllOwners(b *testing.B, kpis []KPI) {
 	e, o, _, _ := benchEngine(b, 0)
 	rng, ctx := rand.New(rand.NewPCG(3, 4)), context.Background()
 	w := []config.Window{{Name: "30d", Duration: 30 * 24 * time.Hour}}
@@ -134,9 +143,32 @@ func BenchmarkAllOwners(b *testing.B) {
 	cpu := startCPU()
 	for b.Loop() {
 		start := time.Now()
-		s, err := e.Evaluate(ctx, Query{At: pastAt(o, rng), Windows: w, Role: RoleSystemOwner})
+		s, err := e.Evaluate(ctx, Query{At: pastAt(o, rng), Windows: w, Role: RoleSystemOwner, KPIs: kpis})
 		if err != nil || len(s.Cards["30d"]) != 1000 && *benchRecords == 1_000_000 {
 			b.Fatal(err, len(s.Cards["30d"]))
+		}
+		took = append(took, time.Since(start))
+	}
+	cpu.report(b, len(took))
+	reportMedian(b, took)
+}
+
+// BenchmarkOwnersMonthlySelected measures what the API answers for a
+// 12-point monthly trend of the SQL comparison's KPIs: every system
+// owner's 30d scorecard (with the previous window) at 12 month starts, one
+// evaluation each.
+func BenchmarkOwnersMonthlySelected(b *testing.B) {
+	e, o, _, _ := benchEngine(b, 0)
+	ctx := context.Background()
+	w := []config.Window{{Name: "30d", Duration: 30 * 24 * time.Hour}}
+	var took []time.Duration
+	cpu := startCPU()
+	for b.Loop() {
+		start := time.Now()
+		for i := range 12 {
+			if _, err := e.Evaluate(ctx, Query{At: o.To.AddDate(0, i-12, 0), Windows: w, Role: RoleSystemOwner, KPIs: sqlKPIs}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		took = append(took, time.Since(start))
 	}

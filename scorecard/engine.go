@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -165,7 +166,7 @@ func (e *Engine) recompute(ctx context.Context, at time.Time) (*Snapshot, error)
 		return nil, err
 	}
 	start := time.Now()
-	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted(), true)
+	s := e.compute(st, at, st.m.cfg.Windows, st.m.subj.sorted(), true, allKPIs)
 	done()
 	if !e.publish(s, gen) {
 		return s, nil // a newer one was published meanwhile
@@ -341,6 +342,20 @@ func (e *Engine) unchanged(ctx context.Context) (s *Snapshot, ok bool, err error
 	return p.s, p.gen == gen, nil
 }
 
+// Generation returns a number that changes whenever the records, the
+// measurement samples, the feedback or the config in force change: an
+// answer computed at a past evaluation time stands while it is the same.
+// Like any read it brings the engine up to date with the config in force
+// (it does not read the store).
+func (e *Engine) Generation(ctx context.Context) (uint64, error) {
+	_, gen, done, err := e.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	done()
+	return gen, nil
+}
+
 // Query selects the scorecards to evaluate.
 type Query struct {
 	// At is the evaluation time; zero: now, answered from the latest
@@ -353,6 +368,14 @@ type Query struct {
 	// NoPrevious leaves the cards' Previous values out (no value): for
 	// readers of the values alone, such as a backfill, it halves the work.
 	NoPrevious bool
+	// KPIs, if not nil, are the only KPIs evaluated: only the populations
+	// and sources they are taken from are read (see kpiNeeds). The cards'
+	// Defined then lists those of them defined for the subject, the other
+	// KPIs have no value, and the Score, taken over every KPI with an
+	// objective, is NaN (not computed). Summaries are those of the
+	// populations read. Whether a system owner was accountable (SPEC 4,
+	// Exposure) is known all the same.
+	KPIs []KPI
 }
 
 // Evaluate computes the scorecards a query selects, and only those: its
@@ -400,7 +423,7 @@ func (e *Engine) Evaluate(ctx context.Context, q Query) (*Snapshot, error) {
 			}
 		}
 	}
-	s := e.compute(st, q.At.UTC(), windows, subjects, !q.NoPrevious)
+	s := e.compute(st, q.At.UTC(), windows, subjects, !q.NoPrevious, setOf(q.KPIs))
 	if q.Windows == nil {
 		s.Windows = st.m.cfg.Windows
 	}
@@ -412,16 +435,17 @@ func (e *Engine) At(ctx context.Context, at time.Time) (*Snapshot, error) {
 	return e.Evaluate(ctx, Query{At: at})
 }
 
-// compute evaluates the given subjects (in order) over windows at `at`,
-// and their previous windows if previous is set, on every CPU.
-func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subjects []int32, previous bool) *Snapshot {
+// compute evaluates the KPIs in sel of the given subjects (in order) over
+// windows at `at`, and their previous windows if previous is set, on
+// every CPU.
+func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subjects []int32, previous bool, sel set) *Snapshot {
 	s := &Snapshot{At: at, Windows: windows, Objectives: st.m.cfg.Objectives, Cards: make(map[string][]Card, len(windows))}
 	now := micros(at)
 	for _, w := range windows {
 		s.Cards[w.Name] = make([]Card, len(subjects))
 	}
 	var downs []*downtimes
-	if len(subjects) > 32 { // worth computing every system's once
+	if len(subjects) > 32 && needOf(sel).has(srcDowntime) { // worth computing every system's once
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
 			downs = append(downs, st.downtimes(now-length, now))
@@ -441,21 +465,22 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 				prev = ev.values(si, now-length, length)
 				prevOwned = ev.owned
 			}
-			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, owned == 0, prevOwned == 0)
+			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, owned == 0, prevOwned == 0, sel)
 			s.Cards[w.Name][j].Summaries = sums
 		}
-	}, st)
+	}, st, sel)
 	return s
 }
 
 // parallel calls fn for 0..n-1 on every CPU, each worker with its own
-// evaluator; a few items are done in the calling goroutine.
-func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
+// evaluator of the KPIs in sel; a few items are done in the calling
+// goroutine.
+func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state, sel set) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/16))
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
-			ev := &evaluator{st: st, x: e.x, meas: e.meas.viewFor(st.m.cfg), fb: e.fb.viewFor(st)}
+			ev := e.newEvaluator(st, sel)
 			for j := k; j < n; j += workers {
 				fn(ev, j)
 			}
@@ -466,10 +491,23 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state) {
 
 // card scores subject si's values of a window and the window before,
 // noting whether it was accountable in each (it owned something: see
-// owned).
-func (st *state) card(si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool) Card {
+// owned). A card of a selection of KPIs (sel) lists those only, and has no
+// score.
+func (st *state) card(si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool, sel set) Card {
 	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
 	c.NotAccountable, c.PreviousNotAccountable = notAccountable, prevNotAccountable
+	if sel != allKPIs {
+		defined := make([]KPI, 0, len(c.Defined))
+		for _, k := range c.Defined {
+			if sel.has(k) {
+				defined = append(defined, k)
+			}
+		}
+		c.Defined = defined
+		c.scoreBy(&st.objectives) // the statuses of those KPIs
+		c.Score = math.NaN()
+		return c
+	}
 	c.scoreBy(&st.objectives)
 	return c
 }

@@ -16,11 +16,14 @@ type tally struct {
 	below [numPop]int
 	ttrs  []int64
 	leads []int64
+	// collect says which of ttrs and leads are collected (srcTTRs,
+	// srcLeads): an evaluation of KPIs that are no percentiles skips them
+	collect source
 }
 
 func (t *tally) reset() {
-	ttrs, leads := t.ttrs[:0], t.leads[:0]
-	*t = tally{ttrs: ttrs, leads: leads}
+	ttrs, leads, collect := t.ttrs[:0], t.leads[:0], t.collect
+	*t = tally{ttrs: ttrs, leads: leads, collect: collect}
 }
 
 // kinds selects record kinds: a process owner counts only its process's.
@@ -149,10 +152,10 @@ func (t *tally) addRange(p pop, keys, pre, until []int64, a, b int, at int64) {
 	}
 	t.n[p] += b - a
 	t.sum[p] += pre[b] - pre[a]
-	switch p {
-	case popResolved:
+	switch {
+	case p == popResolved && t.collect&srcTTRs != 0:
 		t.ttrs = appendDiffs(t.ttrs, pre[a:b+1])
-	case popLead:
+	case p == popLead && t.collect&srcLeads != 0:
 		t.leads = appendDiffs(t.leads, pre[a:b+1])
 	}
 }
@@ -165,12 +168,13 @@ func appendDiffs(out, pre []int64) []int64 {
 }
 
 // addMembers adds (sign +1) or takes back (sign -1) one record version's
-// members placed in the window, as addPool counts them.
-func (t *tally) addMembers(ms []member, from, at int64, k kinds, global bool, sign int) {
+// members of the populations in ps placed in the window, as addPool
+// counts them.
+func (t *tally) addMembers(ms []member, from, at int64, ps popSet, sign int) {
 	for _, mb := range ms {
 		p := mb.pop
 		info := &pops[p]
-		if (info.globalOnly && !global) || !k.has(p) {
+		if ps&(1<<p) == 0 {
 			continue
 		}
 		if mb.key < at {
@@ -181,10 +185,10 @@ func (t *tally) addMembers(ms []member, from, at int64, k kinds, global bool, si
 		}
 		t.n[p] += sign
 		t.sum[p] += int64(sign) * mb.val
-		switch p {
-		case popResolved:
+		switch {
+		case p == popResolved && t.collect&srcTTRs != 0:
 			t.ttrs = changeValues(t.ttrs, mb.val, sign)
-		case popLead:
+		case p == popLead && t.collect&srcLeads != 0:
 			t.leads = changeValues(t.leads, mb.val, sign)
 		}
 	}

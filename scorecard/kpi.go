@@ -97,6 +97,21 @@ var _ = [64 - numKPI]struct{}{} // a compile error when a set cannot hold every 
 
 func (s set) has(k KPI) bool { return s&(1<<k) != 0 }
 
+// allKPIs holds every KPI.
+const allKPIs = set(1<<numKPI - 1)
+
+// setOf is the set of KPIs ks; nil is every KPI.
+func setOf(ks []KPI) set {
+	if ks == nil {
+		return allKPIs
+	}
+	var s set
+	for _, k := range ks {
+		s |= 1 << k
+	}
+	return s
+}
+
 // definedFor is the set of KPIs the catalogue defines for a role; process
 // is the kind of process of a process owner or manager.
 func definedFor(r Role, process string) set {

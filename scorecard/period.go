@@ -49,7 +49,7 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 	points := make([][]Values, len(known))
 	e.parallel(len(known), func(ev *evaluator, j int) {
 		points[j] = ev.trend(nums[j], at, length.Microseconds())
-	}, st)
+	}, st, allKPIs)
 	out := make(map[Subject][]Values, len(known))
 	for j, s := range known {
 		out[s] = points[j]

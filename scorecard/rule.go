@@ -444,3 +444,114 @@ func counts(key, val, at int64) bool { return key-val < at }
 func (r *rules) failedByIncident(c *change, at int64) bool {
 	return r.failFromCauses && c.causeOpened != absent && c.causeOpened < at
 }
+
+// source is what a KPI's value is taken from besides the counts and sums
+// of its populations.
+type source uint8
+
+const (
+	srcTTRs     source = 1 << iota // the window's times to restore (popResolved's values), for percentiles
+	srcLeads                       // the window's lead times (popLead's values), for percentiles
+	srcDowntime                    // the systems' availability over the subject's exposure
+	srcMeasures                    // the measurement samples
+	srcFeedback                    // the feedback responses
+	allSources  = srcTTRs | srcLeads | srcDowntime | srcMeasures | srcFeedback
+)
+
+// need is what evaluating some KPIs reads: an evaluation of a selection of
+// KPIs reads only their needs (Query.KPIs).
+type need struct {
+	pops popSet
+	src  source
+}
+
+func (n need) has(s source) bool { return n.src&s != 0 }
+
+func (n need) or(o need) need { return need{n.pops | o.pops, n.src | o.src} }
+
+// needAll is what evaluating every KPI reads.
+var needAll = need{allPops, allSources}
+
+// popsOf is the set of populations ps.
+func popsOf(ps ...pop) popSet {
+	var s popSet
+	for _, p := range ps {
+		s |= 1 << p
+	}
+	return s
+}
+
+// openedPops are the opened incidents, of every severity.
+var openedPops = popsOf(popOpened1, popOpened2, popOpened3, popOpened4, popOpened5)
+
+// kpiNeeds says, for each KPI, which populations (and other sources) its
+// value is taken from: tally.values and evaluator.finish read them, and a
+// test evaluates each KPI alone and compares it with evaluating every
+// one. A KPI not listed (systems_unowned) reads only the configuration.
+// Whether a system owner owned anything in the window (SPEC 4, Exposure)
+// is always known: it costs little and decides which values stand.
+var kpiNeeds = [numKPI]need{
+	ChangesCompleted:             {pops: popsOf(popCompleted)},
+	ChangesFailed:                {pops: popsOf(popFailedOutcome, popCauseLinked)},
+	ChangeSuccessRatio:           {pops: popsOf(popCompleted, popFailedOutcome, popCauseLinked)},
+	EmergencyChangeRatio:         {pops: popsOf(popCompleted, popEmergency)},
+	UnauthorizedChanges:          {pops: popsOf(popUnauthorized)},
+	DeploymentsPerDay:            {pops: popsOf(popCompleted, popFailedOutcome)},
+	ChangeLeadTimeP50:            {pops: popsOf(popLead), src: srcLeads},
+	ChangeLeadTimeP90:            {pops: popsOf(popLead), src: srcLeads},
+	IncidentsOpened:              {pops: openedPops},
+	IncidentsOpenedSev1:          {pops: popsOf(popOpened1)},
+	IncidentsOpenedSev2:          {pops: popsOf(popOpened2)},
+	IncidentsOpenedSev3:          {pops: popsOf(popOpened3)},
+	IncidentsOpenedSev4:          {pops: popsOf(popOpened4)},
+	IncidentsOpenedSev5:          {pops: popsOf(popOpened5)},
+	IncidentsResolved:            {pops: popsOf(popResolved, popResolvedEstimated)},
+	MTTR:                         {pops: popsOf(popResolved)},
+	TimeToRestoreP50:             {pops: popsOf(popResolved), src: srcTTRs},
+	TimeToRestoreP90:             {pops: popsOf(popResolved), src: srcTTRs},
+	MTTA:                         {pops: popsOf(popAcked, popAckedEarly)},
+	SLABreachRatio:               {pops: popsOf(popResolved, popUntargeted, popBreach)},
+	IncidentsOpen:                {pops: openedPops | popsOf(popResolved, popResolvedEstimated)},
+	ReviewComplianceRatio:        {pops: popsOf(popReviewDue, popReviewOnTime)},
+	ReviewsOverdue:               {pops: popsOf(popReviewDue, popReviewSettled)},
+	DowntimeSeconds:              {src: srcDowntime},
+	AvailabilityRatio:            {src: srcDowntime},
+	UnattributedIncidents:        {pops: popsOf(popUnattributedInc)},
+	UnattributedChanges:          {pops: popsOf(popUnattributedChg)},
+	MeasuredUptimeRatio:          {src: srcMeasures},
+	ResponseTimeComplianceRatio:  {src: srcMeasures},
+	MeasurementCoverageRatio:     {src: srcMeasures},
+	UnattributedMeasurements:     {src: srcMeasures},
+	RetroactiveChanges:           {pops: popsOf(popRetroactive)},
+	EstimatedIncidents:           {pops: popsOf(popEstimatedInc)},
+	EstimatedChanges:             {pops: popsOf(popEstimatedChg)},
+	ChangeApprovalSeconds:        {pops: popsOf(popApproved)},
+	ChangeScheduleAdherenceRatio: {pops: popsOf(popPlanned, popOnSchedule)},
+	ReworkRatio:                  {pops: popsOf(popCompleted, popRework)},
+	SecurityIncidents:            {pops: popsOf(popSecurity)},
+	SecurityMTTR:                 {pops: popsOf(popSecurityTTR)},
+	MTTD:                         {pops: popsOf(popDetected)},
+	TimeToMitigate:               {pops: popsOf(popMitigated)},
+	FeedbackResponses:            {src: srcFeedback},
+	FeedbackStakeholder:          {src: srcFeedback},
+	FeedbackEmployee:             {src: srcFeedback},
+	SatisfactionStakeholder:      {src: srcFeedback},
+	SatisfactionEmployee:         {src: srcFeedback},
+	FailedDeploymentRecovery:     {pops: popsOf(popRecovery)},
+	ReviewActionsOpen:            {pops: popsOf(popActionOpen, popActionDone)},
+	ReviewActionsOverdue:         {pops: popsOf(popActionDue, popActionDueDone)},
+}
+
+// needOf is what evaluating the KPIs in ks reads.
+func needOf(ks set) need {
+	if ks == allKPIs {
+		return needAll
+	}
+	var n need
+	for k := range numKPI {
+		if ks.has(k) {
+			n = n.or(kpiNeeds[k])
+		}
+	}
+	return n
+}

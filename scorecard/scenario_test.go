@@ -33,7 +33,7 @@ func loadScenario(t *testing.T) (*config.Config, *index) {
 func snapshot(cfg *config.Config, x *index, at time.Time) *Snapshot {
 	st := newState(cfg, x)
 	e := &Engine{x: x, st: st}
-	return e.compute(st, at, cfg.Windows, st.m.subj.sorted(), true)
+	return e.compute(st, at, cfg.Windows, st.m.subj.sorted(), true, allKPIs)
 }
 
 func card(t *testing.T, s *Snapshot, window string, role Role, id string) Card {

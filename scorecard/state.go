@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -211,6 +212,30 @@ type evaluator struct {
 	// owned is what st.owned gave for the window values last evaluated,
 	// for the card to read rather than compute again
 	owned int64
+	// sel is the KPIs evaluated (allKPIs: every one), need what they read:
+	// the values of the others are left without a value
+	sel  set
+	need need
+}
+
+// newEvaluator returns an evaluator of the KPIs in sel.
+func (e *Engine) newEvaluator(st *state, sel set) *evaluator {
+	ev := &evaluator{st: st, x: e.x, sel: sel, need: needOf(sel)}
+	if ev.need.has(srcMeasures) {
+		ev.meas = e.meas.viewFor(st.m.cfg)
+	}
+	if ev.need.has(srcFeedback) {
+		ev.fb = e.fb.viewFor(st)
+	}
+	ev.t.collect = ev.need.src & (srcTTRs | srcLeads)
+	return ev
+}
+
+// pops returns the populations subject si counts that the KPIs evaluated
+// read.
+func (ev *evaluator) pops(si int32) popSet {
+	k, global := ev.kinds(si)
+	return counted(k, global) & ev.need.pops
 }
 
 // values evaluates subject si over [at-length, at).
@@ -218,9 +243,8 @@ func (ev *evaluator) values(si int32, at, length int64) Values {
 	st := ev.st
 	t := &ev.t
 	t.reset()
-	k, global := ev.kinds(si)
 	if int(si) < len(st.ti.subjPools) {
-		ps := counted(k, global)
+		ps := ev.pops(si)
 		for _, q := range st.ti.subjPools[si] {
 			t.addPool(st.ti, q, at-length, at, ps)
 		}
@@ -245,11 +269,11 @@ func (ev *evaluator) trend(si int32, ats []int64, length int64) []Values {
 	}
 	ts := ev.ts[:len(ats)]
 	for j := range ts {
+		ts[j].collect = ev.t.collect
 		ts[j].reset()
 	}
-	k, global := ev.kinds(si)
 	if int(si) < len(st.ti.subjPools) {
-		ps := counted(k, global)
+		ps := ev.pops(si)
 		for _, q := range st.ti.subjPools[si] {
 			addPoolTrend(ts, st.ti, q, sorted, length, ps)
 		}
@@ -276,25 +300,33 @@ func (ev *evaluator) kinds(si int32) (kinds, bool) {
 func (ev *evaluator) finish(t *tally, si int32, at, length int64) Values {
 	st := ev.st
 	from := at - length
-	k, global := ev.kinds(si)
-	for _, ref := range st.delta[si] {
-		ev.addRef(t, ref, from, at, k, global)
-	}
-	v := t.values(length)
-	var cached *downtimes
-	for _, d := range ev.downs {
-		if d.from == from && d.at == at {
-			cached = d
+	if refs := st.delta[si]; len(refs) > 0 {
+		ps := ev.pops(si)
+		for _, ref := range refs {
+			ev.addRef(t, ref, from, at, ps)
 		}
 	}
-	if exp, down := st.exposure(si, from, at, cached); exp > 0 {
-		d := down / 1e6
-		v[DowntimeSeconds] = d
-		v[AvailabilityRatio] = 1 - d/(float64(exp)/1e6)
+	v := t.values(length)
+	if ev.need.has(srcDowntime) {
+		var cached *downtimes
+		for _, d := range ev.downs {
+			if d.from == from && d.at == at {
+				cached = d
+			}
+		}
+		if exp, down := st.exposure(si, from, at, cached); exp > 0 {
+			d := down / 1e6
+			v[DowntimeSeconds] = d
+			v[AvailabilityRatio] = 1 - d/(float64(exp)/1e6)
+		}
 	}
 	v[SystemsUnowned] = float64(st.own.at(at))
-	ev.meas.fill(&v, st, si, from, at)
-	ev.fb.fill(&v, si, from, at)
+	if ev.need.has(srcMeasures) {
+		ev.meas.fill(&v, st, si, from, at)
+	}
+	if ev.need.has(srcFeedback) {
+		ev.fb.fill(&v, si, from, at)
+	}
 	ev.sums = t.summaries()
 	ev.owned = st.owned(si, from, at)
 	switch owned := ev.owned; {
@@ -305,6 +337,15 @@ func (ev *evaluator) finish(t *tally, si int32, at, length int64) Values {
 		// a system owner's rates are over the time they owned something
 		days := (time.Duration(owned) * time.Microsecond).Hours() / 24
 		v[DeploymentsPerDay] = float64(t.n[popCompleted]-t.n[popFailedOutcome]) / days
+	}
+	if ev.sel != allKPIs {
+		// the populations of the others were not read: their values
+		// would be wrong
+		for k := range numKPI {
+			if !ev.sel.has(k) {
+				v[k] = math.NaN()
+			}
+		}
 	}
 	return v
 }
@@ -326,7 +367,7 @@ func (st *state) procKinds(si int32) kinds {
 }
 
 // addRef applies one record version of the delta to t.
-func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, global bool) {
+func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, ps popSet) {
 	st, x := ev.st, ev.x
 	sign := 1
 	if ref.old {
@@ -341,9 +382,9 @@ func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, glo
 		ev.ms = st.r.changeMembers(ev.ms[:0], &x.changes[i], st.m.chgSys[i])
 	case ref.old:
 		p := st.incPrior[i]
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &p.rec, p.entry)
+		ev.ms = st.r.incidentMembersIn(ev.ms[:0], &p.rec, p.entry, ps)
 	default:
-		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incAttr[i])
+		ev.ms = st.r.incidentMembersIn(ev.ms[:0], &x.incidents[i], st.m.incAttr[i], ps)
 	}
-	t.addMembers(ev.ms, from, at, k, global, sign)
+	t.addMembers(ev.ms, from, at, ps, sign)
 }

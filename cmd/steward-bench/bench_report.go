@@ -203,6 +203,7 @@ var scalingColumns = []struct {
 	{"sql vs steward past", "SQL/Steward past", times},
 	{"sql vs steward trend", "SQL/Steward trend", times},
 	{"backfill rate", "backfill", func(v float64) string { return fmt.Sprintf("%.1f/s", v) }},
+	{"backfill rate with output", "backfill+output", func(v float64) string { return fmt.Sprintf("%.1f/s", v) }},
 	{"ui subject", "UI subject", seconds},
 	{"ui global", "UI global", seconds},
 }

@@ -256,6 +256,7 @@ func (d *daemonBench) reads(ctx context.Context, r *benchResult, daemon *benchDa
 	for _, q := range []struct{ key, query, what string }{
 		{"api one subject", oneOwnerQuery(d.cfg), "one system owner"},
 		{"api all system_owner", "role=system_owner&window=30d", "every system owner"},
+		{"api system_owner kpi", "role=system_owner&window=30d&" + sqlKPIs, "every system owner, the KPIs of the SQL comparison"},
 		{"api all system", "role=system&window=30d", "every system"},
 	} {
 		s, body, err := timeGets(ctx, client, daemon.url+"/api/v1/scorecards?"+q.query, nil, n)
@@ -265,7 +266,7 @@ func (d *daemonBench) reads(ctx context.Context, r *benchResult, daemon *benchDa
 		r.fig[q.key] = s.median().Seconds()
 		r.add(q.key, fmtDur(s.median()), fmt.Sprintf("p90 %s over %d requests; GET /api/v1/scorecards?%s (%s, 30d), %s JSON",
 			fmtDur(s.quantile(0.9)), n, q.query, q.what, fmtBytes(float64(len(body)))))
-		if q.key == "api all system_owner" {
+		if q.key == "api system_owner kpi" {
 			ownersBody = body
 			r.stewardPerOwner = s
 		}

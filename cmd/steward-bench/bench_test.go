@@ -39,11 +39,12 @@ func TestBench(t *testing.T) {
 		"scrape first:", "scrape warm:", "api one subject:", "api all system_owner:", "api all system:",
 		"engine load:", "full recompute:", "incremental recompute:", "targets (",
 		"api one subject past:", "api all system_owner past:", "api trend 12 months:", "report quarter:",
-		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:", "api one subject after load sqlite:"}
+		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:", "backfill rate with output:",
+		"api system_owner kpi:", "api one subject after load sqlite:"}
 	if withPG {
 		lines = append(lines, "ingest postgres:", "load postgres:", "daemon rss postgres:", "api one subject after load postgres:",
 			"sql setup:", "sql per-owner:", "steward per-owner:", "sql vs steward:", "sql vs steward past:", "sql vs steward trend:")
-		assert.Regexp(t, `sql vs steward past: +[0-9.]+× +per-owner change success ratio and MTTR over 30d at a past at .*identical for every owner at every time`, text)
+		assert.Regexp(t, `sql vs steward past: +[0-9.]+× +per-owner change success ratio and MTTR over 30d at a past at .*kpi=change_success_ratio,mttr_seconds.*identical for every owner at every time`, text)
 		assert.Regexp(t, `sql vs steward: +[0-9.]+× +median SQL time / median Steward time; identical for all 1000 owners`, text)
 		assert.Contains(t, text, "PostgreSQL 15")
 	} else {
@@ -54,6 +55,7 @@ func TestBench(t *testing.T) {
 		assert.Contains(t, text, "\n"+l, "missing line %q", l)
 	}
 	assert.Regexp(t, `api one subject after load sqlite: +[0-9.]+ m?s +p90 [0-9.]+ m?s over 3 requests, 3 per run, on the daemon that has just stored every record`, text)
+	assert.Regexp(t, `backfill rate: +[0-9.]+/s +evaluations of every series per second, not counting the writing of the output`, text)
 	assert.Regexp(t, `ingest sqlite: +[0-9,]+/s +records/s .*batches of 5000, 4 clients`, text)
 	assert.Regexp(t, `full recompute: +[0-9.]+ m?s +every KPI of 6,29[0-9] subjects in 3 windows`, text)
 
@@ -140,4 +142,15 @@ func TestBenchFormatting(t *testing.T) {
 	assert.Equal(t, []int{100000, 300000, 1000000}, sizes)
 	_, err = parseSizes("100k")
 	assert.Error(t, err)
+}
+
+func TestBackfillEvaluating(t *testing.T) {
+	out := []byte("backfill: 14 evaluations from ...\nbackfill: records loaded in 1.2s\n" +
+		"backfill: 14/14 steps (100%), 3.0 steps/s, elapsed 5s, ETA 0s; evaluating 4.1s (3.4/s), writing 512ms\n" +
+		"backfill: evaluating took 1m4.125s (0.22 evaluations/s), writing the output 512ms (0.21 evaluations/s with it)\nwrote 14 evaluations\n")
+	d, err := backfillEvaluating(out)
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute+4125*time.Millisecond, d)
+	_, err = backfillEvaluating([]byte("wrote 14 evaluations\n"))
+	assert.ErrorContains(t, err, "no evaluation time")
 }

@@ -9,7 +9,9 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/steward-sh/steward/csvsafe"
@@ -26,6 +28,13 @@ type Scorecards interface {
 	// Evaluate computes only the scorecards a query selects (at any time;
 	// zero: now); the answer may hold more.
 	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
+}
+
+// generations is what Scorecards implement whose past-time answers may be
+// kept: the engine's generation changes with every write that may change
+// them (records, samples, feedback, config).
+type generations interface {
+	Generation(ctx context.Context) (uint64, error)
 }
 
 // KPIView is one KPI of a scorecard as the API shows it.
@@ -63,19 +72,93 @@ func num(v float64) *float64 {
 	return &v
 }
 
+// selectedCardView is a card of an answer of some KPIs (kpi=): it has no
+// score, which is taken over every KPI with an objective.
+type selectedCardView struct {
+	Role           scorecard.Role     `json:"role"`
+	Subject        string             `json:"subject"`
+	NotAccountable bool               `json:"not_accountable,omitempty"`
+	KPIs           map[string]KPIView `json:"kpis"`
+}
+
 // View shapes a snapshot's cards for the API.
 func View(s *scorecard.Snapshot, window string, cards []scorecard.Card) ScorecardsView {
 	out := ScorecardsView{At: s.At, Window: window, Scorecards: make([]CardView, 0, len(cards))}
 	for i := range cards {
-		out.Scorecards = append(out.Scorecards, cardView(s, &cards[i]))
+		out.Scorecards = append(out.Scorecards, cardView(s, &cards[i], nil))
 	}
 	return out
 }
 
-// cardView shapes one card for the API.
-func cardView(s *scorecard.Snapshot, c *scorecard.Card) CardView {
+// kpiSelection is the KPIs an answer holds (kpi=); nil: every one.
+type kpiSelection []scorecard.KPI
+
+func (sel kpiSelection) has(k scorecard.KPI) bool {
+	if sel == nil {
+		return true
+	}
+	_, found := slices.BinarySearch(sel, k)
+	return found
+}
+
+// key names the selection in the keys of kept answers.
+func (sel kpiSelection) key() string {
+	if sel == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, k := range sel {
+		b.WriteString(k.Name())
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// parseKPIs reads the kpi parameters: KPI names as the API flattens them,
+// comma-separated and/or repeated. Absent: nil (every KPI).
+func parseKPIs(values []string) (kpiSelection, error) {
+	if values == nil {
+		return nil, nil
+	}
+	sel := kpiSelection{}
+	for _, v := range values {
+		for name := range strings.SplitSeq(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			k, ok := scorecard.KPIByName(name)
+			if !ok {
+				return nil, fault.Errorf(fault.Invalid, "kpi: unknown KPI %q (known: %s)", name, kpiNames())
+			}
+			sel = append(sel, k)
+		}
+	}
+	if len(sel) == 0 {
+		return nil, fault.Errorf(fault.Invalid, "kpi: no KPI named (known: %s)", kpiNames())
+	}
+	slices.Sort(sel)
+	return slices.Compact(sel), nil
+}
+
+func kpiNames() string {
+	names := make([]string, 0, len(scorecard.AllKPIs()))
+	for _, k := range scorecard.AllKPIs() {
+		names = append(names, k.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+// cardView shapes one card for the API, with the KPIs of sel only.
+func cardView(s *scorecard.Snapshot, c *scorecard.Card, sel kpiSelection) CardView {
 	cv := CardView{Role: c.Role, Subject: c.ID, Score: num(c.Score), NotAccountable: c.NotAccountable, KPIs: make(map[string]KPIView, len(c.Defined))}
+	if sel != nil {
+		cv.Score = nil
+	}
 	for _, k := range c.Defined {
+		if !sel.has(k) {
+			continue
+		}
 		kv := KPIView{Value: num(c.Value[k]), Previous: num(c.Previous[k]), Delta: num(c.Delta(k))}
 		if o, ok := s.Objectives[k.Name()]; ok {
 			kv.Objective = num(o.Objective)
@@ -100,8 +183,12 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	sel, err := parseKPIs(q["kpi"])
+	if err != nil {
+		fault.Write(w, err)
+		return
+	}
 	var snap *scorecard.Snapshot
-	var err error
 	var t time.Time
 	at, subject := q.Get("at"), q.Get("subject")
 	if at != "" {
@@ -111,10 +198,26 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	format := q.Get("format")
+	if format == "" {
+		format = "json"
+	}
+	// A past answer (at) is kept until the engine's generation changes.
+	pastKey := pastKey{at: t.UnixNano(), window: q.Get("window"), role: role, subject: subject, kpis: sel.key(), format: format}
+	gen, keepPast := uint64(0), false
+	if g, ok := s.opts.Scorecards.(generations); ok && at != "" && (format == "json" || format == "csv") {
+		if gen, err = g.Generation(r.Context()); err == nil {
+			if body, ok := s.past.get(gen, pastKey); ok {
+				writeAnswer(w, format, body)
+				return
+			}
+			keepPast = true
+		}
+	}
 	switch {
-	case subject != "" || (role != "" && at != ""):
+	case subject != "" || (role != "" && at != "") || (at != "" && sel != nil):
 		// only what is asked for is evaluated
-		query := scorecard.Query{At: t, Window: q.Get("window"), Role: role, Subject: subject}
+		query := scorecard.Query{At: t, Window: q.Get("window"), Role: role, Subject: subject, KPIs: sel}
 		snap, err = s.opts.Scorecards.Evaluate(r.Context(), query)
 		if id := s.systemID(role, subject); err == nil && id != subject && !hasSubject(snap, role, subject) {
 			query.Subject = id // a system's alias
@@ -135,13 +238,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
 		return
 	}
-	format := q.Get("format")
-	if format == "" {
-		format = "json"
-	}
-	// Only the latest snapshot's answers are kept: a past one (at) is
-	// computed for the request and gone after it.
-	key, keep := answerKey{window: window, role: role, format: format}, at == "" && subject == ""
+	// The latest snapshot's answers are kept with it; a past one (at) until
+	// the engine's generation changes (above).
+	key, keep := answerKey{window: window, role: role, format: format, kpis: sel.key()}, at == "" && subject == ""
 	if keep {
 		if body, ok := s.answers.get(snap, key); ok {
 			writeAnswer(w, format, body)
@@ -165,15 +264,23 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	// Content-Length (and is kept), a large one (every team of a big
 	// organisation) is streamed instead of being built whole in memory.
 	max := maxStreamedBuffer
-	if keep {
+	switch {
+	case keep:
 		max = s.answers.max / 4
+	case keepPast:
+		max = s.past.max / 4
 	}
 	out := &spill{w: w, format: format, max: max}
-	encodeAnswer(out, snap, window, cards, format)
-	if body, whole := out.finish(); whole && keep {
-		// Kept in a slice of its own size: the buffer may be up to twice
-		// as large.
+	encodeAnswer(out, snap, window, cards, format, sel)
+	body, whole := out.finish()
+	// Kept in a slice of its own size: the buffer may be up to twice as
+	// large.
+	switch {
+	case !whole:
+	case keep:
 		s.answers.put(snap, key, bytes.Clone(body))
+	case keepPast:
+		s.past.put(gen, pastKey, bytes.Clone(body))
 	}
 }
 
@@ -205,13 +312,14 @@ func (s *Server) SnapshotComputed(snap *scorecard.Snapshot) {
 }
 
 // encodeAnswer writes the cards in format ("json" or "csv"), one card at a
-// time: the bytes are those of encoding View(snap, window, cards) whole.
-func encodeAnswer(w io.Writer, snap *scorecard.Snapshot, window string, cards []scorecard.Card, format string) {
+// time, with the KPIs of sel only: the bytes are those of encoding
+// View(snap, window, cards) whole (for sel nil).
+func encodeAnswer(w io.Writer, snap *scorecard.Snapshot, window string, cards []scorecard.Card, format string, sel kpiSelection) {
 	if format == "csv" {
 		writeCSVHeader(w)
 		at := snap.At.Format(time.RFC3339)
 		for i := range cards {
-			writeCSVCard(w, at, window, cardView(snap, &cards[i]))
+			writeCSVCard(w, at, window, cardView(snap, &cards[i], sel))
 		}
 		return
 	}
@@ -221,11 +329,14 @@ func encodeAnswer(w io.Writer, snap *scorecard.Snapshot, window string, cards []
 	}{snap.At, window})
 	_, _ = w.Write(head[:len(head)-1])
 	_, _ = io.WriteString(w, `,"scorecards":[`)
+	objectives := objectivesOf(snap)
+	var b []byte
 	for i := range cards {
+		b = b[:0]
 		if i > 0 {
-			_, _ = io.WriteString(w, ",")
+			b = append(b, ',')
 		}
-		b, _ := json.Marshal(cardView(snap, &cards[i]))
+		b = appendCardJSON(b, &cards[i], objectives, sel)
 		_, _ = w.Write(b)
 	}
 	_, _ = io.WriteString(w, "]}\n")

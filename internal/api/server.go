@@ -45,7 +45,8 @@ type Options struct {
 type Server struct {
 	opts    Options
 	mux     *routeMux
-	answers *answers // encoded scorecard answers of the latest snapshot
+	answers *answers     // encoded scorecard answers of the latest snapshot
+	past    *pastAnswers // encoded scorecard answers of past evaluation times
 }
 
 // New builds a Server with its routes.
@@ -62,7 +63,7 @@ func New(opts Options) *Server {
 	if opts.MaxBatchRecords <= 0 {
 		opts.MaxBatchRecords = DefaultMaxBatchRecords
 	}
-	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}, answers: newAnswers(maxAnswerBytes)}
+	s := &Server{opts: opts, mux: &routeMux{ServeMux: http.NewServeMux()}, answers: newAnswers(maxAnswerBytes), past: newPastAnswers(maxPastBytes)}
 	s.mux.HandleFunc("POST /api/v1/incidents", s.ingest(record.KindIncident))
 	s.mux.HandleFunc("POST /api/v1/changes", s.ingest(record.KindChange))
 	s.mux.HandleFunc("POST /api/v1/feedback", s.ingest(record.KindFeedback))

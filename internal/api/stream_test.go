@@ -26,7 +26,7 @@ func TestStreamedAnswersAreTheWholeEncoding(t *testing.T) {
 		for format, want := range map[string][]byte{"json": whole.Bytes(), "csv": csvWhole.Bytes()} {
 			rec := httptest.NewRecorder()
 			out := &spill{w: rec, format: format, max: 4096}
-			encodeAnswer(out, snap, w.Name, cards, format)
+			encodeAnswer(out, snap, w.Name, cards, format, nil)
 			_, buffered := out.finish()
 			assert.False(t, buffered, "%s spills past 4 KiB", format)
 			assert.Equal(t, http.StatusOK, rec.Code)
@@ -35,7 +35,7 @@ func TestStreamedAnswersAreTheWholeEncoding(t *testing.T) {
 
 			rec = httptest.NewRecorder()
 			out = &spill{w: rec, format: format, max: len(want)}
-			encodeAnswer(out, snap, w.Name, cards, format)
+			encodeAnswer(out, snap, w.Name, cards, format, nil)
 			body, buffered := out.finish()
 			assert.True(t, buffered, "fits")
 			assert.Equal(t, string(want), string(body))

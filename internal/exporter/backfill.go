@@ -31,6 +31,9 @@ type Backfill struct {
 	ProgressEvery int
 	// Clock times the run for the rate and ETA; nil means time.Now.
 	Clock func() time.Time
+	// Evaluating and Writing are set by Run: the time spent evaluating
+	// (At) and writing the output (the sink's Add and Close).
+	Evaluating, Writing time.Duration
 }
 
 // Steps is how many evaluation times the backfill has.
@@ -57,6 +60,7 @@ func (b *Backfill) Run(ctx context.Context, sink Sink) (int, error) {
 	if every <= 0 {
 		every = max(1, total/20)
 	}
+	b.Evaluating, b.Writing = 0, 0
 	start := clock()
 	done := 0
 	for ; done < total; done++ {
@@ -65,9 +69,13 @@ func (b *Backfill) Run(ctx context.Context, sink Sink) (int, error) {
 			return done, fmt.Errorf("backfill: %w", err)
 		}
 		at := b.From.Add(time.Duration(done) * b.Step)
+		began := clock()
 		s, err := b.At(ctx, at)
+		evaluated := clock()
+		b.Evaluating += evaluated.Sub(began)
 		if err == nil {
 			err = sink.Add(s, b.Config)
+			b.Writing += clock().Sub(evaluated)
 		}
 		if err != nil {
 			sink.Close()
@@ -77,7 +85,10 @@ func (b *Backfill) Run(ctx context.Context, sink Sink) (int, error) {
 			b.progress(done+1, total, clock().Sub(start))
 		}
 	}
-	if err := sink.Close(); err != nil {
+	closing := clock()
+	err := sink.Close()
+	b.Writing += clock().Sub(closing)
+	if err != nil {
 		return done, fmt.Errorf("backfill: %w", err)
 	}
 	if b.Progress != nil {
@@ -86,9 +97,12 @@ func (b *Backfill) Run(ctx context.Context, sink Sink) (int, error) {
 	return done, nil
 }
 
+// progress reports the steps done, and how the time went: evaluating the
+// KPIs, and writing the output.
 func (b *Backfill) progress(done, total int, took time.Duration) {
 	rate := float64(done) / max(took.Seconds(), 1e-9)
 	eta := time.Duration(float64(total-done) / rate * float64(time.Second))
-	fmt.Fprintf(b.Progress, "backfill: %d/%d steps (%.0f%%), %.1f steps/s, elapsed %s, ETA %s\n",
-		done, total, 100*float64(done)/float64(total), rate, took.Round(time.Second), eta.Round(time.Second))
+	fmt.Fprintf(b.Progress, "backfill: %d/%d steps (%.0f%%), %.1f steps/s, elapsed %s, ETA %s; evaluating %s (%.1f/s), writing %s\n",
+		done, total, 100*float64(done)/float64(total), rate, took.Round(time.Second), eta.Round(time.Second),
+		b.Evaluating.Round(time.Millisecond), float64(done)/max(b.Evaluating.Seconds(), 1e-9), b.Writing.Round(time.Millisecond))
 }

@@ -123,9 +123,13 @@ func TestBackfillProgress(t *testing.T) {
 	require.Equal(t, 4, b.Steps(), "--to is included when on a step, and no step past it")
 	_, err = b.Run(context.Background(), w)
 	require.NoError(t, err)
-	// the clock ticks a second at each reading: start, step 2, end
-	assert.Equal(t, "backfill: 2/4 steps (50%), 2.0 steps/s, elapsed 1s, ETA 1s\n"+
-		"backfill: 4/4 steps (100%), 2.0 steps/s, elapsed 2s, ETA 0s\n", progress.String())
+	// the clock ticks a second at each reading: the start; per step
+	// before and after evaluating and after writing; the progress after
+	// step 2; before and after closing the sink; the end
+	assert.Equal(t, "backfill: 2/4 steps (50%), 0.3 steps/s, elapsed 7s, ETA 7s; evaluating 2s (1.0/s), writing 2s\n"+
+		"backfill: 4/4 steps (100%), 0.2 steps/s, elapsed 16s, ETA 0s; evaluating 4s (1.0/s), writing 5s\n", progress.String())
+	assert.Equal(t, 4*time.Second, b.Evaluating)
+	assert.Equal(t, 5*time.Second, b.Writing, "writing counts the sink's Add and Close")
 }
 
 func TestBackfillStopsAtTheFirstError(t *testing.T) {
