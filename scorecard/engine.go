@@ -54,6 +54,11 @@ type Engine struct {
 	synced atomic.Bool // a sync has completed
 	meas   measurements
 	fb     feedbacks
+
+	// written is, under syncMu, a Seq up to which every record of every
+	// kind is taken in: the last of a batch handed to Written whose
+	// records were all taken in after it was committed. 0: none known.
+	written int64
 }
 
 // published is the latest snapshot and the gen it was computed at, kept
@@ -201,6 +206,11 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 	e.syncMu.Lock()
 	defer e.syncMu.Unlock()
+	return e.syncLocked(ctx)
+}
+
+// syncLocked is Sync with syncMu held.
+func (e *Engine) syncLocked(ctx context.Context) error {
 	incSeq, chgSeq := e.x.incSeq, e.x.chgSeq // only syncs move them
 	for {
 		var b record.Batch
@@ -240,6 +250,80 @@ func (e *Engine) Sync(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// Written takes in the incidents and changes of a batch this process has
+// just stored, with the Seqs the store gave them (see store.DB.Write), as
+// Sync would but without reading them back: the ingest path calls it
+// after its commit, so that a client that was answered sees its records
+// in its next read.
+//
+// A store gives a batch consecutive Seqs in commit order, so once a batch
+// is committed every smaller Seq is committed or never will be. When the
+// batch's Seqs follow those of the last batch taken in this way, nothing
+// can have been written between them, and the batch is all there is to
+// take. Otherwise (another writer's records came between, a write failed
+// after drawing its Seqs, the records lack Seqs, or the batch holds
+// feedback), Written syncs from the store, which after the commit reads
+// everything up to the batch.
+func (e *Engine) Written(ctx context.Context, b record.Batch) error {
+	if e.opts.Store == nil {
+		e.synced.Store(true)
+		return nil
+	}
+	lo, hi, n := int64(0), int64(0), int64(0)
+	note := func(seq int64) {
+		if seq > 0 {
+			if n == 0 || seq < lo {
+				lo = seq
+			}
+			hi, n = max(hi, seq), n+1
+		}
+	}
+	for i := range b.Incidents {
+		note(b.Incidents[i].Seq)
+	}
+	for i := range b.Changes {
+		note(b.Changes[i].Seq)
+	}
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	switch {
+	case n > 0 && hi <= e.written:
+		return nil // taken in by a sync that began after the commit
+	case n == 0 || hi-lo+1 != n || len(b.Feedback) > 0 || lo != e.written+1 || !e.synced.Load():
+		if err := e.syncLocked(ctx); err != nil {
+			return err
+		}
+	default:
+		// A sync since the commit may have read some of them already:
+		// every record it took in has a Seq up to the cursor.
+		e.take(after(b.Incidents, e.x.incSeq, func(r *record.Incident) int64 { return r.Seq }),
+			after(b.Changes, e.x.chgSeq, func(r *record.Change) int64 { return r.Seq }), true)
+	}
+	e.written = max(e.written, hi)
+	return nil
+}
+
+// after returns the records with a Seq above seq; records itself when
+// that is every one.
+func after[T any](records []T, seq int64, seqOf func(*T) int64) []T {
+	keep := 0
+	for i := range records {
+		if seqOf(&records[i]) > seq {
+			keep++
+		}
+	}
+	if keep == len(records) {
+		return records
+	}
+	out := make([]T, 0, keep)
+	for i := range records {
+		if seqOf(&records[i]) > seq {
+			out = append(out, records[i])
+		}
+	}
+	return out
 }
 
 // take puts records into the index and brings the state up to date;
