@@ -38,8 +38,9 @@ type Options struct {
 // evaluates scorecards from them at any time: the latest snapshot on a
 // timer and after writes, and any subject, window and evaluation time on
 // demand. Reads use memory only: the store is read by Sync (after this
-// daemon's writes), by Run (when notified of other writers' ones) and by
-// Refresh.
+// daemon's writes that are not handed to Written, and by Written when
+// other writes may have come between), by Run (when notified of other
+// writers' ones) and by Refresh.
 type Engine struct {
 	opts    Options
 	trigger chan struct{}
@@ -55,6 +56,7 @@ type Engine struct {
 	meas   measurements
 	fb     feedbacks
 
+	syncWanted atomic.Bool // set by Notify: Run syncs on its next trigger
 	// written is, under syncMu, a Seq up to which every record of every
 	// kind is taken in: the last of a batch handed to Written whose
 	// records were all taken in after it was committed. 0: none known.
@@ -81,6 +83,17 @@ func New(opts Options) *Engine {
 // Notify asks for a sync and recompute soon (after a write). It never
 // blocks.
 func (e *Engine) Notify() {
+	e.syncWanted.Store(true)
+	e.trigger1()
+}
+
+// NotifyTaken asks for a recompute soon after a write whose records are
+// taken in already (by Written or Sync): unlike Notify, Run does not sync
+// for it, which would read back the records of the writes committed and
+// not yet handed to Written. It never blocks.
+func (e *Engine) NotifyTaken() { e.trigger1() }
+
+func (e *Engine) trigger1() {
 	select {
 	case e.trigger <- struct{}{}:
 	default:
@@ -103,15 +116,25 @@ func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
 // less than Options.MinInterval (or three times the last recompute's
 // duration, if longer) after the last one began, waits out the rest of it
 // (or the next tick), and the notifications during the wait add nothing:
-// the recompute covers every record stored by then.
+// the recompute covers every record stored by then. A notification of
+// records taken in already (NotifyTaken) only asks for the recompute.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	tick := true // the first round, and each tick, syncs whatever came
 	for {
 		began := time.Now()
-		if _, err := e.Refresh(ctx); err != nil && ctx.Err() == nil {
+		var err error
+		if tick || e.syncWanted.Swap(false) {
+			err = e.Sync(ctx)
+		}
+		if err == nil {
+			_, err = e.recompute(ctx, e.opts.Now().UTC())
+		}
+		if err != nil && ctx.Err() == nil {
 			e.opts.Logger.Error("recompute failed", "err", err)
 		}
+		tick = false
 		// Under sustained writes a recompute costs more (the delta grows
 		// until the index is rebuilt): the gap grows with it, so that it
 		// takes at most about a third of a CPU from ingest.
@@ -126,14 +149,17 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				tick = true
 				break idle
 			case <-wait:
 				break idle
 			case <-e.trigger:
 				// the records are taken in at once, so that reads see
 				// them; only the latest snapshot waits for the gap
-				if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
-					e.opts.Logger.Error("sync failed", "err", err)
+				if e.syncWanted.Swap(false) {
+					if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+						e.opts.Logger.Error("sync failed", "err", err)
+					}
 				}
 				if wait != nil {
 					continue

@@ -160,3 +160,48 @@ func TestWrittenWithoutSeqsSyncs(t *testing.T) {
 	assert.Positive(t, counted.reads.Load())
 	assert.Len(t, e.x.incidents, 10)
 }
+
+// After NotifyTaken, Run recomputes the latest snapshot from what the
+// engine holds, without reading the store (which would read back the
+// batches committed and not yet handed to Written); after Notify it reads
+// the store first.
+func TestRunRecomputesWithoutSyncAfterNotifyTaken(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg, err := config.Parse([]byte(edgeConfig))
+	require.NoError(t, err)
+	st, err := store.Open(ctx, "sqlite", filepath.Join(t.TempDir(), "s.db"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	counted := &readCounter{Store: st}
+	computed := make(chan *Snapshot, 10)
+	e := New(Options{Store: counted, Config: func() *config.Config { return cfg }, Logger: slog.New(slog.DiscardHandler),
+		Computed: func(s *Snapshot, _ time.Duration) { computed <- s }})
+	done := make(chan struct{})
+	go func() {
+		e.Run(ctx, time.Hour)
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+	<-computed
+	now := time.Now().UTC()
+	incident := func(id, team string) record.Incident {
+		return record.Incident{ID: id, Source: "t", System: "s", Team: team, Severity: 3, Impact: record.ImpactNone,
+			OpenedAt: now.Add(-time.Hour)}
+	}
+
+	b := record.Batch{Incidents: []record.Incident{incident("I1", "taken")}}
+	require.NoError(t, st.Write(ctx, b))
+	require.NoError(t, e.Written(ctx, b))
+	reads := counted.reads.Load()
+	e.NotifyTaken()
+	s := <-computed
+	assert.Len(t, s.Find("1d", RoleTeam, "taken"), 1)
+	assert.Equal(t, reads, counted.reads.Load(), "the store is not read")
+
+	require.NoError(t, st.Write(ctx, record.Batch{Incidents: []record.Incident{incident("I2", "told")}}))
+	e.Notify()
+	s = <-computed
+	assert.Len(t, s.Find("1d", RoleTeam, "told"), 1)
+	assert.Greater(t, counted.reads.Load(), reads, "the store is read")
+}

@@ -210,13 +210,13 @@ func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtecti
 		if err := engine.Sync(ctx); err != nil {
 			logger.Error("KPI engine: reading the records just written", "err", err)
 		}
-		engine.Notify()
+		engine.NotifyTaken()
 	}
 	ingested := func(b record.Batch) {
 		if err := engine.Written(ctx, b); err != nil {
 			logger.Error("KPI engine: reading the records just written", "err", err)
 		}
-		engine.Notify()
+		engine.NotifyTaken()
 	}
 	spooler, closeSpool, err := openSpooler(o.Spool, spoolDeps{config: live.Config, store: spoolStore{Store: counted, cursor: st.Cursor},
 		prior: st, notify: engine.Notify, tel: tel, logger: logger})
