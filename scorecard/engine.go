@@ -57,6 +57,11 @@ type Engine struct {
 	fb     feedbacks
 
 	syncWanted atomic.Bool // set by Notify: Run syncs on its next trigger
+	// pending holds, under syncMu, the batches Written found the engine
+	// held by readers for: the next read or sync takes them in first.
+	// pendingN is their number, for readers to check without syncMu.
+	pending  []pendingBatch
+	pendingN atomic.Int32
 	// written is, under syncMu, a Seq up to which every record of every
 	// kind is taken in: the last of a batch handed to Written whose
 	// records were all taken in after it was committed. 0: none known.
@@ -237,6 +242,12 @@ func (e *Engine) Sync(ctx context.Context) error {
 
 // syncLocked is Sync with syncMu held.
 func (e *Engine) syncLocked(ctx context.Context) error {
+	if len(e.pending) > 0 {
+		// before the store's newer versions of their records
+		e.mu.Lock()
+		e.takePending()
+		e.mu.Unlock()
+	}
 	incSeq, chgSeq := e.x.incSeq, e.x.chgSeq // only syncs move them
 	for {
 		var b record.Batch
@@ -282,7 +293,9 @@ func (e *Engine) syncLocked(ctx context.Context) error {
 // just stored, with the Seqs the store gave them (see store.DB.Write), as
 // Sync would but without reading them back: the ingest path calls it
 // after its commit, so that a client that was answered sees its records
-// in its next read.
+// in its next read. While readers hold the engine, Written does not wait
+// for them: the batch is left for the next read (or sync) to take in
+// before anything else.
 //
 // A store gives a batch consecutive Seqs in commit order, so once a batch
 // is committed every smaller Seq is committed or never will be. When the
@@ -321,14 +334,56 @@ func (e *Engine) Written(ctx context.Context, b record.Batch) error {
 		if err := e.syncLocked(ctx); err != nil {
 			return err
 		}
+	case e.mu.TryLock():
+		e.takePending()
+		e.takeWritten(pendingBatch{b.Incidents, b.Changes})
+		e.mu.Unlock()
 	default:
-		// A sync since the commit may have read some of them already:
-		// every record it took in has a Seq up to the cursor.
-		e.take(after(b.Incidents, e.x.incSeq, func(r *record.Incident) int64 { return r.Seq }),
-			after(b.Changes, e.x.chgSeq, func(r *record.Change) int64 { return r.Seq }), true)
+		// Readers hold the engine (a recompute, say): rather than wait
+		// for them, which would hold up every writer behind this one, the
+		// batch waits for the next read or sync, which takes it in first.
+		e.pending = append(e.pending, pendingBatch{b.Incidents, b.Changes})
+		e.pendingN.Add(1)
 	}
 	e.written = max(e.written, hi)
 	return nil
+}
+
+// pendingBatch is a batch handed to Written and not taken in yet.
+type pendingBatch struct {
+	incidents []record.Incident
+	changes   []record.Change
+}
+
+// takeWritten takes in a batch handed to Written, with syncMu and mu held.
+// A sync since its commit may have read some of it already: every record
+// a sync took in has a Seq up to the cursor.
+func (e *Engine) takeWritten(b pendingBatch) {
+	e.takeLocked(after(b.incidents, e.x.incSeq, func(r *record.Incident) int64 { return r.Seq }),
+		after(b.changes, e.x.chgSeq, func(r *record.Change) int64 { return r.Seq }), true)
+}
+
+// takePending takes in the pending batches, in order, with syncMu and mu
+// held.
+func (e *Engine) takePending() {
+	for _, b := range e.pending {
+		e.takeWritten(b)
+	}
+	clear(e.pending)
+	e.pending = e.pending[:0]
+	e.pendingN.Store(0)
+}
+
+// settlePending takes in the pending batches, if any, before a read.
+func (e *Engine) settlePending() {
+	if e.pendingN.Load() == 0 {
+		return
+	}
+	e.syncMu.Lock()
+	e.mu.Lock()
+	e.takePending()
+	e.mu.Unlock()
+	e.syncMu.Unlock()
 }
 
 // after returns the records with a Seq above seq; records itself when
@@ -358,6 +413,11 @@ func after[T any](records []T, seq int64, seqOf func(*T) int64) []T {
 func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.takeLocked(incidents, changes, settle)
+}
+
+// takeLocked is take with mu held.
+func (e *Engine) takeLocked(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.x.reserve(incidents, changes)
 	for i := range incidents {
 		e.x.putIncident(&incidents[i])
@@ -388,13 +448,15 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 // read returns the state for readers, brought up to date with the config
 // in force (attribution follows it), with the read lock held until done
 // is called. The first read of an engine that never synced loads the
-// store; later reads never touch it.
+// store; later reads never touch it. The batches Written left pending are
+// taken in first.
 func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), err error) {
 	if !e.synced.Load() {
 		if err := e.Sync(ctx); err != nil {
 			return nil, 0, nil, err
 		}
 	}
+	e.settlePending()
 	cfg := e.opts.Config()
 	e.mu.RLock()
 	if e.st != nil && e.st.m.cfg == cfg && (e.st.delta != nil || len(e.st.incPrior)+len(e.st.chgPrior) == 0) {

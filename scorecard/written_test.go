@@ -205,3 +205,52 @@ func TestRunRecomputesWithoutSyncAfterNotifyTaken(t *testing.T) {
 	assert.Len(t, s.Find("1d", RoleTeam, "told"), 1)
 	assert.Greater(t, counted.reads.Load(), reads, "the store is read")
 }
+
+// Written does not wait for the readers that hold the engine (a
+// recompute): the batch waits for the next read, which takes it in first,
+// so that the writer's next read still sees it.
+func TestWrittenDoesNotWaitForReaders(t *testing.T) {
+	ctx := context.Background()
+	e, counted, incidents, changes, _, now := writtenFixture(t)
+	first := record.Batch{Incidents: append([]record.Incident(nil), incidents[:100]...)}
+	require.NoError(t, counted.Write(ctx, first))
+	require.NoError(t, e.Written(ctx, first))
+	_, _, done, err := e.read(ctx) // a reader holds the engine
+	require.NoError(t, err)
+	returned := make(chan error)
+	go func() {
+		for _, b := range []record.Batch{
+			{Incidents: append([]record.Incident(nil), incidents[100:200]...)},
+			{Changes: append([]record.Change(nil), changes[:100]...)},
+		} {
+			if err := counted.Write(ctx, b); err != nil {
+				returned <- err
+				return
+			}
+			if err := e.Written(ctx, b); err != nil {
+				returned <- err
+				return
+			}
+		}
+		returned <- nil
+	}()
+	select {
+	case err := <-returned:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Written waited for the reader")
+	}
+	assert.Len(t, e.x.incidents, 100, "not taken in while the reader holds the engine")
+	done()
+
+	reads := counted.reads.Load()
+	got, err := e.Evaluate(ctx, Query{At: now})
+	require.NoError(t, err)
+	assert.Len(t, e.x.incidents, 200)
+	assert.Len(t, e.x.changes, 100)
+	assert.Equal(t, reads, counted.reads.Load(), "taken in without reading the store")
+	fresh := New(Options{Store: counted.Store, Config: e.opts.Config, Logger: slog.New(slog.DiscardHandler)})
+	want, err := fresh.Evaluate(ctx, Query{At: now})
+	require.NoError(t, err)
+	assert.Equal(t, cardsText(want), cardsText(got))
+}
