@@ -334,7 +334,7 @@ func (e *Engine) Written(ctx context.Context, b record.Batch) error {
 		if err := e.syncLocked(ctx); err != nil {
 			return err
 		}
-	case e.mu.TryLock():
+	case e.mu.TryLock(): // no reader holds the engine
 		e.takePending()
 		e.takeWritten(pendingBatch{b.Incidents, b.Changes})
 		e.mu.Unlock()
