@@ -236,7 +236,9 @@ func (b *Batch) Len() int {
 type Store interface {
 	// Write stores a batch atomically: when it returns nil every record is
 	// committed; otherwise none is. Upserts replace an existing record with
-	// the same (Source, ID) and give it a new Seq.
+	// the same (Source, ID) and give it a new Seq. A store may also set
+	// the Seq of each record of b it stored (the SQL stores do, see
+	// store.DB.Write); readers that rely on it check that it is set.
 	Write(ctx context.Context, b Batch) error
 	// Incidents returns up to limit incidents with Seq > after, by Seq.
 	Incidents(ctx context.Context, after int64, limit int) ([]Incident, error)

@@ -39,8 +39,9 @@ type Options struct {
 // evaluates scorecards from them at any time: the latest snapshot on a
 // timer and after writes, and any subject, window and evaluation time on
 // demand. Reads use memory only: the store is read by Sync (after this
-// daemon's writes), by Run (when notified of other writers' ones) and by
-// Refresh.
+// daemon's writes that are not handed to Written, and by Written when
+// other writes may have come between), by Run (when notified of other
+// writers' ones) and by Refresh.
 type Engine struct {
 	opts    Options
 	trigger chan struct{}
@@ -56,6 +57,17 @@ type Engine struct {
 	builds atomic.Uint64
 	meas   measurements
 	fb     feedbacks
+
+	syncWanted atomic.Bool // set by Notify: Run syncs on its next trigger
+	// pending holds, under syncMu, the batches Written found the engine
+	// held by readers for: the next read or sync takes them in first.
+	// pendingN is their number, for readers to check without syncMu.
+	pending  []pendingBatch
+	pendingN atomic.Int32
+	// written is, under syncMu, a Seq up to which every record of every
+	// kind is taken in: the last of a batch handed to Written whose
+	// records were all taken in after it was committed. 0: none known.
+	written int64
 }
 
 // published is the latest snapshot and the gen it was computed at, kept
@@ -78,6 +90,17 @@ func New(opts Options) *Engine {
 // Notify asks for a sync and recompute soon (after a write). It never
 // blocks.
 func (e *Engine) Notify() {
+	e.syncWanted.Store(true)
+	e.trigger1()
+}
+
+// NotifyTaken asks for a recompute soon after a write whose records are
+// taken in already (by Written or Sync): unlike Notify, Run does not sync
+// for it, which would read back the records of the writes committed and
+// not yet handed to Written. It never blocks.
+func (e *Engine) NotifyTaken() { e.trigger1() }
+
+func (e *Engine) trigger1() {
 	select {
 	case e.trigger <- struct{}{}:
 	default:
@@ -106,15 +129,25 @@ func (e *Engine) Windows() []config.Window { return e.opts.Config().Windows }
 // less than Options.MinInterval (or three times the last recompute's
 // duration, if longer) after the last one began, waits out the rest of it
 // (or the next tick), and the notifications during the wait add nothing:
-// the recompute covers every record stored by then.
+// the recompute covers every record stored by then. A notification of
+// records taken in already (NotifyTaken) only asks for the recompute.
 func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	tick := true // the first round, and each tick, syncs whatever came
 	for {
 		began := time.Now()
-		if _, err := e.Refresh(ctx); err != nil && ctx.Err() == nil {
+		var err error
+		if tick || e.syncWanted.Swap(false) {
+			err = e.Sync(ctx)
+		}
+		if err == nil {
+			_, err = e.recompute(ctx, e.opts.Now().UTC())
+		}
+		if err != nil && ctx.Err() == nil {
 			e.opts.Logger.Error("recompute failed", "err", err)
 		}
+		tick = false
 		// Under sustained writes a recompute costs more (the delta grows
 		// until the index is rebuilt): the gap grows with it, so that it
 		// takes at most about a third of a CPU from ingest.
@@ -129,14 +162,17 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				tick = true
 				break idle
 			case <-wait:
 				break idle
 			case <-e.trigger:
 				// the records are taken in at once, so that reads see
 				// them; only the latest snapshot waits for the gap
-				if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
-					e.opts.Logger.Error("sync failed", "err", err)
+				if e.syncWanted.Swap(false) {
+					if err := e.Sync(ctx); err != nil && ctx.Err() == nil {
+						e.opts.Logger.Error("sync failed", "err", err)
+					}
 				}
 				if wait != nil {
 					continue
@@ -209,6 +245,17 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 	e.syncMu.Lock()
 	defer e.syncMu.Unlock()
+	return e.syncLocked(ctx)
+}
+
+// syncLocked is Sync with syncMu held.
+func (e *Engine) syncLocked(ctx context.Context) error {
+	if len(e.pending) > 0 {
+		// before the store's newer versions of their records
+		e.mu.Lock()
+		e.takePending()
+		e.mu.Unlock()
+	}
 	incSeq, chgSeq := e.x.incSeq, e.x.chgSeq // only syncs move them
 	for {
 		var b record.Batch
@@ -250,12 +297,135 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 }
 
+// Written takes in the incidents and changes of a batch this process has
+// just stored, with the Seqs the store gave them (see store.DB.Write), as
+// Sync would but without reading them back: the ingest path calls it
+// after its commit, so that a client that was answered sees its records
+// in its next read. While readers hold the engine, Written does not wait
+// for them: the batch is left for the next read (or sync) to take in
+// before anything else.
+//
+// A store gives a batch consecutive Seqs in commit order, so once a batch
+// is committed every smaller Seq is committed or never will be. When the
+// batch's Seqs follow those of the last batch taken in this way, nothing
+// can have been written between them, and the batch is all there is to
+// take. Otherwise (another writer's records came between, a write failed
+// after drawing its Seqs, the records lack Seqs, or the batch holds
+// feedback), Written syncs from the store, which after the commit reads
+// everything up to the batch.
+func (e *Engine) Written(ctx context.Context, b record.Batch) error {
+	if e.opts.Store == nil {
+		e.synced.Store(true)
+		return nil
+	}
+	lo, hi, n := int64(0), int64(0), int64(0)
+	note := func(seq int64) {
+		if seq > 0 {
+			if n == 0 || seq < lo {
+				lo = seq
+			}
+			hi, n = max(hi, seq), n+1
+		}
+	}
+	for i := range b.Incidents {
+		note(b.Incidents[i].Seq)
+	}
+	for i := range b.Changes {
+		note(b.Changes[i].Seq)
+	}
+	e.syncMu.Lock()
+	defer e.syncMu.Unlock()
+	switch {
+	case n > 0 && hi <= e.written:
+		return nil // taken in by a sync that began after the commit
+	case n == 0 || hi-lo+1 != n || len(b.Feedback) > 0 || lo != e.written+1 || !e.synced.Load():
+		if err := e.syncLocked(ctx); err != nil {
+			return err
+		}
+	case e.mu.TryLock(): // no reader holds the engine
+		e.takePending()
+		e.takeWritten(pendingBatch{b.Incidents, b.Changes})
+		e.mu.Unlock()
+	default:
+		// Readers hold the engine (a recompute, say): rather than wait
+		// for them, which would hold up every writer behind this one, the
+		// batch waits for the next read or sync, which takes it in first.
+		e.pending = append(e.pending, pendingBatch{b.Incidents, b.Changes})
+		e.pendingN.Add(1)
+	}
+	e.written = max(e.written, hi)
+	return nil
+}
+
+// pendingBatch is a batch handed to Written and not taken in yet.
+type pendingBatch struct {
+	incidents []record.Incident
+	changes   []record.Change
+}
+
+// takeWritten takes in a batch handed to Written, with syncMu and mu held.
+// A sync since its commit may have read some of it already: every record
+// a sync took in has a Seq up to the cursor.
+func (e *Engine) takeWritten(b pendingBatch) {
+	e.takeLocked(after(b.incidents, e.x.incSeq, func(r *record.Incident) int64 { return r.Seq }),
+		after(b.changes, e.x.chgSeq, func(r *record.Change) int64 { return r.Seq }), true)
+}
+
+// takePending takes in the pending batches, in order, with syncMu and mu
+// held.
+func (e *Engine) takePending() {
+	for _, b := range e.pending {
+		e.takeWritten(b)
+	}
+	clear(e.pending)
+	e.pending = e.pending[:0]
+	e.pendingN.Store(0)
+}
+
+// settlePending takes in the pending batches, if any, before a read.
+func (e *Engine) settlePending() {
+	if e.pendingN.Load() == 0 {
+		return
+	}
+	e.syncMu.Lock()
+	e.mu.Lock()
+	e.takePending()
+	e.mu.Unlock()
+	e.syncMu.Unlock()
+}
+
+// after returns the records with a Seq above seq; records itself when
+// that is every one.
+func after[T any](records []T, seq int64, seqOf func(*T) int64) []T {
+	keep := 0
+	for i := range records {
+		if seqOf(&records[i]) > seq {
+			keep++
+		}
+	}
+	if keep == len(records) {
+		return records
+	}
+	out := make([]T, 0, keep)
+	for i := range records {
+		if seqOf(&records[i]) > seq {
+			out = append(out, records[i])
+		}
+	}
+	return out
+}
+
 // take puts records into the index and brings the state up to date;
 // settle says whether this is the last part of a sync (the state of an
 // engine that has none yet is built then, from every record).
 func (e *Engine) take(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.takeLocked(incidents, changes, settle)
+}
+
+// takeLocked is take with mu held.
+func (e *Engine) takeLocked(incidents []record.Incident, changes []record.Change, settle bool) {
 	e.x.reserve(incidents, changes)
 	for i := range incidents {
 		e.x.putIncident(&incidents[i])
@@ -287,13 +457,15 @@ func (e *Engine) take(incidents []record.Incident, changes []record.Change, sett
 // read returns the state for readers, brought up to date with the config
 // in force (attribution follows it), with the read lock held until done
 // is called. The first read of an engine that never synced loads the
-// store; later reads never touch it.
+// store; later reads never touch it. The batches Written left pending are
+// taken in first.
 func (e *Engine) read(ctx context.Context) (st *state, gen uint64, done func(), err error) {
 	if !e.synced.Load() {
 		if err := e.Sync(ctx); err != nil {
 			return nil, 0, nil, err
 		}
 	}
+	e.settlePending()
 	cfg := e.opts.Config()
 	e.mu.RLock()
 	if e.st != nil && e.st.m.cfg == cfg && (e.st.delta != nil || len(e.st.incPrior)+len(e.st.chgPrior) == 0) {

@@ -98,7 +98,7 @@ func (s *Server) ingest(kind record.Kind) http.HandlerFunc {
 				fault.Write(w, fault.Errorf(fault.Unavailable, "records could not be stored durably; nothing was accepted, retry later"))
 				return
 			}
-			s.opts.Ingested()
+			s.opts.Ingested(batch)
 		}
 		s.opts.Logger.Debug("ingest", "kind", kind, "accepted", res.Accepted, "rejected", len(res.Rejected))
 		fault.WriteJSON(w, http.StatusOK, res)

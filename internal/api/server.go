@@ -33,9 +33,12 @@ type Options struct {
 	// Config, if set, is the config in force: a system's alias then names
 	// the system as a subject of GET /api/v1/scorecards.
 	Config func() *config.Config
-	// Ingested is called after records were stored, so KPIs can be
-	// recomputed soon. It must not block.
-	Ingested func()
+	// Ingested is called with each batch stored, after its commit and
+	// before the answer: with the Seqs the store gave its records, so
+	// that the KPI engine takes them in without reading them back
+	// (scorecard.Engine.Written), and a client that was answered sees its
+	// records in its next read.
+	Ingested func(record.Batch)
 	// Observe, if set, is told about every ingest request, for the
 	// daemon's own metrics. It must not block.
 	Observe func(IngestEvent)
@@ -55,7 +58,7 @@ func New(opts Options) *Server {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.Ingested == nil {
-		opts.Ingested = func() {}
+		opts.Ingested = func(record.Batch) {}
 	}
 	if opts.Observe == nil {
 		opts.Observe = func(IngestEvent) {}

@@ -224,12 +224,20 @@ func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtecti
 	snapshots.subscribe(returnBuildScratch(engine))
 	// written follows this daemon's own writes: the engine takes the new
 	// records in before the writer is answered, so that its next read sees
-	// them (reads never go to the store), and /metrics follows soon.
+	// them (reads never go to the store), and /metrics follows soon. The
+	// API's batches are taken as written, with the Seqs the store gave
+	// them; the webhooks' are read back.
 	written := func() {
 		if err := engine.Sync(ctx); err != nil {
 			logger.Error("KPI engine: reading the records just written", "err", err)
 		}
-		engine.Notify()
+		engine.NotifyTaken()
+	}
+	ingested := func(b record.Batch) {
+		if err := engine.Written(ctx, b); err != nil {
+			logger.Error("KPI engine: reading the records just written", "err", err)
+		}
+		engine.NotifyTaken()
 	}
 	spooler, closeSpool, err := openSpooler(o.Spool, spoolDeps{config: live.Config, store: spoolStore{Store: counted, cursor: st.Cursor},
 		prior: st, notify: engine.Notify, tel: tel, logger: logger})
@@ -241,7 +249,7 @@ func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtecti
 	scraper := metricsHandler(engine, live.Config, tel, logger)
 	srv := api.New(api.Options{
 		Store: counted, Logger: logger, MaxBodyBytes: o.MaxBody, MaxBatchRecords: o.MaxBatchRecords,
-		Scorecards: engine, Config: live.Config, Reload: live.Reload, Ingested: written, Observe: observeIngest(tel),
+		Scorecards: engine, Config: live.Config, Reload: live.Reload, Ingested: ingested, Observe: observeIngest(tel),
 		Ready: readiness(live.Config, engine, scraper),
 	})
 	snapshots.subscribe(func(s *scorecard.Snapshot, _ time.Duration) { srv.SnapshotComputed(s) })

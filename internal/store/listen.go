@@ -14,7 +14,8 @@ import (
 // RecordsChannel is the PostgreSQL notification channel on which every
 // write of incidents or changes announces itself, so that the other Steward
 // processes on the database recompute at once instead of at their next
-// timer tick.
+// timer tick. The payload names the writing DB (a random token), so that
+// a process passes its own writes over.
 const RecordsChannel = "steward_records"
 
 // listenPing is how often the listener checks its connection: one that
@@ -29,17 +30,22 @@ func (db *DB) announce(ctx context.Context, tx *sqlx.Tx) error {
 	if _, ok := db.d.(postgresDialect); !ok {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, RecordsChannel); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, RecordsChannel, db.token); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
 }
 
 // Listen calls fn after each commit of new incidents or changes by any
-// process on this PostgreSQL database (this one included), once when it
+// other process on this PostgreSQL database (any other DB), once when it
 // starts listening, and after every reconnection, since notifications sent
 // while the connection was down are lost. It holds a connection of its own,
 // reconnecting with backoff, until ctx ends; fn must not block.
+//
+// The writes of this DB are not announced to it: their writers tell whom
+// they concern themselves (the daemon's ingest hands its records to the
+// KPI engine before answering), and being told again at the very commit
+// would make the engine read back what the writer is about to hand it.
 //
 // On SQLite, where every writer is this process or another on the same
 // host that Steward does not support running beside it, Listen returns nil
@@ -77,9 +83,12 @@ func (db *DB) Listen(ctx context.Context, fn func()) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-l.Notify:
+		case n, ok := <-l.Notify:
 			if !ok {
 				return nil
+			}
+			if n != nil && n.Extra == db.token {
+				continue // a write of this DB
 			}
 			fn() // a nil notification follows a reconnection: something may have been missed
 		}

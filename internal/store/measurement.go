@@ -31,7 +31,7 @@ func (db *DB) WriteSamples(ctx context.Context, samples []record.Sample, cursor 
 			return fmt.Errorf("sample %d: value %v is not a finite number", i, s.Value)
 		}
 	}
-	samples = lastByKey(samples, func(s *record.Sample) record.SampleKey { return s.Key() })
+	samples = pick(samples, lastByKey(samples, func(s *record.Sample) record.SampleKey { return s.Key() }))
 	tx, err := db.write.BeginTxx(ctx, nil)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -27,7 +29,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &DB{write: db, read: db, d: postgresDialect{dsn: dsn}}, nil
+	token := make([]byte, 8)
+	_, _ = rand.Read(token) // never fails (crypto/rand)
+	return &DB{write: db, read: db, d: postgresDialect{dsn: dsn}, token: hex.EncodeToString(token)}, nil
 }
 
 // postgresDialect keeps the DSN for the connections that live outside the

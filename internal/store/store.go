@@ -48,6 +48,9 @@ type DB struct {
 	read  *sqlx.DB // queries; the same pool as write in PostgreSQL
 	d     dialect
 	log   *slog.Logger
+	// token names this DB's writes in their announcements (PostgreSQL), so
+	// that its own Listen passes them over.
+	token string
 }
 
 var _ record.Store = (*DB)(nil)

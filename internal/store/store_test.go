@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func testStore(t *testing.T, open func(t *testing.T) record.Store) {
 	t.Run("concurrent writes all land", func(t *testing.T) { t.Parallel(); testConcurrent(t, open(t)) })
 	t.Run("large batch with repeated keys", func(t *testing.T) { t.Parallel(); testLargeBatch(t, open(t)) })
 	t.Run("feedback", func(t *testing.T) { t.Parallel(); testFeedback(t, open(t)) })
+	t.Run("write gives the stored records their Seqs", func(t *testing.T) { t.Parallel(); testWriteSeqs(t, open(t)) })
 	t.Run("bad text refused as invalid", func(t *testing.T) { t.Parallel(); testInvalidText(t, open(t)) })
 }
 
@@ -125,6 +127,16 @@ func withoutSeq[T any](t *testing.T, records []T, seq func(*T) *int64) []T {
 	copy(out, records)
 	for i := range out {
 		assert.Positive(t, *seq(&out[i]), "Seq of record %d", i)
+		*seq(&out[i]) = 0
+	}
+	return out
+}
+
+// zeroSeq returns a copy of records with every Seq 0.
+func zeroSeq[T any](records []T, seq func(*T) *int64) []T {
+	out := make([]T, len(records))
+	copy(out, records)
+	for i := range out {
 		*seq(&out[i]) = 0
 	}
 	return out
@@ -235,17 +247,27 @@ func testRoundTrip(t *testing.T, s record.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.NoError(t, s.Write(context.Background(), record.Batch{Incidents: tt.incidents, Changes: tt.changes}))
-			wantIncidents, wantChanges := tt.wantIncidents, tt.wantChanges
-			if wantIncidents == nil {
-				wantIncidents = tt.incidents
+			// As written, Seqs included: Write gives each record the Seq it
+			// is read back with.
+			wantIncidents, wantChanges := tt.incidents, tt.changes
+			if tt.wantIncidents != nil {
+				wantIncidents = zeroSeq(tt.wantIncidents, incidentSeq)
+				for i := range tt.incidents {
+					wantIncidents[i].Seq = tt.incidents[i].Seq
+				}
 			}
-			if wantChanges == nil {
-				wantChanges = tt.changes
+			if tt.wantChanges != nil {
+				wantChanges = zeroSeq(tt.wantChanges, changeSeq)
+				for i := range tt.changes {
+					wantChanges[i].Seq = tt.changes[i].Seq
+				}
 			}
 			gotIncidents, gotChanges := incidents(t, s, last), changes(t, s, last)
 			last = max(last, maxSeq(gotIncidents, gotChanges))
-			assert.Equal(t, wantIncidents, nilIfEmpty(withoutSeq(t, gotIncidents, incidentSeq)))
-			assert.Equal(t, wantChanges, nilIfEmpty(withoutSeq(t, gotChanges, changeSeq)))
+			withoutSeq(t, gotIncidents, incidentSeq) // every Seq assigned
+			withoutSeq(t, gotChanges, changeSeq)
+			assert.Equal(t, wantIncidents, nilIfEmpty(gotIncidents))
+			assert.Equal(t, wantChanges, nilIfEmpty(gotChanges))
 		})
 	}
 }
@@ -257,6 +279,44 @@ func nilIfEmpty[T any](s []T) []T {
 	return s
 }
 
+// A writer hands the records it wrote, with the Seqs Write gave them, to a
+// reader that follows Seq (the KPI engine) instead of the reader reading
+// them back: they must be what a read returns, with consecutive Seqs, and
+// a record a later one of its key replaced in the batch must say it was not
+// stored.
+func testWriteSeqs(t *testing.T, s record.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.Write(ctx, record.Batch{Incidents: []record.Incident{minimalIncident("before")}}))
+	before := incidents(t, s, 0)
+	require.Len(t, before, 1)
+	replaced := minimalIncident("a")
+	replaced.Title = "replaced in the batch"
+	b := record.Batch{
+		Incidents: []record.Incident{replaced, fullIncident("b"), fullIncident("a")},
+		Changes:   []record.Change{fullChange("a"), minimalChange("b")},
+		Feedback:  []record.Feedback{fullFeedback("a")},
+	}
+	b.Incidents[0].Seq = 99 // whatever a caller left there
+	require.NoError(t, s.Write(ctx, b))
+	assert.Zero(t, b.Incidents[0].Seq, "replaced in the batch: not stored")
+	assert.Equal(t, b.Incidents[1:], incidents(t, s, before[0].Seq))
+	assert.Equal(t, b.Changes, changes(t, s, before[0].Seq))
+	fb, err := s.Feedback(ctx, before[0].Seq, 10)
+	require.NoError(t, err)
+	assert.Equal(t, b.Feedback, fb)
+	seqs := []int64{b.Incidents[1].Seq, b.Incidents[2].Seq, b.Changes[0].Seq, b.Changes[1].Seq, b.Feedback[0].Seq}
+	slices.Sort(seqs)
+	for i := range seqs {
+		assert.Equal(t, seqs[0]+int64(i), seqs[i], "consecutive Seqs: %v", seqs)
+	}
+	assert.Greater(t, seqs[0], before[0].Seq)
+
+	failed := record.Batch{Incidents: []record.Incident{minimalIncident("c")}}
+	failed.Incidents[0].System = "bad\x00"
+	require.Error(t, s.Write(ctx, failed))
+	assert.Zero(t, failed.Incidents[0].Seq, "not stored")
+}
+
 func testIdempotent(t *testing.T, s record.Store) {
 	ctx := context.Background()
 	b := record.Batch{
@@ -265,8 +325,9 @@ func testIdempotent(t *testing.T, s record.Store) {
 	}
 	require.NoError(t, s.Write(ctx, b))
 	require.NoError(t, s.Write(ctx, b))
-	assert.Equal(t, b.Incidents, withoutSeq(t, incidents(t, s, 0), incidentSeq))
-	assert.Equal(t, b.Changes, withoutSeq(t, changes(t, s, 0), changeSeq))
+	// b has the Seqs of the second write, which replaced the first's.
+	assert.Equal(t, b.Incidents, incidents(t, s, 0))
+	assert.Equal(t, b.Changes, changes(t, s, 0))
 }
 
 func testReplace(t *testing.T, open func(t *testing.T) record.Store) {

@@ -22,6 +22,14 @@ const rowsPerStatement = 500
 // quarantine, and the batch's poll cursor, if any, is saved with them. Either
 // all of it is committed or none. When a key occurs more than once in the
 // batch, the last occurrence wins.
+//
+// Once committed, each stored record of b has its Seq set (b's slices are
+// written to), and the records a later one of the same key replaced have
+// Seq 0: the writer can so hand the records to a reader that follows Seq
+// without that reader reading them back (scorecard.Engine.Written). The
+// batch's Seqs are consecutive, and every smaller Seq is committed or
+// never will be (writers draw them in commit order), so such a reader
+// knows whether anything was written between what it has and the batch.
 func (db *DB) Write(ctx context.Context, b record.Batch) error {
 	if err := db.writeBatch(ctx, b, nil); err != nil {
 		return fmt.Errorf("store: write batch: %w", err)
@@ -60,9 +68,10 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 			return fmt.Errorf("feedback %d (id %q): %w", i, b.Feedback[i].ID, err)
 		}
 	}
-	incidents := lastByKey(b.Incidents, (*record.Incident).Key)
-	changes := lastByKey(b.Changes, (*record.Change).Key)
-	feedback := lastByKey(b.Feedback, (*record.Feedback).Key)
+	incKept := lastByKey(b.Incidents, (*record.Incident).Key)
+	chgKept := lastByKey(b.Changes, (*record.Change).Key)
+	fbKept := lastByKey(b.Feedback, (*record.Feedback).Key)
+	incidents, changes, feedback := pick(b.Incidents, incKept), pick(b.Changes, chgKept), pick(b.Feedback, fbKept)
 	if len(incidents)+len(changes)+len(feedback)+len(b.Rejected) == 0 && b.Cursor == nil {
 		return ctx.Err()
 	}
@@ -128,23 +137,56 @@ func (db *DB) writeBatch(ctx context.Context, b record.Batch, prev *string) (err
 			return fmt.Errorf("cursor %q: %w", b.Cursor.Name, err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if len(seqs) > 0 {
+		setSeqs(b.Incidents, incKept, seqs[:len(incidents)], func(r *record.Incident) *int64 { return &r.Seq })
+		setSeqs(b.Changes, chgKept, seqs[len(incidents):len(incidents)+len(changes)], func(r *record.Change) *int64 { return &r.Seq })
+		setSeqs(b.Feedback, fbKept, seqs[len(incidents)+len(changes):], func(r *record.Feedback) *int64 { return &r.Seq })
+	}
+	return nil
 }
 
-// lastByKey drops every item whose key occurs again later: a multi-row
-// upsert may not touch one row twice, and the later version is the newer.
-func lastByKey[T any, K comparable](items []T, key func(*T) K) []T {
+// lastByKey returns the indexes, in order, of the items whose key does not
+// occur again later: a multi-row upsert may not touch one row twice, and
+// the later version is the newer.
+func lastByKey[T any, K comparable](items []T, key func(*T) K) []int {
 	seen := make(map[K]bool, len(items))
-	out := make([]T, 0, len(items))
+	out := make([]int, 0, len(items))
 	for i := len(items) - 1; i >= 0; i-- {
 		k := key(&items[i])
 		if !seen[k] {
 			seen[k] = true
-			out = append(out, items[i])
+			out = append(out, i)
 		}
 	}
 	slices.Reverse(out)
 	return out
+}
+
+// pick returns the items at the indexes kept, in their order; items itself
+// when it keeps every one.
+func pick[T any](items []T, kept []int) []T {
+	if len(kept) == len(items) {
+		return items
+	}
+	out := make([]T, len(kept))
+	for j, i := range kept {
+		out[j] = items[i]
+	}
+	return out
+}
+
+// setSeqs gives items[kept[j]] the sequence number seqs[j] and every other
+// item 0 (not stored: a later one of its key was).
+func setSeqs[T any](items []T, kept []int, seqs []int64, seq func(*T) *int64) {
+	for i := range items {
+		*seq(&items[i]) = 0
+	}
+	for j, i := range kept {
+		*seq(&items[i]) = seqs[j]
+	}
 }
 
 // statement is a multi-row INSERT cut in two around its VALUES list.

@@ -21,7 +21,7 @@ func TestLastByKey(t *testing.T) {
 		in   []record.Incident
 		want []record.Incident
 	}{
-		{name: "empty", in: nil, want: []record.Incident{}},
+		{name: "empty", in: nil, want: nil},
 		{name: "distinct keys keep their order", in: []record.Incident{in("a", "1", ""), in("a", "2", ""), in("b", "1", "")},
 			want: []record.Incident{in("a", "1", ""), in("a", "2", ""), in("b", "1", "")}},
 		{name: "the last version wins, at its place", in: []record.Incident{in("a", "1", "old"), in("a", "2", ""), in("a", "1", "new")},
@@ -29,7 +29,7 @@ func TestLastByKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, lastByKey(tt.in, (*record.Incident).Key))
+			assert.Equal(t, tt.want, pick(tt.in, lastByKey(tt.in, (*record.Incident).Key)))
 		})
 	}
 }
