@@ -326,6 +326,14 @@ func (st *state) procKinds(si int32) kinds {
 
 // addRef applies one record version of the delta to t.
 func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, global bool) {
+	ms, sign := ev.refMembers(ref)
+	t.addMembers(ms, from, at, k, global, sign)
+}
+
+// refMembers returns the members of one record version of the delta, and
+// whether it is taken back (-1, the version the index holds) or added.
+// They stay valid until the next call.
+func (ev *evaluator) refMembers(ref deltaRef) ([]member, int) {
 	st, x := ev.st, ev.x
 	sign := 1
 	if ref.old {
@@ -344,5 +352,5 @@ func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, k kinds, glo
 	default:
 		ev.ms = st.r.incidentMembers(ev.ms[:0], &x.incidents[i], st.m.incAttr[i])
 	}
-	t.addMembers(ev.ms, from, at, k, global, sign)
+	return ev.ms, sign
 }
