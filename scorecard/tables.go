@@ -238,7 +238,13 @@ func FillTableTitles(ctx context.Context, finder RecordFinder, out map[Subject]*
 			}
 		}
 	}
-	each(func(in *IncidentEvidence) { keys = append(keys, record.Ref{Source: in.Source, ID: in.ID}) })
+	seen := map[record.Ref]bool{}
+	each(func(in *IncidentEvidence) {
+		if k := (record.Ref{Source: in.Source, ID: in.ID}); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	})
 	titles, err := Titles(ctx, finder, keys)
 	if err != nil {
 		return err
