@@ -4,80 +4,41 @@ import (
 	"github.com/steward-sh/steward/scorecard"
 )
 
-// The evidence lists a review shows, each a view of Review.Evidence.
+// The evidence lists a review shows are the tables of Review.Evidence
+// (scorecard.Tables): what each lists, and by which time, is written once
+// in package scorecard, for whole evidence and for the limited one the web
+// UI reads from the engine's time index alike.
+
+// Tables returns the review's evidence tables: those a limited evidence
+// holds (at most a limit of rows, the most recent first), else every row
+// of the whole evidence in time order or, with RowLimit, the RowLimit most
+// recent.
+func (r *Review) Tables() *scorecard.Tables {
+	if r.Evidence != nil && r.Evidence.Tables != nil {
+		return r.Evidence.Tables
+	}
+	return scorecard.TablesOf(r.Evidence, r.RowLimit)
+}
 
 // FailedChanges are the completed changes of the period that count as failed.
-func (r *Review) FailedChanges() []scorecard.ChangeEvidence {
-	var out []scorecard.ChangeEvidence
-	if r.Evidence == nil {
-		return out
-	}
-	for _, c := range r.Evidence.Changes {
-		if c.Failed {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func (r *Review) FailedChanges() []scorecard.ChangeEvidence { return r.Tables().FailedChanges.Rows }
 
 // CompletedChanges counts the completed changes of the period.
-func (r *Review) CompletedChanges() int {
-	n := 0
-	if r.Evidence != nil {
-		for _, c := range r.Evidence.Changes {
-			if c.Completed {
-				n++
-			}
-		}
-	}
-	return n
-}
+func (r *Review) CompletedChanges() int { return r.Tables().CompletedChanges }
 
 // Incidents are the incidents opened or resolved in the period or open at
 // its end, with their time to restore.
-func (r *Review) Incidents() []scorecard.IncidentEvidence {
-	var out []scorecard.IncidentEvidence
-	if r.Evidence == nil {
-		return out
-	}
-	for _, in := range r.Evidence.Incidents {
-		if in.OpenedInPeriod || in.ResolvedInPeriod || in.OpenAtEnd {
-			out = append(out, in)
-		}
-	}
-	return out
-}
+func (r *Review) Incidents() []scorecard.IncidentEvidence { return r.Tables().Incidents.Rows }
 
 // ReviewsMissingOrLate are required post-incident reviews due in the
 // period or overdue at its end that were completed late or not at all.
 func (r *Review) ReviewsMissingOrLate() []scorecard.IncidentEvidence {
-	var out []scorecard.IncidentEvidence
-	if r.Evidence == nil {
-		return out
-	}
-	for _, in := range r.Evidence.Incidents {
-		bad := in.ReviewStatus == scorecard.ReviewLate || in.ReviewStatus == scorecard.ReviewMissing
-		if bad && (in.ReviewDueInPeriod || in.ReviewOverdueAtEnd) {
-			out = append(out, in)
-		}
-	}
-	return out
+	return r.Tables().ReviewsMissingOrLate.Rows
 }
 
 // SLABreaches are the incidents resolved in the period later than their
 // severity's SLA target.
-func (r *Review) SLABreaches() []scorecard.IncidentEvidence {
-	var out []scorecard.IncidentEvidence
-	if r.Evidence == nil {
-		return out
-	}
-	for _, in := range r.Evidence.Incidents {
-		if in.ResolvedInPeriod && in.SLABreached {
-			out = append(out, in)
-		}
-	}
-	return out
-}
+func (r *Review) SLABreaches() []scorecard.IncidentEvidence { return r.Tables().SLABreaches.Rows }
 
 // Systems are the systems the subject answered for in the period.
 func (r *Review) Systems() []scorecard.SystemEvidence {
@@ -100,38 +61,13 @@ func (r *Review) OwnershipChanges() int {
 // RecoveredChanges are the failed changes recovered in the period, with
 // the time failed_deployment_recovery_seconds counts.
 func (r *Review) RecoveredChanges() []scorecard.ChangeEvidence {
-	var out []scorecard.ChangeEvidence
-	if r.Evidence == nil {
-		return out
-	}
-	for _, c := range r.Evidence.Changes {
-		if c.RecoveredInPeriod {
-			out = append(out, c)
-		}
-	}
-	return out
+	return r.Tables().RecoveredChanges.Rows
 }
 
 // OverdueAction is a review action item past due and not done at the
 // period's end, with its incident.
-type OverdueAction struct {
-	Incident scorecard.IncidentEvidence
-	Action   scorecard.ActionEvidence
-}
+type OverdueAction = scorecard.OverdueAction
 
 // OverdueActions are the action items review_actions_overdue counts at the
 // period's end.
-func (r *Review) OverdueActions() []OverdueAction {
-	var out []OverdueAction
-	if r.Evidence == nil {
-		return out
-	}
-	for _, in := range r.Evidence.Incidents {
-		for _, a := range in.Actions {
-			if a.OverdueAtEnd {
-				out = append(out, OverdueAction{Incident: in, Action: a})
-			}
-		}
-	}
-	return out
-}
+func (r *Review) OverdueActions() []OverdueAction { return r.Tables().OverdueActions.Rows }

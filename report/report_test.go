@@ -368,8 +368,9 @@ func TestFreezeAndRestate(t *testing.T) {
 	assert.Equal(t, 2, rep.Subjects[0].Frozen.Version)
 }
 
-// With a row limit, each evidence table shows that many rows and says how
-// many there are; the counts in the captions stay whole.
+// With a row limit, each evidence table shows that many rows, the most
+// recent, and says how many there are; the counts in the captions stay
+// whole.
 func TestEvidenceRowLimit(t *testing.T) {
 	b, _ := scenario(t)
 	rep, err := b.Build(context.Background(), Request{Role: scorecard.RoleSystem, Subject: "api", Period: scenarioPeriod(t)})
@@ -386,5 +387,6 @@ func TestEvidenceRowLimit(t *testing.T) {
 	incidents = incidents[:len("<h3>")+strings.Index(incidents[len("<h3>"):], "<h3>")]
 	assert.Contains(t, incidents, "Incidents opened or resolved in the period or open at its end (3)")
 	assert.Equal(t, 1, strings.Count(incidents, `<tr><th scope="row">`))
-	assert.Contains(t, incidents, "The first 1 of 3;")
+	assert.Contains(t, incidents, "The latest 1 of 3, the most recent first;")
+	assert.Contains(t, incidents, `<th scope="row">api/I3</th>`, "the incident opened last")
 }

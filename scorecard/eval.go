@@ -111,13 +111,22 @@ func addPoolTrend(ts []tally, ti *timeIndex, q int32, ats []int64, length int64,
 func (ti *timeIndex) part(sp part, p pop) (keys, pre, until []int64) {
 	c := class(p)
 	keys = ti.keys[c][sp.lo:sp.hi]
-	if c != plain {
+	if hasPre(c) {
 		pre = ti.pre[c][sp.lo : sp.hi+1]
 	}
-	if c == expiring {
+	if hasUntil(c) {
 		until = ti.until[sp.lo:sp.hi]
 	}
 	return keys, pre, until
+}
+
+// partIDs returns the record slots of the members of pool part sp of
+// population p, nil for a population that is not listed.
+func (ti *timeIndex) partIDs(sp part, p pop) []int32 {
+	if c := class(p); hasIDs(c) {
+		return ti.ids[c][sp.lo:sp.hi]
+	}
+	return nil
 }
 
 // addRange adds members [a, b) of a part of population p, those placed in

@@ -24,6 +24,10 @@ type Evidence struct {
 	// Feedback lists the responses submitted in the period that the
 	// satisfaction KPIs count for the subject.
 	Feedback []FeedbackEvidence `json:"feedback"`
+	// Tables, set by Engine.EvidenceTables only, hold at most a limit of
+	// rows of each table with their whole counts; Incidents and Changes
+	// are then empty.
+	Tables *Tables `json:"tables,omitempty"`
 }
 
 // FeedbackEvidence is one feedback response submitted in the period.
@@ -334,13 +338,12 @@ func (st *state) evidence(x *index, meas *measView, subjects []Subject, w window
 			}
 		}
 	}
-	causes := causes(x, w.at)
 	for i := range m.chgSys {
 		if !wants(m.chgAttr[i]) {
 			continue
 		}
 		var item *ChangeEvidence
-		item, ms = st.changeEvidence(x, i, w, causes, ms)
+		item, ms = st.changeEvidence(x, i, w, ms)
 		if item == nil {
 			continue
 		}
@@ -466,17 +469,15 @@ func (st *state) incidentEvidence(x *index, i int, w window, ms []member) (*Inci
 	if it.ReviewRequired {
 		it.ReviewStatus = reviewStatus(done, due, w.at)
 	}
-	if !(it.OpenedInPeriod || it.ResolvedInPeriod || it.AcknowledgedInPeriod || it.ReviewDueInPeriod || it.OpenAtEnd || it.ReviewOverdueAtEnd ||
-		it.MitigatedInPeriod || it.ActionsOpenAtEnd > 0) {
-		return nil, ms
-	}
 	return &it, ms
 }
 
 // incidentListed says, from incident in's population members ms and
-// without building its evidence, whether incidentEvidence lists it: the
-// global subject's evidence walks every record, most of them long settled
-// before the window. It decides as incidentEvidence's final test does.
+// without building its evidence, whether the evidence lists it: opened,
+// resolved, acknowledged or mitigated in the window, with a review due in
+// it, or open, with a review overdue or an action item open at its end.
+// The whole evidence walks every record of its subjects, most of them long
+// settled before the window, and describes only these.
 func (st *state) incidentListed(x *index, in *incident, ms []member, w window) bool {
 	resolvedBefore, settledBefore, due := false, false, int64(absent)
 	for _, mb := range ms {
@@ -531,22 +532,29 @@ func reviewStatus(done, due, at int64) string {
 	return ReviewPending
 }
 
-// causes maps each change key (by number) to the incidents opened before
-// at that name it as their cause.
-func causes(x *index, at int64) map[int32][]record.Ref {
-	out := map[int32][]record.Ref{}
-	for i := range x.incidents {
-		in := &x.incidents[i]
-		if in.cause >= 0 && in.opened < at {
-			out[in.cause] = append(out[in.cause], x.incKey(i))
+// causedBy lists the incidents opened before at that name change key
+// (by number) as their cause, in slot order.
+func causedBy(x *index, key int32, at int64) []record.Ref {
+	if key < 0 || int(key) >= len(x.chgLinks) {
+		return nil
+	}
+	var slots []int
+	for i := x.chgLinks[key].citing; i >= 0; i = x.nextCiting[i] {
+		if x.incidents[i].opened < at {
+			slots = append(slots, int(i))
 		}
+	}
+	slices.Sort(slots)
+	var out []record.Ref
+	for _, i := range slots {
+		out = append(out, x.incKey(i))
 	}
 	return out
 }
 
 // changeEvidence describes change i if it is completed in the window, or
 // unattributed and finished in it (unattributed_records counts those).
-func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]record.Ref, ms []member) (*ChangeEvidence, []member) {
+func (st *state) changeEvidence(x *index, i int, w window, ms []member) (*ChangeEvidence, []member) {
 	c := &x.changes[i]
 	m := st.m
 	completed, unattributed, failed := false, false, false
@@ -577,7 +585,7 @@ func (st *state) changeEvidence(x *index, i int, w window, causes map[int32][]re
 		Source: key.Source, ID: key.ID, System: x.syms.name(c.system), Attributed: attributed, Team: x.syms.name(c.team),
 		Type: x.syms.name(c.typ), Environment: x.syms.name(c.env), Outcome: x.syms.name(c.outcome), Authorized: c.authorized(),
 		CreatedAt: optTime(c.created), FinishedAt: fromMicros(c.finished), Completed: completed,
-		CausedIncidents: causes[c.key], Failed: failed, FailedByIncident: st.r.failedByIncident(c, w.at),
+		CausedIncidents: causedBy(x, c.key, w.at), Failed: failed, FailedByIncident: st.r.failedByIncident(c, w.at),
 		ApprovedAt: optTime(c.approved), PlannedEnd: optTime(c.plannedEnd), Rework: c.rework(),
 	}
 	if c.plannedEnd != absent {

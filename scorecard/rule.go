@@ -35,7 +35,7 @@ const (
 	popReviewOnTime // completed no later than due
 	// required reviews of resolved incidents that were completed, by the
 	// later of due and completion: a review is overdue at `at` when it is
-	// due before `at` and not settled before it
+	// due before `at` and not settled before it; value settled - due
 	popReviewSettled
 	// changes in a counted environment, by finished_at
 	popCompleted
@@ -92,19 +92,31 @@ type popInfo struct {
 	// later than their until time; a window's members are visited
 	expiring   bool
 	globalOnly bool // counted for the global subject only
+	// listed populations are those the evidence's tables list rows from
+	// (Tables): their members keep their record's slot in the time index
+	listed bool
 }
 
 var pops = [numPop]popInfo{
+	popOpened1:         {listed: true},
+	popOpened2:         {listed: true},
+	popOpened3:         {listed: true},
+	popOpened4:         {listed: true},
+	popOpened5:         {listed: true},
+	popBreach:          {listed: true},
+	popReviewDue:       {listed: true},
+	popReviewSettled:   {valued: true},
+	popActionDue:       {listed: true},
 	popUnattributedInc: {globalOnly: true},
 	popResolved:        {valued: true},
 	popAcked:           {valued: true},
 	popAckedEarly:      {valued: true, conditional: true},
 	popCompleted:       {change: true},
-	popFailedOutcome:   {change: true},
+	popFailedOutcome:   {change: true, listed: true},
 	popEmergency:       {change: true},
 	popUnauthorized:    {change: true},
 	popLead:            {change: true, valued: true},
-	popCauseLinked:     {change: true, valued: true, conditional: true},
+	popCauseLinked:     {change: true, valued: true, conditional: true, listed: true},
 	popUnattributedChg: {change: true, globalOnly: true},
 	popRetroactive:     {change: true},
 	popApproved:        {change: true, valued: true},
@@ -116,7 +128,7 @@ var pops = [numPop]popInfo{
 	popMitigated:       {valued: true},
 	popEstimatedInc:    {globalOnly: true},
 	popEstimatedChg:    {change: true, globalOnly: true},
-	popRecovery:        {change: true, valued: true, expiring: true},
+	popRecovery:        {change: true, valued: true, expiring: true, listed: true},
 }
 
 // rules is the policy in the form the rules use.
@@ -305,7 +317,8 @@ func (r *rules) incidentMembersIn(out []member, in *incident, entry uint32, want
 			if done <= due {
 				out = append(out, member{pop: popReviewOnTime, key: due})
 			}
-			out = append(out, member{pop: popReviewSettled, key: max(due, done)})
+			settled := max(due, done)
+			out = append(out, member{pop: popReviewSettled, key: settled, val: settled - due})
 		}
 	}
 	return out

@@ -240,16 +240,31 @@ func (ev *evaluator) pops(si int32) popSet {
 
 // values evaluates subject si over [at-length, at).
 func (ev *evaluator) values(si int32, at, length int64) Values {
+	ev.countPools(&ev.t, si, at-length, at)
+	return ev.finish(&ev.t, si, at, length)
+}
+
+// countPools resets t to what subject si's pools hold over [from, at) of
+// the populations the KPIs evaluated read; the delta is not in it.
+func (ev *evaluator) countPools(t *tally, si int32, from, at int64) {
 	st := ev.st
-	t := &ev.t
 	t.reset()
 	if int(si) < len(st.ti.subjPools) {
 		ps := ev.pops(si)
 		for _, q := range st.ti.subjPools[si] {
-			t.addPool(st.ti, q, at-length, at, ps)
+			t.addPool(st.ti, q, from, at, ps)
 		}
 	}
-	return ev.finish(t, si, at, length)
+}
+
+// addDelta adds subject si's delta over [from, at) to t.
+func (ev *evaluator) addDelta(t *tally, si int32, from, at int64) {
+	if refs := ev.st.delta[si]; len(refs) > 0 {
+		ps := ev.pops(si)
+		for _, ref := range refs {
+			ev.addRef(t, ref, from, at, ps)
+		}
+	}
 }
 
 // trend evaluates subject si over [at-length, at) for each of ats.
@@ -300,12 +315,7 @@ func (ev *evaluator) kinds(si int32) (kinds, bool) {
 func (ev *evaluator) finish(t *tally, si int32, at, length int64) Values {
 	st := ev.st
 	from := at - length
-	if refs := st.delta[si]; len(refs) > 0 {
-		ps := ev.pops(si)
-		for _, ref := range refs {
-			ev.addRef(t, ref, from, at, ps)
-		}
-	}
+	ev.addDelta(t, si, from, at)
 	v := t.values(length)
 	if ev.need.has(srcDowntime) {
 		var cached *downtimes
@@ -368,6 +378,14 @@ func (st *state) procKinds(si int32) kinds {
 
 // addRef applies one record version of the delta to t.
 func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, ps popSet) {
+	ms, sign := ev.refMembers(ref, ps)
+	t.addMembers(ms, from, at, ps, sign)
+}
+
+// refMembers returns the members of populations ps (at least) of one
+// record version of the delta, and whether it is taken back (-1, the
+// version the index holds) or added. They stay valid until the next call.
+func (ev *evaluator) refMembers(ref deltaRef, ps popSet) ([]member, int) {
 	st, x := ev.st, ev.x
 	sign := 1
 	if ref.old {
@@ -386,5 +404,5 @@ func (ev *evaluator) addRef(t *tally, ref deltaRef, from, at int64, ps popSet) {
 	default:
 		ev.ms = st.r.incidentMembersIn(ev.ms[:0], &x.incidents[i], st.m.incAttr[i], ps)
 	}
-	t.addMembers(ev.ms, from, at, ps, sign)
+	return ev.ms, sign
 }

@@ -29,10 +29,14 @@ import (
 // with {lo, hi} = spans[q*numPop+p]; for a valued class, pre[c][i] is the
 // sum of the values of the members before i (so member i's value is
 // pre[c][i+1]-pre[c][i]), and until holds the expiring members' until
-// times, beside keys[expiring].
+// times, beside keys[expiring]. The populations the evidence lists rows
+// from (popInfo.listed) keep each member's record slot in ids[c], beside
+// keys[c]: the rows of a window are read from them, the most recent
+// first, without walking the records.
 type timeIndex struct {
 	keys  [numClass][]int64
 	pre   [numClass][]int64
+	ids   [numClass][]int32
 	until []int64
 	spans []part
 	// held is the populations each pool has members of
@@ -61,11 +65,14 @@ type bounds struct{ first, last int64 }
 type part struct{ lo, hi int32 }
 
 // A class of populations is stored alike: without values, with values, or
-// with values and until times.
+// with values and until times; the listed ones with their record slots
+// too (expiring ones always have them).
 const (
 	plain = iota
 	valued
 	expiring
+	listed       // plain, with record slots
+	listedValued // valued, with record slots
 	numClass
 )
 
@@ -73,11 +80,20 @@ func class(p pop) int {
 	switch info := &pops[p]; {
 	case info.expiring:
 		return expiring
+	case info.valued && info.listed:
+		return listedValued
 	case info.valued:
 		return valued
+	case info.listed:
+		return listed
 	}
 	return plain
 }
+
+// hasPre, hasUntil and hasIDs say what a class stores beside its keys.
+func hasPre(c int) bool   { return c == valued || c == expiring || c == listedValued }
+func hasUntil(c int) bool { return c == expiring }
+func hasIDs(c int) bool   { return c == listed || c == listedValued || c == expiring }
 
 // tenureAt returns the index of the tenure holding t, or -1.
 func (s *sysInfo) tenureAt(t int64) int {
@@ -189,8 +205,11 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	}
 	for c, n := range count {
 		ti.keys[c] = make([]int64, n)
-		if c != plain {
+		if hasPre(c) {
 			ti.pre[c] = make([]int64, n+1)
+		}
+		if hasIDs(c) {
+			ti.ids[c] = make([]int32, n)
 		}
 	}
 	ti.until = make([]int64, count[expiring])
@@ -249,20 +268,20 @@ func (b *indexBuilder) parallel(shares int, pass func(w, shares int)) {
 // share returns the w-th of shares equal parts of n.
 func share(n, w, shares int) (lo, hi int) { return n * w / shares, n * (w + 1) / shares }
 
-// members calls fn with the members of every record of share w and the
-// pools of the record's attribution entry.
-func (b *indexBuilder) members(w, shares int, fn func(ms []member, pools []int32)) {
+// members calls fn with the members of every record of share w, the
+// pools of the record's attribution entry and its slot.
+func (b *indexBuilder) members(w, shares int, fn func(ms []member, pools []int32, slot int32)) {
 	var ms []member
 	x, m, r := b.x, b.m, b.r
 	lo, hi := share(len(x.incidents), w, shares)
 	for i := lo; i < hi; i++ {
 		ms = r.incidentMembers(ms[:0], &x.incidents[i], m.incAttr[i])
-		fn(ms, b.ep.of(m.incAttr[i]))
+		fn(ms, b.ep.of(m.incAttr[i]), int32(i))
 	}
 	lo, hi = share(len(x.changes), w, shares)
 	for i := lo; i < hi; i++ {
 		ms = r.changeMembers(ms[:0], &x.changes[i], m.chgSys[i])
-		fn(ms, b.ep.of(m.chgAttr[i]))
+		fn(ms, b.ep.of(m.chgAttr[i]), int32(i))
 	}
 }
 
@@ -273,7 +292,7 @@ func (b *indexBuilder) global() []int32 { return []int32{b.ti.unattributed} }
 func (b *indexBuilder) count(w, shares int) {
 	at, global := make([]int32, b.ti.pools*int(numPop)), b.global()
 	b.at[w] = at
-	b.members(w, shares, func(ms []member, pools []int32) {
+	b.members(w, shares, func(ms []member, pools []int32, _ int32) {
 		for _, mb := range ms {
 			ps := pools
 			if pops[mb.pop].globalOnly {
@@ -288,10 +307,11 @@ func (b *indexBuilder) count(w, shares int) {
 
 // place writes each member where its share's count put it; a valued
 // member's value goes to pre, which is summed up once all are placed, and
-// an expiring one's until time to until.
+// an expiring one's until time to until, a listed one's record slot to
+// ids.
 func (b *indexBuilder) place(w, shares int) {
 	at, global, ti := b.at[w], b.global(), b.ti
-	b.members(w, shares, func(ms []member, pools []int32) {
+	b.members(w, shares, func(ms []member, pools []int32, slot int32) {
 		for _, mb := range ms {
 			ps := pools
 			info := &pops[mb.pop]
@@ -304,11 +324,14 @@ func (b *indexBuilder) place(w, shares int) {
 				i := *at
 				*at++
 				ti.keys[c][i] = mb.key
-				if c != plain {
+				if hasPre(c) {
 					ti.pre[c][i+1] = mb.val
 				}
-				if c == expiring {
+				if hasUntil(c) {
 					ti.until[i] = mb.until
+				}
+				if hasIDs(c) {
+					ti.ids[c][i] = slot
 				}
 			}
 		}
@@ -327,18 +350,18 @@ func (ti *timeIndex) sortPool(q int) {
 		if pre != nil {
 			vals = pre[1:]
 		}
-		sortPart(keys, vals, until)
+		sortPart(keys, vals, until, ti.partIDs(sp, pop(p)))
 		bd.first = min(bd.first, keys[0])
 		bd.last = max(bd.last, keys[len(keys)-1])
 	}
 	ti.bounds[q] = bd
 }
 
-// sortPart sorts keys, and vals and until (nil or as long) along with
-// them. Parts come nearly sorted, so it sorts by insertion, which costs a
-// part in order one look and one nearly so little more; past a budget of
-// moves it sorts the rest in linear time.
-func sortPart(keys, vals, until []int64) {
+// sortPart sorts keys, and vals, until and ids (nil or as long) along
+// with them. Parts come nearly sorted, so it sorts by insertion, which
+// costs a part in order one look and one nearly so little more; past a
+// budget of moves it sorts the rest in linear time.
+func sortPart(keys, vals, until []int64, ids []int32) {
 	budget := 8 * len(keys)
 	for i := 1; i < len(keys); i++ {
 		k := keys[i]
@@ -347,6 +370,22 @@ func sortPart(keys, vals, until []int64) {
 		}
 		j := i
 		switch {
+		case ids != nil:
+			// listed parts: few, moved one slice at a time
+			for ; j > 0 && keys[j-1] > k; j-- {
+			}
+			copy(keys[j+1:i+1], keys[j:i])
+			keys[j] = k
+			id := ids[i]
+			copy(ids[j+1:i+1], ids[j:i])
+			ids[j] = id
+			for _, w := range [][]int64{vals, until} {
+				if w != nil {
+					v := w[i]
+					copy(w[j+1:i+1], w[j:i])
+					w[j] = v
+				}
+			}
 		case vals == nil:
 			for ; j > 0 && keys[j-1] > k; j-- {
 				keys[j] = keys[j-1]
@@ -372,16 +411,16 @@ func sortPart(keys, vals, until []int64) {
 					with = append(with, w)
 				}
 			}
-			sortAll(keys, with...)
+			sortAll(keys, ids, with...)
 			return
 		}
 	}
 }
 
-// sortAll sorts keys, and the slices with along with them, in time linear
-// in their number: a least-significant-digit radix sort of the keys'
-// offsets from the least, radixBits at a time.
-func sortAll(keys []int64, with ...[]int64) {
+// sortAll sorts keys, and ids (nil or as long) and the slices with along
+// with them, in time linear in their number: a least-significant-digit
+// radix sort of the keys' offsets from the least, radixBits at a time.
+func sortAll(keys []int64, ids []int32, with ...[]int64) {
 	if len(keys) < 2 {
 		return
 	}
@@ -391,6 +430,10 @@ func sortAll(keys []int64, with ...[]int64) {
 	srcWith, dstWith := slices.Clone(with), make([][]int64, len(with))
 	for w := range with {
 		dstWith[w] = make([]int64, len(keys))
+	}
+	var srcIDs, dstIDs []int32
+	if ids != nil {
+		srcIDs, dstIDs = ids, make([]int32, len(ids))
 	}
 	var count [1 << radixBits]int32
 	for shift := uint(0); shift < 64 && span>>shift > 0; shift += radixBits {
@@ -410,14 +453,18 @@ func sortAll(keys []int64, with ...[]int64) {
 			for w := range srcWith {
 				dstWith[w][j] = srcWith[w][i]
 			}
+			if srcIDs != nil {
+				dstIDs[j] = srcIDs[i]
+			}
 		}
-		src, dst, srcWith, dstWith = dst, src, dstWith, srcWith
+		src, dst, srcWith, dstWith, srcIDs, dstIDs = dst, src, dstWith, srcWith, dstIDs, srcIDs
 	}
 	if &src[0] != &keys[0] {
 		copy(keys, src)
 		for w := range with {
 			copy(with[w], srcWith[w])
 		}
+		copy(ids, srcIDs)
 	}
 }
 

@@ -75,7 +75,7 @@ func TestSortPart(t *testing.T) {
 						until[i] = vals[i] ^ 0x5a5a
 					}
 				}
-				sortPart(keys, vals, until)
+				sortPart(keys, vals, until, nil)
 				assert.True(t, slices.IsSorted(keys), "keys sorted")
 				for i := range until {
 					require.Equal(t, vals[i]^0x5a5a, until[i], "each until time stays with its value")

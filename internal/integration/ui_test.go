@@ -218,6 +218,10 @@ func TestUIPagesInBrowser(t *testing.T) {
 		{"overview", "/ui/?window=30d&at=" + at, 1400, []string{"Scored KPIs", "Not scored: no objective", "100 × ("}},
 		{"subject", "/ui/subject/system_owner/" + owner + "?window=30d&at=" + at, 1600,
 			[]string{"KPIs with an objective and a value", "Scored KPIs (", "Not scored: no objective (", "2025-12-"}},
+		// the evidence tables of the whole organisation: at most 100 rows
+		// each, the most recent first, with the whole counts
+		{"global", "/ui/subject/global/all?window=90d&at=" + at, 12500,
+			[]string{"Evidence", "Incidents opened or resolved in the period or open at its end (", "The latest 100 of", "the most recent first"}},
 		{"system", "/ui/system/" + systems[0].Subject, 700, []string{"Owner history of " + systems[0].Subject}},
 		{"report-form", "/ui/report", 800, []string{"Role", "Subject", "Period", "(last quarter)", "Show review"}},
 		{"report", "/ui/report?role=system_owner&subject=" + owner + "&period=2025-Q4", 1600,

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -81,7 +80,10 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	c := &cards[0]
 	p := report.Period{Name: win.Name, From: snap.At.Add(-win.Duration), To: snap.At}
 	ctx := r.Context()
-	evs, err := u.opts.Engine.Evidence(ctx, []scorecard.Subject{c.Subject}, p.From, p.To)
+	// a subject page lists at most evidenceRows of each table, the most
+	// recent, read from the engine's time index: the global subject's
+	// month holds tens of thousands of records
+	evs, err := u.opts.Engine.EvidenceTables(ctx, []scorecard.Subject{c.Subject}, p.From, p.To, evidenceRows)
 	if err != nil {
 		u.unavailable(w, r, err)
 		return
@@ -96,10 +98,8 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prev := c.PreviousCard(snap.Objectives)
-	// a subject page lists at most evidenceRows of each kind: the global
-	// subject's month holds tens of thousands of records
 	rev := report.Review{Role: role, Subject: id, Period: p, Evidence: evs[c.Subject], RowLimit: evidenceRows}
-	if err := u.fillShownTitles(ctx, &rev); err != nil {
+	if err := u.fillTitles(ctx, evs); err != nil {
 		u.unavailable(w, r, err)
 		return
 	}
@@ -146,33 +146,13 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "subject", page{Title: string(role) + " " + id, At: snap.At, Data: d})
 }
 
-// fillShownTitles fills, from the Titles store, the titles of the incidents
-// the page lists: the first evidenceRows of rev's incidents table, the only
-// one with titles. Fetching every incident of the global subject's window
-// (tens of thousands) for its title was most of that page's time.
-func (u *UI) fillShownTitles(ctx context.Context, rev *report.Review) error {
-	if u.opts.Titles == nil || rev.Evidence == nil {
+// fillTitles fills, from the Titles store, the titles of the incidents
+// the page's evidence tables show (at most evidenceRows each).
+func (u *UI) fillTitles(ctx context.Context, evs map[scorecard.Subject]*scorecard.Evidence) error {
+	if u.opts.Titles == nil {
 		return nil
 	}
-	shown := rev.Incidents() // copies
-	if len(shown) > evidenceRows {
-		shown = shown[:evidenceRows]
-	}
-	keys := make([]record.Ref, len(shown))
-	for i, in := range shown {
-		keys[i] = record.Ref{Source: in.Source, ID: in.ID}
-	}
-	titles, err := scorecard.Titles(ctx, u.opts.Titles, keys)
-	if err != nil {
-		return err
-	}
-	for i := range rev.Evidence.Incidents {
-		in := &rev.Evidence.Incidents[i]
-		if t, ok := titles[record.Ref{Source: in.Source, ID: in.ID}]; ok {
-			in.Title = t
-		}
-	}
-	return nil
+	return scorecard.FillTableTitles(ctx, u.opts.Titles, evs)
 }
 
 func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, err error) {

@@ -35,6 +35,7 @@ type Engine interface {
 	Evaluate(ctx context.Context, q scorecard.Query) (*scorecard.Snapshot, error)
 	Trend(ctx context.Context, subjects []scorecard.Subject, length time.Duration, ats []time.Time) (map[scorecard.Subject][]scorecard.Values, error)
 	Evidence(ctx context.Context, subjects []scorecard.Subject, from, to time.Time) (map[scorecard.Subject]*scorecard.Evidence, error)
+	EvidenceTables(ctx context.Context, subjects []scorecard.Subject, from, to time.Time, limit int) (map[scorecard.Subject]*scorecard.Evidence, error)
 }
 
 // Options configure the UI. Engine, Reports, Config and Logger are required.
