@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/steward-sh/steward/internal/htmltest"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -70,7 +71,7 @@ func TestEstimatedTimesInTheEvidence(t *testing.T) {
 
 	t.Run("html", func(t *testing.T) {
 		h := render("html")
-		wellFormed(t, []byte(h))
+		htmltest.WellFormed(t, []byte(h))
 		i := strings.Index(h, `<th scope="row">api/E1`)
 		require.Positive(t, i)
 		row := h[i : i+strings.Index(h[i:], "</tr>")]

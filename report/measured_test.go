@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/htmltest"
 	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/scorecard"
@@ -120,7 +121,7 @@ func TestMeasuredEvidenceInEveryFormat(t *testing.T) {
 
 	t.Run("html", func(t *testing.T) {
 		h := render("html")
-		wellFormed(t, []byte(h))
+		htmltest.WellFormed(t, []byte(h))
 		i := strings.Index(h, `<table class="measured">`)
 		require.Positive(t, i)
 		table := h[i : i+strings.Index(h[i:], "</table>")]

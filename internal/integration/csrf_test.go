@@ -12,6 +12,7 @@ import (
 	"time"
 
 	steward "github.com/steward-sh/steward/internal/daemon"
+	"github.com/steward-sh/steward/internal/htmltest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,8 +112,8 @@ func TestCSRFInBrowser(t *testing.T) {
 		dom := browser.DumpDOM(t, d.base+"/ui/subject/system/payments-api")
 		doc := parseDOM(t, dom)
 		var action string
-		for _, f := range withAttr(doc, "action") {
-			if v, _ := nodeAttr(f, "action"); v == "/ui/report" {
+		for _, f := range htmltest.WithAttr(doc, "action") {
+			if v, _ := htmltest.Attr(f, "action"); v == "/ui/report" {
 				action = v
 			}
 		}

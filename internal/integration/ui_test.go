@@ -20,6 +20,7 @@ import (
 	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/generate"
 	"github.com/steward-sh/steward/internal/chromium"
+	"github.com/steward-sh/steward/internal/htmltest"
 	"github.com/steward-sh/steward/internal/store"
 	"github.com/steward-sh/steward/record"
 	"github.com/steward-sh/steward/report"
@@ -62,46 +63,6 @@ func apiCards(t *testing.T, d *daemon, query string) []apiCard {
 	return v.Scorecards
 }
 
-func nodeAttr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-// withAttr lists the elements carrying an attribute, in document order.
-func withAttr(n *html.Node, key string) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if _, ok := nodeAttr(n, key); ok && n.Type == html.ElementNode {
-			out = append(out, n)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return out
-}
-
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.TrimSpace(b.String())
-}
-
 func parseDOM(t *testing.T, dom []byte) *html.Node {
 	t.Helper()
 	doc, err := html.Parse(bytes.NewReader(dom))
@@ -129,31 +90,31 @@ func TestUIInBrowser(t *testing.T) {
 	t.Run("overview", func(t *testing.T) {
 		doc := parseDOM(t, br.DumpDOM(t, d.url+"/?window=30d&at="+at))
 		found := 0
-		for _, link := range withAttr(doc, "href") {
-			href, _ := nodeAttr(link, "href")
+		for _, link := range htmltest.WithAttr(doc, "href") {
+			href, _ := htmltest.Attr(link, "href")
 			if !strings.HasPrefix(href, "/ui/subject/system_owner/"+want.Subject+"?") {
 				continue
 			}
 			row := link.Parent.Parent // a > th > tr
-			scores := withAttr(row, "data-score")
+			scores := htmltest.WithAttr(row, "data-score")
 			require.Len(t, scores, 1)
-			assert.Equal(t, report.Score(want.Score), nodeText(scores[0]))
+			assert.Equal(t, report.Score(want.Score), htmltest.Text(scores[0]))
 			found++
 		}
 		assert.Equal(t, 1, found, "one overview row for system_owner %s", want.Subject)
 		all := apiCards(t, d, "window=30d&at="+at)
-		assert.Len(t, withAttr(doc, "data-score"), len(all), "a row per scorecard of every role")
+		assert.Len(t, htmltest.WithAttr(doc, "data-score"), len(all), "a row per scorecard of every role")
 	})
 
 	page := d.url + "/ui/subject/system_owner/" + want.Subject + "?window=30d&at=" + at
 	t.Run("subject page", func(t *testing.T) {
 		doc := parseDOM(t, br.DumpDOM(t, page))
-		scores := withAttr(doc, "data-score")
+		scores := htmltest.WithAttr(doc, "data-score")
 		require.Len(t, scores, 1)
-		assert.Equal(t, report.Score(want.Score), nodeText(scores[0]))
+		assert.Equal(t, report.Score(want.Score), htmltest.Text(scores[0]))
 		shown := map[string]*html.Node{}
-		for _, n := range withAttr(doc, "data-kpi") {
-			k, _ := nodeAttr(n, "data-kpi")
+		for _, n := range htmltest.WithAttr(doc, "data-kpi") {
+			k, _ := htmltest.Attr(n, "data-kpi")
 			shown[k] = n
 		}
 		assert.Len(t, shown, len(want.KPIs), "a tile per KPI of the role")
@@ -162,8 +123,8 @@ func TestUIInBrowser(t *testing.T) {
 			if !assert.True(t, ok, "tile for %s", name) {
 				continue
 			}
-			assert.Equal(t, report.Value(name, kv.Value), nodeText(n), name)
-			raw, _ := nodeAttr(n, "data-value")
+			assert.Equal(t, report.Value(name, kv.Value), htmltest.Text(n), name)
+			raw, _ := htmltest.Attr(n, "data-value")
 			if kv.Value == nil {
 				assert.Empty(t, raw, name)
 				continue
@@ -173,9 +134,9 @@ func TestUIInBrowser(t *testing.T) {
 			assert.InDelta(t, *kv.Value, got, 1e-9*max(1, *kv.Value), name)
 		}
 		sparks := 0
-		for _, n := range withAttr(doc, "role") {
-			if role, _ := nodeAttr(n, "role"); role == "img" && n.Data == "svg" {
-				label, _ := nodeAttr(n, "aria-label")
+		for _, n := range htmltest.WithAttr(doc, "role") {
+			if role, _ := htmltest.Attr(n, "role"); role == "img" && n.Data == "svg" {
+				label, _ := htmltest.Attr(n, "aria-label")
 				assert.Contains(t, label, "Trend of ")
 				sparks++
 			}
@@ -263,8 +224,8 @@ func TestUIPagesInBrowser(t *testing.T) {
 		assert.Contains(t, text, "Warnings (5)")
 		assert.Contains(t, text, "System incident-response security-patching capacity payments-api A bob (owner) R engineering I service-desk")
 		marked := map[string]int{}
-		for _, n := range withAttr(doc, "class") {
-			if c, _ := nodeAttr(n, "class"); n.Data == "td" {
+		for _, n := range htmltest.WithAttr(doc, "class") {
+			if c, _ := htmltest.Attr(n, "class"); n.Data == "td" {
 				marked[c]++
 			}
 		}
@@ -285,7 +246,7 @@ func TestUIPagesInBrowser(t *testing.T) {
 		var walk func(*html.Node)
 		walk = func(n *html.Node) {
 			if n.Type == html.ElementNode && n.Data == "circle" && n.FirstChild != nil && n.FirstChild.Data == "title" {
-				titles = append(titles, nodeText(n.FirstChild))
+				titles = append(titles, htmltest.Text(n.FirstChild))
 			}
 			for c := n.FirstChild; c != nil; c = c.NextSibling {
 				walk(c)

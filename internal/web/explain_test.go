@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/html"
 
 	"github.com/steward-sh/steward/config"
+	"github.com/steward-sh/steward/internal/htmltest"
 	"github.com/steward-sh/steward/record"
 )
 
@@ -276,10 +275,6 @@ func TestUIPathEscapesEachSegment(t *testing.T) {
 	assert.Equal(t, "/ui/system/api", string(uiPath("system", "api")))
 }
 
-// voidElements never have an end tag.
-var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
-	"input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
-
 // Every page closes every element it opens, in order, and has one h1: the
 // browser's error recovery must never be what makes a page look right.
 func TestPagesAreWellFormed(t *testing.T) {
@@ -293,26 +288,7 @@ func TestPagesAreWellFormed(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			_, body := get(t, s.URL+path)
 			assert.Equal(t, 1, strings.Count(body, "<h1"), "one h1")
-			z := html.NewTokenizer(strings.NewReader(body))
-			var stack []string
-			for {
-				switch z.Next() {
-				case html.ErrorToken:
-					require.ErrorIs(t, z.Err(), io.EOF)
-					require.Empty(t, stack, "unclosed elements")
-					return
-				case html.StartTagToken:
-					name, _ := z.TagName()
-					if !voidElements[string(name)] {
-						stack = append(stack, string(name))
-					}
-				case html.EndTagToken:
-					name, _ := z.TagName()
-					require.NotEmpty(t, stack, "stray </%s>", name)
-					require.Equal(t, stack[len(stack)-1], string(name), "mismatched end tag, open: %v", stack)
-					stack = stack[:len(stack)-1]
-				}
-			}
+			htmltest.WellFormed(t, []byte(body))
 		})
 	}
 }
