@@ -16,9 +16,6 @@ import (
 	"github.com/steward-sh/steward/internal/cli"
 )
 
-// errUsage and errHelp are cli's, under the names the bench uses.
-var errUsage, errHelp = cli.ErrUsage, cli.ErrHelp
-
 func main() { cli.Main("steward-bench", runBench) }
 
 // newFlags makes the FlagSet of steward-bench, whose --help explains it.

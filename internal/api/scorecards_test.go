@@ -235,7 +235,7 @@ func TestScorecardsKPISelection(t *testing.T) {
 			assert.Positive(t, valued)
 
 			// CSV: the full answer's rows of those KPIs, without the score
-			code, hdr, fullCSV := get(t, srv, tc.base+"&format=csv")
+			code, _, fullCSV := get(t, srv, tc.base+"&format=csv")
 			require.Equal(t, http.StatusOK, code)
 			code, hdr, selCSV := get(t, srv, tc.base+"&format=csv&"+tc.kpi)
 			require.Equal(t, http.StatusOK, code, string(selCSV))
