@@ -257,22 +257,30 @@ scrape_configs: [{job_name: steward, static_configs: [{targets: [%q]}]}]
 `, filepath.Join(rules, "rules.yml"), filepath.Join(rules, "alerts.yml"), strings.TrimPrefix(am, "http://"), strings.TrimPrefix(d.url, "http://")))
 
 	// A system with enough changes whose change success is no worse than
-	// usual, as the recording rule sees it.
+	// usual, as the recording rule sees it, and for which no regression
+	// alert fires (the generated data may give a system a regression of
+	// another KPI, its MTTR say).
 	drop := `role_subject:steward_change_success_ratio:drop_7d_90d{role="system"}`
-	var system string
+	var calm []string
 	require.Eventually(t, func() bool {
-		calm := promQuery(t, prom, `sort(`+drop+` <= 0.05)`, time.Time{})
-		for k := range calm {
-			if s := labelOf(k, "subject"); system == "" || s < system {
-				system = s
-			}
+		calm = calm[:0]
+		for k := range promQuery(t, prom, drop+` <= 0.05`, time.Time{}) {
+			calm = append(calm, labelOf(k, "subject"))
 		}
-		return system != ""
+		return len(calm) > 0
 	}, 60*time.Second, 200*time.Millisecond, "no system without a regression")
+	slices.Sort(calm)
 	evaluated := time.Now().Add(time.Second)
 	rulesRan := func() bool { return lastRuleEvaluation(t, prom, "steward-accountability").After(evaluated) }
 	require.Eventually(t, rulesRan, 30*time.Second, 200*time.Millisecond, "the alerting rules were not evaluated")
-	assert.Empty(t, firing(t, prom, system), "no regression alert for %s before the failed changes", system)
+	var system string
+	for _, s := range calm {
+		if len(firing(t, prom, s)) == 0 {
+			system = s
+			break
+		}
+	}
+	require.NotEmpty(t, system, "every system calm in change success has a regression alert firing: %v", calm)
 
 	var batch []string
 	for i := range 20 {
