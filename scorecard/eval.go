@@ -3,6 +3,7 @@ package scorecard
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -57,33 +58,105 @@ func counted(k kinds, global bool) popSet {
 	return s
 }
 
-// addPool adds pool q's members of the window [from, at) of the
-// populations in ps.
-func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
+// plan is the windows a multi-window evaluation reads, all of them ending
+// at or before the same time: their boundaries once each, in ascending
+// order, and each window as the indices of its start and end among them.
+// A part's position of every boundary is searched for once (from the
+// latest down, each in what the later one left), whatever the number of
+// windows that share it: the windows of a card and the previous ones end
+// and start at the same instants.
+type plan struct {
+	bounds []int64
+	spans  []planSpan
+}
+
+type planSpan struct{ from, to int }
+
+// newPlan returns the plan of the windows [ends[k]-lengths[k], ends[k]).
+func newPlan(ends, lengths []int64) *plan {
+	pl := &plan{}
+	for k := range ends {
+		pl.bounds = append(pl.bounds, ends[k]-lengths[k], ends[k])
+	}
+	slices.Sort(pl.bounds)
+	pl.bounds = slices.Compact(pl.bounds)
+	for k := range ends {
+		from, _ := slices.BinarySearch(pl.bounds, ends[k]-lengths[k])
+		to, _ := slices.BinarySearch(pl.bounds, ends[k])
+		pl.spans = append(pl.spans, planSpan{from, to})
+	}
+	return pl
+}
+
+// touchPool reads, for each population in ps, the cache lines of pool q
+// where addPoolPlan will likely look for pl's boundaries, and
+// returns their sum. The loads do not depend on one another, so the
+// processor has many of them under way at once, where addPoolPlan,
+// waiting for each before deciding where to look next, would have them
+// one by one: an evaluation's parts lie all over the index, so most of
+// its cost is waiting for memory.
+func touchPool(ti *timeIndex, q int32, pl *plan, ps popSet) int64 {
+	bd := ti.bounds[q]
+	if bd.first >= pl.bounds[len(pl.bounds)-1] || bd.last < pl.bounds[0] {
+		return 0
+	}
+	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	var sum int64
+	for ps &= ti.held[q]; ps != 0; ps &= ps - 1 {
+		p := pop(bits.TrailingZeros64(uint64(ps)))
+		sp := spans[p]
+		n := int(sp.hi - sp.lo)
+		c := class(p)
+		keys, pre := ti.keys[c][sp.lo:sp.hi], ti.pre[c]
+		for _, t := range pl.bounds {
+			g := min(max(guess(n, bd, t), 0), n-1)
+			sum += keys[g]
+			if c != plain {
+				sum += pre[int(sp.lo)+g]
+			}
+		}
+	}
+	return sum
+}
+
+// addPoolPlan adds pool q's members of the populations in ps to ts[k] for
+// each window k of pl; pos is scratch as long as pl.bounds. It counts what
+// [from, at) holds the members with from ≤ key < at (counted when
+// they count at `at`), and below those with key < at.
+func addPoolPlan(ts []tally, ti *timeIndex, q int32, pl *plan, ps popSet, pos []int) {
 	spans := ti.spans[int(q)*int(numPop):][:numPop]
 	ps &= ti.held[q]
-	switch bd := ti.bounds[q]; {
-	case bd.first >= at: // every member comes later
-		return
-	case bd.last < from: // every member came before the window
-		for ; ps != 0; ps &= ps - 1 {
-			p := pop(bits.TrailingZeros64(uint64(ps)))
-			t.below[p] += int(spans[p].hi - spans[p].lo)
-		}
+	bs := pl.bounds
+	last := len(bs) - 1
+	bd := ti.bounds[q]
+	if bd.first >= bs[last] { // every member comes after every window
 		return
 	}
+	before := bd.last < bs[0] // every member comes before every window
 	for ; ps != 0; ps &= ps - 1 {
 		p := pop(bits.TrailingZeros64(uint64(ps)))
+		if before {
+			n := int(spans[p].hi - spans[p].lo)
+			for k := range pl.spans {
+				ts[k].below[p] += n
+			}
+			continue
+		}
 		keys, pre, until := ti.part(spans[p], p)
-		if keys[0] >= at {
-			continue
+		hi := len(keys)
+		for k := last; k >= 0; k-- {
+			switch t := bs[k]; {
+			case t > bd.last: // every member is earlier
+			case t <= bd.first: // none is
+				hi = 0
+			default:
+				hi = lowerBoundNear(keys[:hi], t, guess(len(keys), bd, t))
+			}
+			pos[k] = hi
 		}
-		if keys[len(keys)-1] < from {
-			t.below[p] += len(keys)
-			continue
+		for k, sp := range pl.spans {
+			ts[k].addRange(p, keys, pre, until, pos[sp.from], pos[sp.to], bs[sp.to])
 		}
-		b := lowerBound(keys, at)
-		t.addRange(p, keys, pre, until, lowerBound(keys[:b], from), b, at)
 	}
 }
 
@@ -168,7 +241,7 @@ func appendDiffs(out, pre []int64) []int64 {
 }
 
 // addMembers adds (sign +1) or takes back (sign -1) one record version's
-// members of the populations in ps placed in the window, as addPool
+// members of the populations in ps placed in the window, as addPoolPlan
 // counts them.
 func (t *tally) addMembers(ms []member, from, at int64, ps popSet, sign int) {
 	for _, mb := range ms {

@@ -492,3 +492,49 @@ func lowerBound(s []int64, t int64) int {
 	}
 	return base
 }
+
+// guess is where in a part of n members of a pool with bounds bd, first <
+// t ≤ last, the first member at or after t would be if the members were
+// spread evenly over the pool's time: records arrive at a fairly steady
+// rate, so it is usually a few members off.
+func guess(n int, bd bounds, t int64) int {
+	return int(float64(t-bd.first) / float64(bd.last-bd.first+1) * float64(n))
+}
+
+// lowerBoundNear returns lowerBound(s, t), looking first at position g
+// and then at twice as far each time, outwards from it: a good guess
+// reads a cache line or two of s where a binary search reads one per
+// halving. Any g gives the same answer.
+func lowerBoundNear(s []int64, t int64, g int) int {
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	g = min(max(g, 0), n-1)
+	if s[g] < t {
+		// the answer is after g: s[lo-1] < t
+		lo, step := g+1, 1
+		for {
+			i := lo + step - 1
+			if i >= n {
+				return lo + lowerBound(s[lo:], t)
+			}
+			if s[i] >= t {
+				return lo + lowerBound(s[lo:i], t)
+			}
+			lo, step = i+1, 2*step
+		}
+	}
+	// the answer is at or before g: s[hi] ≥ t
+	hi, step := g, 1
+	for {
+		i := hi - step
+		if i < 0 {
+			return lowerBound(s[:hi], t)
+		}
+		if s[i] < t {
+			return i + 1 + lowerBound(s[i+1:hi], t)
+		}
+		hi, step = i, 2*step
+	}
+}
