@@ -470,6 +470,10 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 		}
 	}
 	pl := newPlan(ends, lengths)
+	cards := make([][]Card, len(windows))
+	for wi, w := range windows {
+		cards[wi] = s.Cards[w.Name]
+	}
 	e.parallel(len(subjects), func(ev *evaluator, j int) {
 		ev.downs = downs
 		si := subjects[j]
@@ -485,8 +489,8 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 				prev = ev.finish(&ts[k+1], si, ends[k+1], lengths[k+1])
 				prevOwned = ev.owned
 			}
-			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, owned == 0, prevOwned == 0, sel)
-			s.Cards[w.Name][j].Summaries = sums
+			st.card(&cards[wi][j], si, w.Name, cur, prev, owned == 0, prevOwned == 0, sel)
+			cards[wi][j].Summaries = sums
 		}
 	}, st, sel)
 	return s
@@ -514,8 +518,9 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state, sel s
 // noting whether it was accountable in each (it owned something: see
 // owned). A card of a selection of KPIs (sel) lists those only, and has no
 // score.
-func (st *state) card(si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool, sel set) Card {
-	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
+// It writes the card to c, which the caller allocated: a card is large.
+func (st *state) card(c *Card, si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool, sel set) {
+	*c = Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
 	c.NotAccountable, c.PreviousNotAccountable = notAccountable, prevNotAccountable
 	if sel != allKPIs {
 		defined := make([]KPI, 0, len(c.Defined))
@@ -527,8 +532,7 @@ func (st *state) card(si int32, window string, cur, prev Values, notAccountable,
 		c.Defined = defined
 		c.scoreBy(&st.objectives) // the statuses of those KPIs
 		c.Score = math.NaN()
-		return c
+		return
 	}
 	c.scoreBy(&st.objectives)
-	return c
 }
