@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -162,3 +164,44 @@ func TestEdgeCases(t *testing.T) {
 }
 
 func boolp(b bool) *bool { return &b }
+
+// The percentiles of many values, taken among the values near their ranks,
+// are exactly those of a selection over all of them, however the values
+// are spread: the sample's brackets either hold the ranks or the
+// selection over all of them answers.
+func TestNearRanksEqualSelection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	spreads := map[string]func(i, n int) int64{
+		"uniform":    func(int, int) int64 { return rng.Int64N(1e9) },
+		"few values": func(int, int) int64 { return rng.Int64N(5) },
+		"one value":  func(int, int) int64 { return 42 },
+		"ascending":  func(i, _ int) int64 { return int64(i) },
+		"descending": func(i, n int) int64 { return int64(n - i) },
+		"long tail":  func(int, int) int64 { return int64(math.Exp(rng.Float64() * 30)) },
+		"two modes": func(i, n int) int64 {
+			if i < n/2 {
+				return rng.Int64N(100)
+			}
+			return 1e12 + rng.Int64N(100)
+		},
+	}
+	for name, spread := range spreads {
+		t.Run(name, func(t *testing.T) {
+			var tl tally
+			for _, n := range []int{nearMin, nearMin + 1, 5000, 12345, 100_000} {
+				vs := make([]int64, n)
+				for i := range vs {
+					vs[i] = spread(i, n)
+				}
+				if name == "uniform" {
+					_, _, ok := nearRanks(vs, make([]int64, n))
+					require.True(t, ok, "the brackets of evenly spread values hold their ranks")
+				}
+				want50, want90 := quantiles(slices.Clone(vs))
+				got50, got90 := tl.quantiles(vs)
+				require.Equal(t, want50, got50, "n=%d", n)
+				require.Equal(t, want90, got90, "n=%d", n)
+			}
+		})
+	}
+}

@@ -626,19 +626,43 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 			}
 		}
 	}
+	// every window, and the one before it, is tallied in one pass over a
+	// subject's pools: window w is pl's window w*per, its previous one
+	// w*per+1
+	per := 1
+	if previous {
+		per = 2
+	}
+	var ends, lengths []int64
+	for _, w := range windows {
+		length := w.Duration.Microseconds()
+		ends, lengths = append(ends, now), append(lengths, length)
+		if previous {
+			ends, lengths = append(ends, now-length), append(lengths, length)
+		}
+	}
+	pl := newPlan(ends, lengths)
+	cards := make([][]Card, len(windows))
+	for wi, w := range windows {
+		cards[wi] = s.Cards[w.Name]
+	}
 	e.parallel(len(subjects), func(ev *evaluator, j int) {
 		ev.downs = downs
 		si := subjects[j]
-		for _, w := range windows {
-			length := w.Duration.Microseconds()
-			cur, prev := ev.values(si, now, length), noValues()
+		if next := j + ev.stride; next < len(subjects) {
+			ev.touch(subjects[next], pl)
+		}
+		ts := ev.tallyPlan(si, pl)
+		for wi, w := range windows {
+			k := wi * per
+			cur, prev := ev.finish(&ts[k], si, ends[k], lengths[k]), noValues()
 			sums, owned, prevOwned := ev.sums, ev.owned, int64(-1)
 			if previous {
-				prev = ev.values(si, now-length, length)
+				prev = ev.finish(&ts[k+1], si, ends[k+1], lengths[k+1])
 				prevOwned = ev.owned
 			}
-			s.Cards[w.Name][j] = st.card(si, w.Name, cur, prev, owned == 0, prevOwned == 0, sel)
-			s.Cards[w.Name][j].Summaries = sums
+			st.card(&cards[wi][j], si, w.Name, cur, prev, owned == 0, prevOwned == 0, sel)
+			cards[wi][j].Summaries = sums
 		}
 	}, st, sel)
 	return s
@@ -653,6 +677,7 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state, sel s
 	for k := range workers {
 		wg.Go(func() {
 			ev := e.newEvaluator(st, sel)
+			ev.stride = workers
 			for j := k; j < n; j += workers {
 				fn(ev, j)
 			}
@@ -665,8 +690,9 @@ func (e *Engine) parallel(n int, fn func(ev *evaluator, j int), st *state, sel s
 // noting whether it was accountable in each (it owned something: see
 // owned). A card of a selection of KPIs (sel) lists those only, and has no
 // score.
-func (st *state) card(si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool, sel set) Card {
-	c := Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
+// It writes the card to c, which the caller allocated: a card is large.
+func (st *state) card(c *Card, si int32, window string, cur, prev Values, notAccountable, prevNotAccountable bool, sel set) {
+	*c = Card{Subject: st.m.subj.list[si], Window: window, Value: cur, Previous: prev, Defined: st.m.subj.definedKPIs(si)}
 	c.NotAccountable, c.PreviousNotAccountable = notAccountable, prevNotAccountable
 	if sel != allKPIs {
 		defined := make([]KPI, 0, len(c.Defined))
@@ -678,8 +704,7 @@ func (st *state) card(si int32, window string, cur, prev Values, notAccountable,
 		c.Defined = defined
 		c.scoreBy(&st.objectives) // the statuses of those KPIs
 		c.Score = math.NaN()
-		return c
+		return
 	}
 	c.scoreBy(&st.objectives)
-	return c
 }

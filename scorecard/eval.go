@@ -3,6 +3,7 @@ package scorecard
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -19,11 +20,13 @@ type tally struct {
 	// collect says which of ttrs and leads are collected (srcTTRs,
 	// srcLeads): an evaluation of KPIs that are no percentiles skips them
 	collect source
+	// near is the scratch of quantiles
+	near []int64
 }
 
 func (t *tally) reset() {
-	ttrs, leads, collect := t.ttrs[:0], t.leads[:0], t.collect
-	*t = tally{ttrs: ttrs, leads: leads, collect: collect}
+	ttrs, leads, collect, near := t.ttrs[:0], t.leads[:0], t.collect, t.near
+	*t = tally{ttrs: ttrs, leads: leads, collect: collect, near: near}
 }
 
 // kinds selects record kinds: a process owner counts only its process's.
@@ -57,33 +60,105 @@ func counted(k kinds, global bool) popSet {
 	return s
 }
 
-// addPool adds pool q's members of the window [from, at) of the
-// populations in ps.
-func (t *tally) addPool(ti *timeIndex, q int32, from, at int64, ps popSet) {
+// plan is the windows a multi-window evaluation reads, all of them ending
+// at or before the same time: their boundaries once each, in ascending
+// order, and each window as the indices of its start and end among them.
+// A part's position of every boundary is searched for once (from the
+// latest down, each in what the later one left), whatever the number of
+// windows that share it: the windows of a card and the previous ones end
+// and start at the same instants.
+type plan struct {
+	bounds []int64
+	spans  []planSpan
+}
+
+type planSpan struct{ from, to int }
+
+// newPlan returns the plan of the windows [ends[k]-lengths[k], ends[k]).
+func newPlan(ends, lengths []int64) *plan {
+	pl := &plan{}
+	for k := range ends {
+		pl.bounds = append(pl.bounds, ends[k]-lengths[k], ends[k])
+	}
+	slices.Sort(pl.bounds)
+	pl.bounds = slices.Compact(pl.bounds)
+	for k := range ends {
+		from, _ := slices.BinarySearch(pl.bounds, ends[k]-lengths[k])
+		to, _ := slices.BinarySearch(pl.bounds, ends[k])
+		pl.spans = append(pl.spans, planSpan{from, to})
+	}
+	return pl
+}
+
+// touchPool reads, for each population in ps, the cache lines of pool q
+// where addPoolPlan will likely look for pl's boundaries, and
+// returns their sum. The loads do not depend on one another, so the
+// processor has many of them under way at once, where addPoolPlan,
+// waiting for each before deciding where to look next, would have them
+// one by one: an evaluation's parts lie all over the index, so most of
+// its cost is waiting for memory.
+func touchPool(ti *timeIndex, q int32, pl *plan, ps popSet) int64 {
+	bd := ti.bounds[q]
+	if bd.first >= pl.bounds[len(pl.bounds)-1] || bd.last < pl.bounds[0] {
+		return 0
+	}
+	spans := ti.spans[int(q)*int(numPop):][:numPop]
+	var sum int64
+	for ps &= ti.held[q]; ps != 0; ps &= ps - 1 {
+		p := pop(bits.TrailingZeros64(uint64(ps)))
+		sp := spans[p]
+		n := int(sp.hi - sp.lo)
+		c := class(p)
+		keys, pre := ti.keys[c][sp.lo:sp.hi], ti.pre[c]
+		for _, t := range pl.bounds {
+			g := min(max(guess(n, bd, t), 0), n-1)
+			sum += keys[g]
+			if hasPre(c) {
+				sum += pre[int(sp.lo)+g]
+			}
+		}
+	}
+	return sum
+}
+
+// addPoolPlan adds pool q's members of the populations in ps to ts[k] for
+// each window k of pl; pos is scratch as long as pl.bounds. It counts what
+// [from, at) holds the members with from ≤ key < at (counted when
+// they count at `at`), and below those with key < at.
+func addPoolPlan(ts []tally, ti *timeIndex, q int32, pl *plan, ps popSet, pos []int) {
 	spans := ti.spans[int(q)*int(numPop):][:numPop]
 	ps &= ti.held[q]
-	switch bd := ti.bounds[q]; {
-	case bd.first >= at: // every member comes later
-		return
-	case bd.last < from: // every member came before the window
-		for ; ps != 0; ps &= ps - 1 {
-			p := pop(bits.TrailingZeros64(uint64(ps)))
-			t.below[p] += int(spans[p].hi - spans[p].lo)
-		}
+	bs := pl.bounds
+	last := len(bs) - 1
+	bd := ti.bounds[q]
+	if bd.first >= bs[last] { // every member comes after every window
 		return
 	}
+	before := bd.last < bs[0] // every member comes before every window
 	for ; ps != 0; ps &= ps - 1 {
 		p := pop(bits.TrailingZeros64(uint64(ps)))
+		if before {
+			n := int(spans[p].hi - spans[p].lo)
+			for k := range pl.spans {
+				ts[k].below[p] += n
+			}
+			continue
+		}
 		keys, pre, until := ti.part(spans[p], p)
-		if keys[0] >= at {
-			continue
+		hi := len(keys)
+		for k := last; k >= 0; k-- {
+			switch t := bs[k]; {
+			case t > bd.last: // every member is earlier
+			case t <= bd.first: // none is
+				hi = 0
+			default:
+				hi = lowerBoundNear(keys[:hi], t, guess(len(keys), bd, t))
+			}
+			pos[k] = hi
 		}
-		if keys[len(keys)-1] < from {
-			t.below[p] += len(keys)
-			continue
+		for k, sp := range pl.spans {
+			ts[k].addRange(p, keys, pre, until, pos[sp.from], pos[sp.to], bs[sp.to])
 		}
-		b := lowerBound(keys, at)
-		t.addRange(p, keys, pre, until, lowerBound(keys[:b], from), b, at)
 	}
 }
 
@@ -177,7 +252,7 @@ func appendDiffs(out, pre []int64) []int64 {
 }
 
 // addMembers adds (sign +1) or takes back (sign -1) one record version's
-// members of the populations in ps placed in the window, as addPool
+// members of the populations in ps placed in the window, as addPoolPlan
 // counts them.
 func (t *tally) addMembers(ms []member, from, at int64, ps popSet, sign int) {
 	for _, mb := range ms {
@@ -229,7 +304,7 @@ func (t *tally) values(length int64) Values {
 	v[EmergencyChangeRatio] = ratio(t.n[popEmergency], completed)
 	v[UnauthorizedChanges] = float64(t.n[popUnauthorized])
 	v[DeploymentsPerDay] = float64(completed-t.n[popFailedOutcome]) / days
-	v[ChangeLeadTimeP50], v[ChangeLeadTimeP90] = quantiles(t.leads)
+	v[ChangeLeadTimeP50], v[ChangeLeadTimeP90] = t.quantiles(t.leads)
 	total, openedBefore := 0, 0
 	for sev := range 5 {
 		v[IncidentsOpenedSev1+KPI(sev)] = float64(t.n[popOpened1+pop(sev)])
@@ -240,7 +315,7 @@ func (t *tally) values(length int64) Values {
 	resolved := t.n[popResolved]
 	v[IncidentsResolved] = float64(resolved + t.n[popResolvedEstimated])
 	v[MTTR] = mean(t.sum[popResolved], resolved)
-	v[TimeToRestoreP50], v[TimeToRestoreP90] = quantiles(t.ttrs)
+	v[TimeToRestoreP50], v[TimeToRestoreP90] = t.quantiles(t.ttrs)
 	v[MTTA] = mean(t.sum[popAcked]+t.sum[popAckedEarly], t.n[popAcked]+t.n[popAckedEarly])
 	v[SLABreachRatio] = ratio(t.n[popBreach], resolved-t.n[popUntargeted])
 	v[IncidentsOpen] = float64(openedBefore - t.below[popResolved] - t.below[popResolvedEstimated])
@@ -271,6 +346,93 @@ func (t *tally) summaries() Summaries {
 		ChangeLeadTime: Summary{Count: t.n[popLead], Sum: seconds(t.sum[popLead])},
 		TimeToRestore:  Summary{Count: t.n[popResolved], Sum: seconds(t.sum[popResolved])},
 	}
+}
+
+// quantiles is quantiles(vs), taking the ranks of a large vs from the
+// values near them only (see nearRanks).
+func (t *tally) quantiles(vs []int64) (p50, p90 float64) {
+	if len(vs) >= nearMin {
+		if cap(t.near) < len(vs) {
+			t.near = make([]int64, len(vs))
+		}
+		if p50, p90, ok := nearRanks(vs, t.near[:len(vs)]); ok {
+			return p50, p90
+		}
+	}
+	return quantiles(vs)
+}
+
+// nearMin is the least number of values nearRanks is worth its sample for.
+const nearMin = 4096
+
+// nearRanks returns the 0.5 and 0.9 percentiles of vs, as quantiles does,
+// in about one pass over vs: the ranks each reads (floor(q·(n-1)) and the
+// next one) are bracketed by values of a sorted sample of vs, a pass
+// counts the values below each bracket and copies those inside it to
+// scratch (as long as vs), and the ranks are selected among those. When a
+// rank falls outside its bracket (the sample misled it, or many equal
+// values straddle it) it reports !ok. vs is not modified.
+func nearRanks(vs, scratch []int64) (p50, p90 float64, ok bool) {
+	const m, reach = 1024, 64 // sample size; bracket half-width in sample ranks (4σ)
+	n := len(vs)
+	var sample [m]int64
+	for i := range sample {
+		sample[i] = vs[i*n/m]
+	}
+	slices.Sort(sample[:])
+	ranks := [2]int{int(math.Floor(0.5 * float64(n-1))), int(math.Floor(0.9 * float64(n-1)))}
+	var lo, hi [2]int64
+	for r, rank := range ranks {
+		i := rank * m / n
+		lo[r], hi[r] = math.MinInt64, math.MaxInt64
+		if i-reach >= 0 {
+			lo[r] = sample[i-reach]
+		}
+		if i+reach < m {
+			hi[r] = sample[i+reach]
+		}
+	}
+	if hi[0] >= lo[1] { // the brackets overlap: many equal values
+		return 0, 0, false
+	}
+	below := [2]int{}
+	front, back := 0, n // bracket 0's values fill scratch from the front, 1's from the back
+	for _, v := range vs {
+		switch {
+		case v < lo[0]:
+			below[0]++
+			below[1]++
+		case v <= hi[0]:
+			scratch[front] = v
+			front++
+			below[1]++
+		case v < lo[1]:
+			below[1]++
+		case v <= hi[1]:
+			back--
+			scratch[back] = v
+		}
+	}
+	var out [2]float64
+	for r, in := range [2][]int64{scratch[:front], scratch[back:]} {
+		k := ranks[r] - below[r]
+		if k < 0 || k >= len(in) || ranks[r]+1 < n && k+1 >= len(in) {
+			return 0, 0, false
+		}
+		x := selectRank(in, k)
+		out[r] = seconds(x)
+		if ranks[r]+1 < n {
+			y := in[k+1]
+			for _, v := range in[k+2:] {
+				y = min(y, v)
+			}
+			q := []float64{0.5, 0.9}[r]
+			pos := q * float64(n-1)
+			a, b := seconds(x), seconds(y)
+			out[r] = a + (pos-float64(ranks[r]))*(b-a)
+		}
+	}
+	return out[0], out[1], true
 }
 
 // quantiles returns the 0.5 and 0.9 percentiles of durations (micros) in

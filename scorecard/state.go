@@ -199,8 +199,15 @@ type evaluator struct {
 	st *state
 	x  *index
 	t  tally
-	ts []tally // a trend's, one per point
-	ms []member
+	ts []tally // a trend's or a plan's, one per point or window
+	// pos is a plan's scratch: a part's position of each boundary
+	pos []int
+	// touched keeps what touchPool read, so that the reads stay
+	touched int64
+	// stride is the distance between the items this evaluator is given
+	// by parallel: the next one is the current one plus stride
+	stride int
+	ms     []member
 	// downs holds the systems' downtimes of the windows evaluated for many
 	// subjects (nil: computed per subject)
 	downs []*downtimes
@@ -238,31 +245,49 @@ func (ev *evaluator) pops(si int32) popSet {
 	return counted(k, global) & ev.need.pops
 }
 
-// values evaluates subject si over [at-length, at).
-func (ev *evaluator) values(si int32, at, length int64) Values {
-	ev.countPools(&ev.t, si, at-length, at)
-	return ev.finish(&ev.t, si, at, length)
-}
-
-// countPools resets t to what subject si's pools hold over [from, at) of
-// the populations the KPIs evaluated read; the delta is not in it.
-func (ev *evaluator) countPools(t *tally, si int32, from, at int64) {
-	st := ev.st
-	t.reset()
-	if int(si) < len(st.ti.subjPools) {
-		ps := ev.pops(si)
-		for _, q := range st.ti.subjPools[si] {
-			t.addPool(st.ti, q, from, at, ps)
-		}
-	}
-}
-
 // addDelta adds subject si's delta over [from, at) to t.
 func (ev *evaluator) addDelta(t *tally, si int32, from, at int64) {
 	if refs := ev.st.delta[si]; len(refs) > 0 {
 		ps := ev.pops(si)
 		for _, ref := range refs {
 			ev.addRef(t, ref, from, at, ps)
+		}
+	}
+}
+
+// tallyPlan tallies subject si's pools over each window of pl, in ev.ts
+// (window k in ev.ts[k]), for finish to turn into values.
+func (ev *evaluator) tallyPlan(si int32, pl *plan) []tally {
+	st := ev.st
+	for len(ev.ts) < len(pl.spans) {
+		ev.ts = append(ev.ts, tally{})
+	}
+	ts := ev.ts[:len(pl.spans)]
+	for k := range ts {
+		ts[k].collect = ev.t.collect
+		ts[k].reset()
+	}
+	if len(ev.pos) < len(pl.bounds) {
+		ev.pos = make([]int, len(pl.bounds))
+	}
+	if int(si) < len(st.ti.subjPools) {
+		ps := ev.pops(si)
+		for _, q := range st.ti.subjPools[si] {
+			addPoolPlan(ts, st.ti, q, pl, ps, ev.pos)
+		}
+	}
+	return ts
+}
+
+// touch reads the parts of subject si's pools that tallyPlan will read
+// (see touchPool): called one subject ahead, the reads are under way while
+// the subject before is tallied.
+func (ev *evaluator) touch(si int32, pl *plan) {
+	st := ev.st
+	if int(si) < len(st.ti.subjPools) {
+		ps := ev.pops(si)
+		for _, q := range st.ti.subjPools[si] {
+			ev.touched += touchPool(st.ti, q, pl, ps)
 		}
 	}
 }

@@ -256,9 +256,12 @@ func FillTableTitles(ctx context.Context, finder RecordFinder, out map[Subject]*
 // tables reads subject si's tables of window w, at most limit rows each.
 func (ev *evaluator) tables(si int32, w window, limit int) *Tables {
 	st, x := ev.st, ev.x
-	var t, before tally
-	ev.tallyOf(&t, si, w.from, w.at)
-	ev.tallyOf(&before, si, w.from-1, w.from) // what was placed before the window
+	// the window, and what was placed before it: the pools, then the
+	// delta on top, as the KPIs count
+	ts := ev.tallyPlan(si, newPlan([]int64{w.at, w.from}, []int64{w.at - w.from, 1}))
+	ev.addDelta(&ts[0], si, w.from, w.at)
+	ev.addDelta(&ts[1], si, w.from-1, w.from)
+	t, before := &ts[0], &ts[1]
 	opened, openedBefore := 0, 0
 	for p := popOpened1; p <= popOpened5; p++ {
 		opened += t.n[p]
@@ -471,13 +474,6 @@ func (p *picker) sorted(refOf func(int) record.Ref, limit int) []picked {
 		return cmp.Or(compareKeys(ra.Source, ra.ID, rb.Source, rb.ID), cmp.Compare(a.aux, b.aux))
 	})
 	return p.got[:min(limit, len(p.got))]
-}
-
-// tallyOf counts subject si's populations over [from, at) as the KPIs
-// do: its pools, then the delta on top.
-func (ev *evaluator) tallyOf(t *tally, si int32, from, at int64) {
-	ev.countPools(t, si, from, at)
-	ev.addDelta(t, si, from, at)
 }
 
 // settledInFromBefore counts subject si's reviews settled in w that were

@@ -188,3 +188,31 @@ func TestTrendEqualsEvaluations(t *testing.T) {
 		assert.Greater(t, compared, 5000)
 	}
 }
+
+// lowerBoundNear finds the first member ≥ t whatever its guess: before,
+// on or after the answer, out of range, in parts with repeated keys.
+func TestLowerBoundNear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 2000 {
+		n := rng.IntN(70)
+		s := make([]int64, n)
+		for i := range s {
+			s[i] = rng.Int64N(int64(n/2 + 1)) // with repeats
+		}
+		slices.Sort(s)
+		for range 20 {
+			at := rng.Int64N(int64(n/2+3)) - 1
+			want, _ := slices.BinarySearch(s, at)
+			g := rng.IntN(n+5) - 2
+			require.Equal(t, want, lowerBoundNear(s, at, g), "s=%v t=%d g=%d", s, at, g)
+			require.Equal(t, want, lowerBound(s, at))
+		}
+	}
+}
+
+// A plan lists each boundary once and each window by its boundaries.
+func TestNewPlan(t *testing.T) {
+	pl := newPlan([]int64{100, 70, 100, 93}, []int64{30, 30, 7, 7})
+	assert.Equal(t, []int64{40, 70, 86, 93, 100}, pl.bounds)
+	assert.Equal(t, []planSpan{{1, 4}, {0, 1}, {3, 4}, {2, 3}}, pl.spans)
+}
