@@ -57,6 +57,7 @@ type gcPace struct {
 	serving  int       // 0: leave GOGC as the environment set it
 	before   int       // GOGC before the daemon started, restored by stop
 	bulk     bool      // the collector runs at the bulk pace
+	loading  bool      // the load at start is under way
 	ingest   bool      // a bulk load through the API is under way
 	window   time.Time // start of the current rate window
 	count    int       // records ingested since window
@@ -75,7 +76,7 @@ func newGCPace(serving int) *gcPace {
 
 func (g *gcPace) start() {
 	if g.serving > 0 {
-		g.bulk = true
+		g.bulk, g.loading = true, true
 		g.before = g.setPercent(bulkGCPercent)
 	}
 }
@@ -84,6 +85,7 @@ func (g *gcPace) start() {
 // at start, a new config): the load is over and its scratch can go.
 func (g *gcPace) built() {
 	g.mu.Lock()
+	g.loading = false
 	if g.ingest {
 		g.mu.Unlock()
 		return // the end of the bulk load gives it back
@@ -124,12 +126,20 @@ func (g *gcPace) ingested(n int) {
 // the rate was last a bulk load's.
 func (g *gcPace) calm() {
 	g.mu.Lock()
+	if g.serving == 0 {
+		g.mu.Unlock()
+		return // stopped
+	}
 	if wait := bulkQuiet - g.now().Sub(g.lastBulk); wait > 0 {
 		g.timer = g.afterFunc(wait, g.calm)
 		g.mu.Unlock()
 		return
 	}
 	g.ingest = false
+	if g.loading {
+		g.mu.Unlock()
+		return // the end of the load gives it back
+	}
 	g.toServing()
 	g.mu.Unlock()
 	g.free()
@@ -157,5 +167,5 @@ func (g *gcPace) stop() {
 	if g.serving > 0 {
 		g.setPercent(g.before)
 	}
-	g.serving = 0 // a late built or calm leaves GOGC alone
+	g.serving, g.bulk, g.ingest, g.loading = 0, false, false, false // a late built or calm leaves GOGC alone
 }

@@ -85,8 +85,18 @@ func TestGCPace(t *testing.T) {
 				p.after(bulkQuiet)
 				p.calm()
 			}, 25, []int{100, 25}, 1},
+		{"a bulk load that ends before the load at start keeps the bulk pace until the load ends", 25,
+			func(p *pacer) {
+				p.ingested(20000)
+				p.after(bulkQuiet)
+				p.calm()
+				assert.Equal(t, 100, p.percent)
+				p.built()
+			}, 25, []int{100, 25}, 1},
 		{"stop gives back the GOGC from before", 25,
 			func(p *pacer) { p.built(); p.stop(); p.built() }, 100, []int{100, 25, 100}, 2},
+		{"stop during the load: a late snapshot leaves GOGC alone", 25,
+			func(p *pacer) { p.ingested(20000); p.stop(); p.built(); p.calm() }, 100, []int{100, 100}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
