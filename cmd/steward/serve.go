@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/prometheus/common/promslog"
@@ -59,17 +58,10 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	o.Logger = logger
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(servingGCPercent)
+		// the daemon sets the collector's pace by what it does (see
+		// daemon.ServingGCPercent); a GOGC in the environment holds
+		// throughout instead
+		o.ServingGCPercent = d.ServingGCPercent
 	}
 	return daemon.Run(ctx, o)
 }
-
-// servingGCPercent is the daemon's GOGC unless the environment sets one.
-// Go's default, 100, lets the heap grow to twice what is live between
-// collections; the daemon's live heap is mostly the engine's records and
-// time index (about 600 MiB at a million incidents and a million
-// changes), so it would settle at about 1.3 GB after serving reads. Those
-// arrays hold no pointers: a collection marks each without scanning it,
-// and costs tens of ms of CPU at that size. At 25 collections come four
-// times as often and the heap stays within a quarter of the live data.
-const servingGCPercent = 25

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -64,6 +63,11 @@ type Options struct {
 	AuditFile          string
 	Spool              SpoolOptions // --spool.*
 
+	// ServingGCPercent is GOGC once the store is loaded, outside bulk
+	// loads through the API, which run at Go's default (see gcPace); 0
+	// leaves GOGC as the environment set it.
+	ServingGCPercent int
+
 	// Version is the daemon's, for its self-metrics and its logs.
 	Version string
 	// Logger is the daemon's log (see NewLogger).
@@ -84,8 +88,9 @@ func DefaultOptions() Options {
 		MaxBody: api.DefaultMaxBodyBytes, PushInterval: time.Minute,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 		MaxBatchRecords: api.DefaultMaxBatchRecords, MaxConcurrentReads: limit.DefaultMaxConcurrent,
-		MaxBodyInFlight: limit.DefaultMaxBodyBytesInFlight,
-		Spool:           SpoolOptions{Dir: "steward-spool", MaxBytes: 256 << 20, MaxEntries: 100000, Sources: DefaultSpooled},
+		MaxBodyInFlight:  limit.DefaultMaxBodyBytesInFlight,
+		Spool:            SpoolOptions{Dir: "steward-spool", MaxBytes: 256 << 20, MaxEntries: 100000, Sources: DefaultSpooled},
+		ServingGCPercent: ServingGCPercent,
 	}
 }
 
@@ -127,20 +132,14 @@ func (c *computed) publish(s *scorecard.Snapshot, took time.Duration) {
 	}
 }
 
-// returnBuildScratch gives the memory the engine's state builds leave
-// behind back to the system, once the snapshot after a build is out. A
-// build (the first load, a new config) reads every record in pages and
-// sorts them into the time index: at a million records of each kind its
-// scratch is hundreds of MB, freed once it is done, which the collector
-// would otherwise keep mapped and give back only slowly. The forced
-// collection costs about one ordinary cycle (tens of ms of CPU at the
-// reference dataset: the engine's arrays hold no pointers to scan), after
-// a build that costs seconds.
-func returnBuildScratch(engine *scorecard.Engine) func(*scorecard.Snapshot, time.Duration) {
+// returnBuildScratch tells pace of the first snapshot after each state
+// build (the load at start, a new config), which sets the serving pace
+// and gives the build's scratch back to the system (see gcPace).
+func returnBuildScratch(engine *scorecard.Engine, pace *gcPace) func(*scorecard.Snapshot, time.Duration) {
 	var freed atomic.Uint64
 	return func(*scorecard.Snapshot, time.Duration) {
 		if b := engine.Builds(); freed.Swap(b) != b {
-			go debug.FreeOSMemory()
+			go pace.built()
 		}
 	}
 }
@@ -183,7 +182,9 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	d := &daemon{o: o, logger: logger, live: live, webCfg: webCfg, auditLog: auditLog, st: st}
+	pace := newGCPace(o.ServingGCPercent)
+	defer pace.stop()
+	d := &daemon{o: o, logger: logger, live: live, webCfg: webCfg, auditLog: auditLog, st: st, pace: pace}
 	closeSpool, err := d.wire(ctx, crossOrigin)
 	if err != nil {
 		return err
@@ -200,6 +201,7 @@ type daemon struct {
 	webCfg   *webconfig.File
 	auditLog *audit.Log
 	st       *store.DB
+	pace     *gcPace
 
 	tel     *telemetry.Telemetry
 	engine  *scorecard.Engine
@@ -221,7 +223,7 @@ func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtecti
 	engine := scorecard.New(scorecard.Options{Store: counted, Samples: st, Config: live.Config, Logger: logger, Now: o.Now,
 		MinInterval: o.MinInterval, Computed: snapshots.publish})
 	snapshots.subscribe(func(_ *scorecard.Snapshot, took time.Duration) { tel.Recomputed(took) })
-	snapshots.subscribe(returnBuildScratch(engine))
+	snapshots.subscribe(returnBuildScratch(engine, d.pace))
 	// written follows this daemon's own writes: the engine takes the new
 	// records in before the writer is answered, so that its next read sees
 	// them (reads never go to the store), and /metrics follows soon. The
@@ -234,6 +236,7 @@ func (d *daemon) wire(ctx context.Context, crossOrigin *http.CrossOriginProtecti
 		engine.NotifyTaken()
 	}
 	ingested := func(b record.Batch) {
+		d.pace.ingested(b.Len())
 		if err := engine.Written(ctx, b); err != nil {
 			logger.Error("KPI engine: reading the records just written", "err", err)
 		}
