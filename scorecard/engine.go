@@ -582,20 +582,7 @@ func (e *Engine) Evaluate(ctx context.Context, q Query) (*Snapshot, error) {
 			}
 		}
 	}
-	var subjects []int32
-	if q.Role != "" && q.Subject != "" {
-		if si := st.m.subj.lookup(Subject{q.Role, q.Subject}); si >= 0 {
-			subjects = []int32{si}
-		}
-	} else {
-		for _, si := range st.m.subj.sorted() {
-			s := st.m.subj.list[si]
-			if (q.Role == "" || s.Role == q.Role) && (q.Subject == "" || s.ID == q.Subject) {
-				subjects = append(subjects, si)
-			}
-		}
-	}
-	s := e.compute(st, q.At.UTC(), windows, subjects, !q.NoPrevious, setOf(q.KPIs))
+	s := e.compute(st, q.At.UTC(), windows, st.m.subj.selected(q.Role, q.Subject), !q.NoPrevious, setOf(q.KPIs))
 	if q.Windows == nil {
 		s.Windows = st.m.cfg.Windows
 	}

@@ -24,6 +24,78 @@ func (e *Engine) Period(ctx context.Context, name string, from, to time.Time) (*
 // for each at, in order: the points of a trend line. Subjects the engine
 // does not know are left out of the answer.
 func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Duration, ats []time.Time) (map[Subject][]Values, error) {
+	series, err := e.trends(ctx, length, ats, allKPIs, func(st *state) []int32 {
+		var nums []int32
+		for _, s := range subjects {
+			if si := st.m.subj.lookup(s); si >= 0 {
+				nums = append(nums, si)
+			}
+		}
+		return nums
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Subject][]Values, len(series))
+	for _, s := range series {
+		out[s.Subject] = s.Points
+	}
+	return out, nil
+}
+
+// TrendQuery selects trend lines: the KPIs of subjects over windows of one
+// length ending at each of Ats.
+type TrendQuery struct {
+	Role    Role   // "": every role
+	Subject string // "": every subject of Role
+	Length  time.Duration
+	Ats     []time.Time
+	// KPIs, if not nil, are the only KPIs evaluated (as Query.KPIs): the
+	// others have no value.
+	KPIs []KPI
+	// MaxPoints, if positive, bounds the subjects times the Ats: a query
+	// past it is refused (TooManyPoints) before anything is evaluated.
+	MaxPoints int
+}
+
+// TooManyPoints is the error of a TrendQuery past its MaxPoints.
+type TooManyPoints struct{ Subjects, Ats, Max int }
+
+func (e *TooManyPoints) Error() string {
+	return fmt.Sprintf("scorecard: trend: %d subjects × %d evaluation times is past %d points", e.Subjects, e.Ats, e.Max)
+}
+
+// Series is one subject's trend line.
+type Series struct {
+	Subject
+	// Defined lists the KPIs defined for the subject, in API order.
+	Defined []KPI
+	// Points holds the values at each of the query's Ats, in their order.
+	Points []Values
+}
+
+// Trends evaluates the trend lines a query selects, in the order of
+// Evaluate's cards; the points of a line are evaluated together, each
+// boundary searched for from the last one's.
+func (e *Engine) Trends(ctx context.Context, q TrendQuery) ([]Series, error) {
+	var tooMany error
+	series, err := e.trends(ctx, q.Length, q.Ats, setOf(q.KPIs), func(st *state) []int32 {
+		nums := st.m.subj.selected(q.Role, q.Subject)
+		if q.MaxPoints > 0 && len(nums)*len(q.Ats) > q.MaxPoints {
+			tooMany = &TooManyPoints{len(nums), len(q.Ats), q.MaxPoints}
+			return nil
+		}
+		return nums
+	})
+	if tooMany != nil {
+		return nil, tooMany
+	}
+	return series, err
+}
+
+// trends evaluates the subjects pick chooses, over windows of length
+// ending at each of ats, for the KPIs of sel.
+func (e *Engine) trends(ctx context.Context, length time.Duration, ats []time.Time, sel set, pick func(*state) []int32) ([]Series, error) {
 	if length <= 0 {
 		return nil, fmt.Errorf("scorecard: trend: window length %s is not positive", length)
 	}
@@ -35,25 +107,16 @@ func (e *Engine) Trend(ctx context.Context, subjects []Subject, length time.Dura
 		return nil, err
 	}
 	defer done()
-	var known []Subject
-	var nums []int32
-	for _, s := range subjects {
-		if si := st.m.subj.lookup(s); si >= 0 {
-			known, nums = append(known, s), append(nums, si)
-		}
-	}
+	nums := pick(st)
 	at := make([]int64, len(ats))
 	for k, t := range ats {
 		at[k] = micros(t.UTC())
 	}
-	points := make([][]Values, len(known))
-	e.parallel(len(known), func(ev *evaluator, j int) {
-		points[j] = ev.trend(nums[j], at, length.Microseconds())
-	}, st, allKPIs)
-	out := make(map[Subject][]Values, len(known))
-	for j, s := range known {
-		out[s] = points[j]
-	}
+	out := make([]Series, len(nums))
+	e.parallel(len(nums), func(ev *evaluator, j int) {
+		si := nums[j]
+		out[j] = Series{Subject: st.m.subj.list[si], Defined: st.m.subj.definedKPIs(si), Points: ev.trend(si, at, length.Microseconds())}
+	}, st, sel)
 	return out, nil
 }
 

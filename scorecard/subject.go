@@ -180,6 +180,25 @@ func processKinds(cfg *config.Config) []processKind {
 	return out
 }
 
+// selected returns the numbers of the subjects of role (every role if "")
+// with id subject (every one if ""), ordered as sorted orders them.
+func (ss *subjects) selected(role Role, subject string) []int32 {
+	if role != "" && subject != "" {
+		if si := ss.lookup(Subject{role, subject}); si >= 0 {
+			return []int32{si}
+		}
+		return nil
+	}
+	var out []int32
+	for _, si := range ss.sorted() {
+		s := ss.list[si]
+		if (role == "" || s.Role == role) && (subject == "" || s.ID == subject) {
+			out = append(out, si)
+		}
+	}
+	return out
+}
+
 // sorted returns subject numbers ordered by role (as in Roles) then id.
 // The order is kept until a subject is added; callers must not modify it.
 func (ss *subjects) sorted() []int32 {

@@ -41,6 +41,14 @@ func scorecardsURL(base, query string, at time.Time) string {
 	return base + "/api/v1/scorecards?" + query + "&at=" + url.QueryEscape(at.Format(time.RFC3339Nano))
 }
 
+func trendsURL(base, query string, ats []time.Time) string {
+	list := make([]string, len(ats))
+	for i, at := range ats {
+		list[i] = at.Format(time.RFC3339Nano)
+	}
+	return base + "/api/v1/trends?" + query + "&at=" + url.QueryEscape(strings.Join(list, ","))
+}
+
 // pastReads measures the API, the UI and reports at past evaluation times.
 func (d *daemonBench) pastReads(ctx context.Context, r *benchResult, daemon *benchDaemon) error {
 	client, n := benchClient(1), d.opts.requests
@@ -63,18 +71,27 @@ func (d *daemonBench) pastReads(ctx context.Context, r *benchResult, daemon *ben
 			fmtDur(s.quantile(0.9)), n, q.query, q.what, fmtBytes(float64(size))))
 	}
 
-	var trend samples
+	var trend, requests samples
+	var trendSize int
 	for run := range d.opts.runs {
+		took, body, err := timeGet(ctx, client, trendsURL(daemon.url, "role=system_owner&window=30d", d.monthEnds(time.Duration(run+1)*time.Minute)), nil)
+		if err != nil {
+			return err
+		}
+		trend, trendSize = append(trend, took), len(body)
 		start := time.Now()
-		for _, at := range d.monthEnds(time.Duration(run+1) * time.Minute) {
+		for _, at := range d.monthEnds(time.Duration(run+1)*time.Minute + time.Second) {
 			if _, _, err := timeGet(ctx, client, scorecardsURL(daemon.url, "role=system_owner&window=30d", at), nil); err != nil {
 				return err
 			}
 		}
-		trend = append(trend, time.Since(start))
+		requests = append(requests, time.Since(start))
 	}
 	r.fig["api trend 12 months"] = trend.median().Seconds()
-	r.add("api trend 12 months", fmtDur(trend.median()), "a 12-point monthly trend of every system owner: 12 requests GET /api/v1/scorecards?role=system_owner&window=30d&at=<month start>, one after the other; runs: "+trend.list())
+	r.add("api trend 12 months", fmtDur(trend.median()), fmt.Sprintf("a 12-point monthly trend of every system owner, every KPI: GET /api/v1/trends?role=system_owner&window=30d&at=<12 month starts>, %s JSON; runs: %s",
+		fmtBytes(float64(trendSize)), trend.list()))
+	r.fig["api 12 scorecards requests"] = requests.median().Seconds()
+	r.add("api 12 scorecards requests", fmtDur(requests.median()), "the same as 12 scorecards answers (with the previous windows, objectives and statuses): GET /api/v1/scorecards?role=system_owner&window=30d&at=<month start>, one after the other; runs: "+requests.list())
 
 	period := lastQuarter(d.to)
 	owners := ownerIDs(d.cfg)
@@ -168,15 +185,29 @@ func (d *daemonBench) comparePast(ctx context.Context, r *benchResult, db *sql.D
 	}
 	var sqlTrend, stewardTrend samples
 	for run := range d.opts.runs {
-		var s, w time.Duration
-		for _, at := range d.monthEnds(time.Duration(run+1) * 7 * time.Second) {
-			st, wt, diff, err := ask(at)
+		ats := d.monthEnds(time.Duration(run+1) * 7 * time.Second)
+		var s time.Duration
+		var fromSQL []map[string]ownerAnswer
+		for _, at := range ats {
+			start := time.Now()
+			answer, err := queryPerOwner(ctx, db, d.cfg, at.Add(-window), at)
 			if err != nil {
 				return err
 			}
-			s, w, diffs = s+st, w+wt, append(diffs, diff...)
+			s, fromSQL = s+time.Since(start), append(fromSQL, answer)
 		}
-		sqlTrend, stewardTrend = append(sqlTrend, s), append(stewardTrend, w)
+		took, body, err := timeGet(ctx, client, trendsURL(daemon.url, query, ats), nil)
+		if err != nil {
+			return err
+		}
+		steward, err := stewardTrendPerOwner(body, len(ats))
+		if err != nil {
+			return err
+		}
+		for k := range ats {
+			diffs = append(diffs, compareOwners(fromSQL[k], steward[k])...)
+		}
+		sqlTrend, stewardTrend = append(sqlTrend, s), append(stewardTrend, took)
 	}
 	pastRatio := sqlPast.median().Seconds() / stewardPast.median().Seconds()
 	trendRatio := sqlTrend.median().Seconds() / stewardTrend.median().Seconds()
@@ -188,8 +219,8 @@ func (d *daemonBench) comparePast(ctx context.Context, r *benchResult, db *sql.D
 	}
 	r.add("sql vs steward past", times(pastRatio), fmt.Sprintf("per-owner change success ratio and MTTR over 30d at a past at (60 days before the end): SQL %s, Steward %s (GET /api/v1/scorecards?%s&at=…; medians of %d, each at a different at); %s",
 		fmtDur(sqlPast.median()), fmtDur(stewardPast.median()), query, d.opts.runs, verdict))
-	r.add("sql vs steward trend", times(trendRatio), fmt.Sprintf("the same over a 12-point monthly trend: SQL %s, Steward %s for the 12 points (medians of %d runs)",
-		fmtDur(sqlTrend.median()), fmtDur(stewardTrend.median()), d.opts.runs))
+	r.add("sql vs steward trend", times(trendRatio), fmt.Sprintf("the same over a 12-point monthly trend: SQL %s for the 12 queries, Steward %s (GET /api/v1/trends?%s&at=<12 month starts>; medians of %d runs)",
+		fmtDur(sqlTrend.median()), fmtDur(stewardTrend.median()), query, d.opts.runs))
 	return nil
 }
 

@@ -200,6 +200,7 @@ var scalingColumns = []struct {
 	{"api one subject past", "API one, past", seconds},
 	{"api all system_owner past", "API owners, past", seconds},
 	{"api trend 12 months", "trend 12", seconds},
+	{"api 12 scorecards requests", "12 requests", seconds},
 	{"sql vs steward past", "SQL/Steward past", times},
 	{"sql vs steward trend", "SQL/Steward trend", times},
 	{"backfill rate", "backfill", func(v float64) string { return fmt.Sprintf("%.1f/s", v) }},

@@ -240,12 +240,6 @@ func stewardPerOwner(body []byte) (time.Time, map[string]ownerAnswer, error) {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return time.Time{}, nil, fmt.Errorf("bench: scorecards answer: %w", err)
 	}
-	count := func(v *float64) int64 {
-		if v == nil {
-			return -1
-		}
-		return int64(*v)
-	}
 	out := map[string]ownerAnswer{}
 	for _, c := range v.Scorecards {
 		out[c.Subject] = ownerAnswer{
@@ -255,6 +249,48 @@ func stewardPerOwner(body []byte) (time.Time, map[string]ownerAnswer, error) {
 		}
 	}
 	return v.At, out, nil
+}
+
+// stewardTrendPerOwner reads GET /api/v1/trends' answer of the SQL's KPIs:
+// each owner's figures at each of its points times.
+func stewardTrendPerOwner(body []byte, points int) ([]map[string]ownerAnswer, error) {
+	var v struct {
+		Trends []struct {
+			Subject string                `json:"subject"`
+			KPIs    map[string][]*float64 `json:"kpis"`
+		} `json:"trends"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, fmt.Errorf("bench: trends answer: %w", err)
+	}
+	out := make([]map[string]ownerAnswer, points)
+	for k := range out {
+		out[k] = map[string]ownerAnswer{}
+	}
+	for _, line := range v.Trends {
+		at := func(kpi string, k int) *float64 {
+			if vs := line.KPIs[kpi]; k < len(vs) {
+				return vs[k]
+			}
+			return nil
+		}
+		for k := range out {
+			out[k][line.Subject] = ownerAnswer{
+				completed: count(at("changes_completed", k)), failed: count(at("changes_failed", k)),
+				resolved: count(at("incidents_resolved", k)),
+				ratio:    at("change_success_ratio", k), mttr: at("mttr_seconds", k),
+			}
+		}
+	}
+	return out, nil
+}
+
+// count reads a count KPI's value; -1 for none.
+func count(v *float64) int64 {
+	if v == nil {
+		return -1
+	}
+	return int64(*v)
 }
 
 // compareOwners lists every owner whose figures differ: counts and the

@@ -38,13 +38,14 @@ func TestBench(t *testing.T) {
 	lines := []string{"machine:", "generate:", "ingest sqlite:", "load sqlite:", "daemon rss sqlite:",
 		"scrape first:", "scrape warm:", "api one subject:", "api all system_owner:", "api all system:",
 		"engine load:", "full recompute:", "incremental recompute:", "targets (",
-		"api one subject past:", "api all system_owner past:", "api trend 12 months:", "report quarter:",
+		"api one subject past:", "api all system_owner past:", "api trend 12 months:", "api 12 scorecards requests:", "report quarter:",
 		"ui subject:", "ui subject past:", "ui global:", "ui overview:", "backfill rate:", "backfill rate with output:",
 		"api system_owner kpi:", "api one subject after load sqlite:"}
 	if withPG {
 		lines = append(lines, "ingest postgres:", "load postgres:", "daemon rss postgres:", "api one subject after load postgres:",
 			"sql setup:", "sql per-owner:", "steward per-owner:", "sql vs steward:", "sql vs steward past:", "sql vs steward trend:")
 		assert.Regexp(t, `sql vs steward past: +[0-9.]+× +per-owner change success ratio and MTTR over 30d at a past at .*kpi=change_success_ratio,mttr_seconds.*identical for every owner at every time`, text)
+		assert.Regexp(t, `sql vs steward trend: +[0-9.]+× +the same over a 12-point monthly trend: SQL .* for the 12 queries, Steward .* \(GET /api/v1/trends\?role=system_owner&window=30d&kpi=`, text)
 		assert.Regexp(t, `sql vs steward: +[0-9.]+× +median SQL time / median Steward time; identical for all 1000 owners`, text)
 		assert.Contains(t, text, "PostgreSQL 15")
 	} else {
@@ -55,6 +56,7 @@ func TestBench(t *testing.T) {
 		assert.Contains(t, text, "\n"+l, "missing line %q", l)
 	}
 	assert.Regexp(t, `api one subject after load sqlite: +[0-9.]+ m?s +p90 [0-9.]+ m?s over 3 requests, 3 per run, on the daemon that has just stored every record`, text)
+	assert.Regexp(t, `api trend 12 months: +[0-9.]+ m?s +a 12-point monthly trend of every system owner, every KPI: GET /api/v1/trends`, text)
 	assert.Regexp(t, `backfill rate: +[0-9.]+/s +evaluations of every series per second, not counting the writing of the output`, text)
 	assert.Regexp(t, `ingest sqlite: +[0-9,]+/s +records/s .*batches of 5000, 4 clients`, text)
 	assert.Regexp(t, `full recompute: +[0-9.]+ m?s +every KPI of 6,29[0-9] subjects in 3 windows`, text)

@@ -73,6 +73,9 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("GET /api/v1/quarantine", s.quarantine)
 	if opts.Scorecards != nil {
 		s.mux.HandleFunc("GET /api/v1/scorecards", s.scorecards)
+		if _, ok := opts.Scorecards.(trendSource); ok {
+			s.mux.HandleFunc("GET /api/v1/trends", s.trends)
+		}
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
