@@ -28,15 +28,12 @@ type answerKey struct {
 // of an older snapshot are dropped as soon as a newer one is seen, and the
 // bytes kept are bounded (the oldest answers go first).
 type answers struct {
-	max    int
 	mu     sync.Mutex
 	snap   *scorecard.Snapshot
-	bodies map[answerKey][]byte
-	order  []answerKey // insertion order, for eviction
-	size   int
+	bodies fifo[answerKey]
 }
 
-func newAnswers(max int) *answers { return &answers{max: max} }
+func newAnswers(max int) *answers { return &answers{bodies: fifo[answerKey]{max: max}} }
 
 // get returns the answer to k kept for snap.
 func (a *answers) get(snap *scorecard.Snapshot, k answerKey) ([]byte, bool) {
@@ -45,31 +42,16 @@ func (a *answers) get(snap *scorecard.Snapshot, k answerKey) ([]byte, bool) {
 	if snap != a.snap {
 		return nil, false
 	}
-	b, ok := a.bodies[k]
-	return b, ok
+	return a.bodies.get(k)
 }
 
 // put keeps the answer to k for snap, forgetting those of any other
 // snapshot.
 func (a *answers) put(snap *scorecard.Snapshot, k answerKey, body []byte) {
-	if len(body) > a.max {
-		return
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reset(snap)
-	if _, ok := a.bodies[k]; ok {
-		return // a concurrent request put the same bytes
-	}
-	for a.size+len(body) > a.max {
-		old := a.order[0]
-		a.order = a.order[1:]
-		a.size -= len(a.bodies[old])
-		delete(a.bodies, old)
-	}
-	a.bodies[k] = body
-	a.order = append(a.order, k)
-	a.size += len(body)
+	a.bodies.add(k, body)
 }
 
 // forget drops the answers unless they are snap's.
@@ -80,8 +62,9 @@ func (a *answers) forget(snap *scorecard.Snapshot) {
 }
 
 func (a *answers) reset(snap *scorecard.Snapshot) {
-	if snap != a.snap || a.bodies == nil {
-		a.snap, a.bodies, a.order, a.size = snap, map[answerKey][]byte{}, nil, 0
+	if snap != a.snap {
+		a.snap = snap
+		a.bodies.clear()
 	}
 }
 
@@ -107,15 +90,12 @@ type pastKey struct {
 // dropped when the generation changes; the bytes kept are bounded (the
 // oldest answers go first).
 type pastAnswers struct {
-	max    int
 	mu     sync.Mutex
 	gen    uint64
-	bodies map[pastKey][]byte
-	order  []pastKey // insertion order, for eviction
-	size   int
+	bodies fifo[pastKey]
 }
 
-func newPastAnswers(max int) *pastAnswers { return &pastAnswers{max: max} }
+func newPastAnswers(max int) *pastAnswers { return &pastAnswers{bodies: fifo[pastKey]{max: max}} }
 
 // get returns the answer to k kept at generation gen.
 func (a *pastAnswers) get(gen uint64, k pastKey) ([]byte, bool) {
@@ -124,8 +104,7 @@ func (a *pastAnswers) get(gen uint64, k pastKey) ([]byte, bool) {
 	if gen != a.gen {
 		return nil, false
 	}
-	b, ok := a.bodies[k]
-	return b, ok
+	return a.bodies.get(k)
 }
 
 // put keeps the answer to k, computed at generation gen (or later),
@@ -133,27 +112,56 @@ func (a *pastAnswers) get(gen uint64, k pastKey) ([]byte, bool) {
 // state later than gen is kept under gen: the generation has moved on by
 // then, so the next get drops it.
 func (a *pastAnswers) put(gen uint64, k pastKey, body []byte) {
-	if len(body) > a.max/4 {
+	if len(body) > a.bodies.max/4 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if gen != a.gen || a.bodies == nil {
-		if gen < a.gen {
-			return // a newer generation's answers are kept already
-		}
-		a.gen, a.bodies, a.order, a.size = gen, map[pastKey][]byte{}, nil, 0
+	switch {
+	case gen < a.gen:
+		return // a newer generation's answers are kept already
+	case gen > a.gen:
+		a.gen = gen
+		a.bodies.clear()
 	}
-	if _, ok := a.bodies[k]; ok {
+	a.bodies.add(k, body)
+}
+
+// fifo holds encoded answers by key, at most max bytes of them: the
+// oldest go first. Its callers lock it.
+type fifo[K comparable] struct {
+	max    int
+	bodies map[K][]byte
+	order  []K // insertion order, for eviction
+	size   int
+}
+
+func (f *fifo[K]) get(k K) ([]byte, bool) {
+	b, ok := f.bodies[k]
+	return b, ok
+}
+
+// add keeps body under k unless it is larger than max or k is kept
+// already (a concurrent request put the same bytes).
+func (f *fifo[K]) add(k K, body []byte) {
+	if len(body) > f.max {
 		return
 	}
-	for a.size+len(body) > a.max {
-		old := a.order[0]
-		a.order = a.order[1:]
-		a.size -= len(a.bodies[old])
-		delete(a.bodies, old)
+	if f.bodies == nil {
+		f.bodies = map[K][]byte{}
 	}
-	a.bodies[k] = body
-	a.order = append(a.order, k)
-	a.size += len(body)
+	if _, ok := f.bodies[k]; ok {
+		return
+	}
+	for f.size+len(body) > f.max {
+		old := f.order[0]
+		f.order = f.order[1:]
+		f.size -= len(f.bodies[old])
+		delete(f.bodies, old)
+	}
+	f.bodies[k] = body
+	f.order = append(f.order, k)
+	f.size += len(body)
 }
+
+func (f *fifo[K]) clear() { f.bodies, f.order, f.size = nil, nil, 0 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,6 +115,20 @@ func (sel kpiSelection) key() string {
 	return b.String()
 }
 
+// parseRoleKPIs reads the role and kpi parameters of a query of
+// scorecards or trends.
+func parseRoleKPIs(q url.Values) (scorecard.Role, kpiSelection, error) {
+	var role scorecard.Role
+	if v := q.Get("role"); v != "" {
+		var err error
+		if role, err = scorecard.ParseRole(v); err != nil {
+			return "", nil, fault.Wrap(fault.Invalid, err)
+		}
+	}
+	sel, err := parseKPIs(q["kpi"])
+	return role, sel, err
+}
+
 // parseKPIs reads the kpi parameters: KPI names as the API flattens them,
 // comma-separated and/or repeated. Absent: nil (every KPI).
 func parseKPIs(values []string) (kpiSelection, error) {
@@ -175,15 +190,7 @@ func cardView(s *scorecard.Snapshot, c *scorecard.Card, sel kpiSelection) CardVi
 
 func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var role scorecard.Role
-	if v := q.Get("role"); v != "" {
-		var err error
-		if role, err = scorecard.ParseRole(v); err != nil {
-			fault.Write(w, fault.Wrap(fault.Invalid, err))
-			return
-		}
-	}
-	sel, err := parseKPIs(q["kpi"])
+	role, sel, err := parseRoleKPIs(q)
 	if err != nil {
 		fault.Write(w, err)
 		return
@@ -266,9 +273,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	max := maxStreamedBuffer
 	switch {
 	case keep:
-		max = s.answers.max / 4
+		max = s.answers.bodies.max / 4
 	case keepPast:
-		max = s.past.max / 4
+		max = s.past.bodies.max / 4
 	}
 	out := &spill{w: w, format: format, max: max}
 	encodeAnswer(out, snap, window, cards, format, sel)

@@ -98,15 +98,15 @@ func TestScorecardsKeptAnswers(t *testing.T) {
 	_, _, before := get(t, srv, "role=system_owner")
 	srv.answers.mu.Lock()
 	assert.Equal(t, first, srv.answers.snap)
-	assert.NotEmpty(t, srv.answers.bodies, "answers of the latest snapshot are kept")
-	assert.LessOrEqual(t, srv.answers.size, maxAnswerBytes)
+	assert.NotEmpty(t, srv.answers.bodies.bodies, "answers of the latest snapshot are kept")
+	assert.LessOrEqual(t, srv.answers.bodies.size, maxAnswerBytes)
 	srv.answers.mu.Unlock()
 
 	// the engine publishes a new snapshot: what was kept is dropped at once
 	sc.snap.Store(second)
 	srv.SnapshotComputed(second)
 	srv.answers.mu.Lock()
-	assert.Empty(t, srv.answers.bodies)
+	assert.Empty(t, srv.answers.bodies.bodies)
 	srv.answers.mu.Unlock()
 	_, _, after := get(t, srv, "role=system_owner")
 	assert.NotEqual(t, string(before), string(after), "the new records change the owners' scorecards")
@@ -128,7 +128,7 @@ func TestScorecardsKeptAnswers(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.NotEmpty(t, one)
 	srv.answers.mu.Lock()
-	assert.Empty(t, srv.answers.bodies)
+	assert.Empty(t, srv.answers.bodies.bodies)
 	srv.answers.mu.Unlock()
 }
 
@@ -151,7 +151,7 @@ func TestAnswersBounded(t *testing.T) {
 	a.put(snap, k("d"), bytes.Repeat([]byte("d"), 11))
 	_, ok = a.get(snap, k("d"))
 	assert.False(t, ok)
-	assert.Equal(t, 8, a.size)
+	assert.Equal(t, 8, a.bodies.size)
 	_, ok = a.get(&scorecard.Snapshot{}, k("b"))
 	assert.False(t, ok, "another snapshot's answers are not served")
 }
@@ -310,8 +310,8 @@ func TestScorecardsPastAnswersKept(t *testing.T) {
 	ask(queries[0]+",changes_completed", at)
 	assert.Equal(t, before+2, sc.evaluations.Load())
 	srv.past.mu.Lock()
-	assert.LessOrEqual(t, srv.past.size, maxPastBytes)
-	assert.Len(t, srv.past.bodies, len(queries)+2)
+	assert.LessOrEqual(t, srv.past.bodies.size, maxPastBytes)
+	assert.Len(t, srv.past.bodies.bodies, len(queries)+2)
 	srv.past.mu.Unlock()
 
 	// a write: what was kept is dropped, and the answers show the write
@@ -337,7 +337,7 @@ func TestPastAnswersBound(t *testing.T) {
 	assert.False(t, ok)
 	for i := range 10 {
 		a.put(1, pastKey{at: int64(i)}, body(20))
-		assert.LessOrEqual(t, a.size, 100)
+		assert.LessOrEqual(t, a.bodies.size, 100)
 	}
 	_, ok = a.get(1, pastKey{at: 0})
 	assert.False(t, ok, "the oldest went first")
@@ -350,5 +350,5 @@ func TestPastAnswersBound(t *testing.T) {
 	_, ok = a.get(0, pastKey{at: 3})
 	assert.False(t, ok)
 	a.put(2, pastKey{at: 3}, body(10))
-	assert.Equal(t, 10, a.size, "a new generation drops the older one's")
+	assert.Equal(t, 10, a.bodies.size, "a new generation drops the older one's")
 }

@@ -41,15 +41,7 @@ const maxTrendValues = 100_000
 func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	src := s.opts.Scorecards.(trendSource)
 	q := r.URL.Query()
-	var role scorecard.Role
-	if v := q.Get("role"); v != "" {
-		var err error
-		if role, err = scorecard.ParseRole(v); err != nil {
-			fault.Write(w, fault.Wrap(fault.Invalid, err))
-			return
-		}
-	}
-	sel, err := parseKPIs(q["kpi"])
+	role, sel, err := parseRoleKPIs(q)
 	if err != nil {
 		fault.Write(w, err)
 		return
