@@ -34,6 +34,7 @@ var routes = map[string]Rule{
 	"POST /api/v1/feedback":  {Scope: config.ScopeIngest},
 
 	"GET /api/v1/scorecards": {Scope: config.ScopeRead},
+	"GET /api/v1/trends":     {Scope: config.ScopeRead},
 	"GET /api/v1/reviews":    {Scope: config.ScopeRead},
 	"GET /metrics":           {Scope: config.ScopeRead, Metrics: true},
 	"GET /{$}":               {Scope: config.ScopeRead}, // the UI's overview

@@ -19,6 +19,7 @@ func TestExpensive(t *testing.T) {
 		{"GET /api/v1/scorecards", "/api/v1/scorecards", true},
 		{"GET /api/v1/scorecards", "/api/v1/scorecards?role=system&subject=api&format=csv", false},
 		{"GET /api/v1/scorecards", "/api/v1/scorecards?at=2026-01-01T00:00:00Z", true},
+		{"GET /api/v1/trends", "/api/v1/trends?role=system&subject=api&at=2026-01-01T00:00:00Z", true},
 		{"GET /{$}", "/", true},
 		{"GET /{$}", "/?role=team", true},
 		{"GET /{$}", "/?role=system", false},
