@@ -722,25 +722,31 @@ func (e *Engine) addTitles(ctx context.Context, out map[Subject]*Evidence) error
 // records by key, for callers whose engine reads a store that cannot (one
 // wrapped for telemetry, say).
 func FillTitles(ctx context.Context, finder RecordFinder, out map[Subject]*Evidence) error {
-	seen := map[record.Ref]bool{}
-	var keys []record.Ref
-	for _, ev := range out {
-		for _, in := range ev.Incidents {
-			if k := (record.Ref{Source: in.Source, ID: in.ID}); !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
+	return fillTitles(ctx, finder, func(fn func(*IncidentEvidence)) {
+		for _, ev := range out {
+			for i := range ev.Incidents {
+				fn(&ev.Incidents[i])
 			}
 		}
-	}
+	})
+}
+
+// fillTitles sets the title of every incident each visits, fetching each
+// key's once.
+func fillTitles(ctx context.Context, finder RecordFinder, each func(func(*IncidentEvidence))) error {
+	seen := map[record.Ref]bool{}
+	var keys []record.Ref
+	each(func(in *IncidentEvidence) {
+		if k := (record.Ref{Source: in.Source, ID: in.ID}); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	})
 	titles, err := Titles(ctx, finder, keys)
 	if err != nil {
 		return err
 	}
-	for _, ev := range out {
-		for i := range ev.Incidents {
-			ev.Incidents[i].Title = titles[record.Ref{Source: ev.Incidents[i].Source, ID: ev.Incidents[i].ID}]
-		}
-	}
+	each(func(in *IncidentEvidence) { in.Title = titles[record.Ref{Source: in.Source, ID: in.ID}] })
 	return nil
 }
 

@@ -223,8 +223,7 @@ func (e *Engine) EvidenceTables(ctx context.Context, subjects []Subject, from, t
 // FillTableTitles sets the titles of the incidents the tables of evidence
 // hold, from a store that finds records by key.
 func FillTableTitles(ctx context.Context, finder RecordFinder, out map[Subject]*Evidence) error {
-	var keys []record.Ref
-	each := func(fn func(in *IncidentEvidence)) {
+	return fillTitles(ctx, finder, func(fn func(*IncidentEvidence)) {
 		for _, ev := range out {
 			if t := ev.Tables; t != nil {
 				for _, list := range [][]IncidentEvidence{t.Incidents.Rows, t.ReviewsMissingOrLate.Rows, t.SLABreaches.Rows} {
@@ -237,20 +236,7 @@ func FillTableTitles(ctx context.Context, finder RecordFinder, out map[Subject]*
 				}
 			}
 		}
-	}
-	seen := map[record.Ref]bool{}
-	each(func(in *IncidentEvidence) {
-		if k := (record.Ref{Source: in.Source, ID: in.ID}); !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
 	})
-	titles, err := Titles(ctx, finder, keys)
-	if err != nil {
-		return err
-	}
-	each(func(in *IncidentEvidence) { in.Title = titles[record.Ref{Source: in.Source, ID: in.ID}] })
-	return nil
 }
 
 // tables reads subject si's tables of window w, at most limit rows each.

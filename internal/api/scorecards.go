@@ -240,9 +240,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Unavailable, "scorecards unavailable: %w", err))
 		return
 	}
-	window, ok := pickWindow(snap, q.Get("window"))
+	window, _, ok := pickWindow(snap.Windows, q.Get("window"))
 	if !ok {
-		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap)))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap.Windows)))
 		return
 	}
 	// The latest snapshot's answers are kept with it; a past one (at) until
@@ -398,38 +398,6 @@ func writeAnswer(w http.ResponseWriter, format string, body []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-}
-
-// pickWindow defaults to 30d when configured, else the first window.
-func pickWindow(s *scorecard.Snapshot, want string) (string, bool) {
-	if want == "" {
-		for _, w := range s.Windows {
-			if w.Name == "30d" {
-				return w.Name, true
-			}
-		}
-		if len(s.Windows) > 0 {
-			return s.Windows[0].Name, true
-		}
-		return "", false
-	}
-	for _, w := range s.Windows {
-		if w.Name == want {
-			return want, true
-		}
-	}
-	return "", false
-}
-
-func windowNames(s *scorecard.Snapshot) string {
-	out := ""
-	for i, w := range s.Windows {
-		if i > 0 {
-			out += ", "
-		}
-		out += w.Name
-	}
-	return out
 }
 
 // writeCSV writes one row per subject and KPI, in API order.

@@ -51,9 +51,9 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, err)
 		return
 	}
-	window, length, ok := trendWindow(src.Windows(), q.Get("window"))
+	window, length, ok := pickWindow(src.Windows(), q.Get("window"))
 	if !ok {
-		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowList(src.Windows())))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(src.Windows())))
 		return
 	}
 	format := q.Get("format")
@@ -121,9 +121,9 @@ func parseAts(values []string) ([]time.Time, error) {
 	return out, nil
 }
 
-// trendWindow picks the configured window named want (30d, else the first,
-// when want is empty), as the scorecards answer does.
-func trendWindow(windows []config.Window, want string) (string, time.Duration, bool) {
+// pickWindow picks the window named want among windows, or when want is
+// empty 30d if there is one, else the first.
+func pickWindow(windows []config.Window, want string) (string, time.Duration, bool) {
 	if want == "" {
 		for _, w := range windows {
 			if w.Name == "30d" {
@@ -143,7 +143,7 @@ func trendWindow(windows []config.Window, want string) (string, time.Duration, b
 	return "", 0, false
 }
 
-func windowList(windows []config.Window) string {
+func windowNames(windows []config.Window) string {
 	names := make([]string, len(windows))
 	for i, w := range windows {
 		names[i] = w.Name
