@@ -8,6 +8,7 @@ package config
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -50,6 +51,33 @@ type Storage struct {
 type Window struct {
 	Name     string
 	Duration time.Duration
+}
+
+// PickWindow returns the window of windows named want. With want empty it
+// returns the one pages and answers default to: 30d if configured, else the
+// first configured.
+func PickWindow(windows []Window, want string) (Window, bool) {
+	if want == "" {
+		want = "30d"
+		if !slices.ContainsFunc(windows, func(w Window) bool { return w.Name == want }) && len(windows) > 0 {
+			want = windows[0].Name
+		}
+	}
+	for _, w := range windows {
+		if w.Name == want {
+			return w, true
+		}
+	}
+	return Window{}, false
+}
+
+// WindowNames lists the names of windows, comma separated, for messages.
+func WindowNames(windows []Window) string {
+	names := make([]string, len(windows))
+	for i, w := range windows {
+		names[i] = w.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // Person is someone who can hold a role. Only ID leaves Steward in metrics.

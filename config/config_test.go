@@ -426,3 +426,29 @@ func TestErrorsFormat(t *testing.T) {
 	errs := &Errors{{Line: 3, Msg: "b"}, {Msg: "no line"}}
 	assert.Equal(t, "line 3: b\nno line", errs.Error())
 }
+
+func TestPickWindow(t *testing.T) {
+	with30d := []Window{{Name: "7d", Duration: 7 * 24 * time.Hour}, {Name: "30d", Duration: 30 * 24 * time.Hour}}
+	without := []Window{{Name: "1d", Duration: 24 * time.Hour}, {Name: "7d", Duration: 7 * 24 * time.Hour}}
+	for _, tc := range []struct {
+		name    string
+		windows []Window
+		want    string
+		got     string
+		ok      bool
+	}{
+		{"asked for", with30d, "7d", "7d", true},
+		{"default 30d", with30d, "", "30d", true},
+		{"default first without 30d", without, "", "1d", true},
+		{"unknown", with30d, "90d", "", false},
+		{"30d asked but not configured", without, "30d", "", false},
+		{"none configured", nil, "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, ok := PickWindow(tc.windows, tc.want)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.got, w.Name)
+		})
+	}
+	assert.Equal(t, "7d, 30d", WindowNames(with30d))
+}

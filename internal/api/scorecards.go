@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/csvsafe"
 	"github.com/steward-sh/steward/fault"
 	"github.com/steward-sh/steward/scorecard"
@@ -240,11 +241,12 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Unavailable, "scorecards unavailable: %w", err))
 		return
 	}
-	window, _, ok := pickWindow(snap.Windows, q.Get("window"))
+	win, ok := config.PickWindow(snap.Windows, q.Get("window"))
 	if !ok {
-		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(snap.Windows)))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), config.WindowNames(snap.Windows)))
 		return
 	}
+	window := win.Name
 	// The latest snapshot's answers are kept with it; a past one (at) until
 	// the engine's generation changes (above).
 	key, keep := answerKey{window: window, role: role, format: format, kpis: sel.key()}, at == "" && subject == ""

@@ -51,11 +51,12 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, err)
 		return
 	}
-	window, length, ok := pickWindow(src.Windows(), q.Get("window"))
+	win, ok := config.PickWindow(src.Windows(), q.Get("window"))
 	if !ok {
-		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), windowNames(src.Windows())))
+		fault.Write(w, fault.Errorf(fault.Invalid, "unknown window %q (configured: %s)", q.Get("window"), config.WindowNames(src.Windows())))
 		return
 	}
+	window, length := win.Name, win.Duration
 	format := q.Get("format")
 	if format == "" {
 		format = "json"
@@ -119,36 +120,6 @@ func parseAts(values []string) ([]time.Time, error) {
 		return nil, fault.Errorf(fault.Invalid, "at: %d evaluation times, at most %d in one request", len(out), maxTrendPoints)
 	}
 	return out, nil
-}
-
-// pickWindow picks the window named want among windows, or when want is
-// empty 30d if there is one, else the first.
-func pickWindow(windows []config.Window, want string) (string, time.Duration, bool) {
-	if want == "" {
-		for _, w := range windows {
-			if w.Name == "30d" {
-				return w.Name, w.Duration, true
-			}
-		}
-		if len(windows) > 0 {
-			return windows[0].Name, windows[0].Duration, true
-		}
-		return "", 0, false
-	}
-	for _, w := range windows {
-		if w.Name == want {
-			return w.Name, w.Duration, true
-		}
-	}
-	return "", 0, false
-}
-
-func windowNames(windows []config.Window) string {
-	names := make([]string, len(windows))
-	for i, w := range windows {
-		names[i] = w.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // writeTrendsJSON writes the answer, a subject at a time:

@@ -81,7 +81,7 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	win, ok := pickWindow(snap, q.Get("window"))
+	win, ok := config.PickWindow(snap.Windows, q.Get("window"))
 	if !ok {
 		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
 		return

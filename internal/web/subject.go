@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-sh/steward/config"
 	"github.com/steward-sh/steward/report"
 	"github.com/steward-sh/steward/scorecard"
 )
@@ -67,7 +68,7 @@ func (u *UI) subject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	win, ok := pickWindow(snap, q.Get("window"))
+	win, ok := config.PickWindow(snap.Windows, q.Get("window"))
 	if !ok {
 		u.fail(w, r, http.StatusBadRequest, "Unknown window "+q.Get("window")+".")
 		return

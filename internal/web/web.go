@@ -168,27 +168,6 @@ func (u *UI) snapshotOfOrFail(w http.ResponseWriter, r *http.Request, role score
 	return snap
 }
 
-// pickWindow is the ?window= asked for, else 30d if configured, else the first.
-func pickWindow(s *scorecard.Snapshot, want string) (config.Window, bool) {
-	for _, w := range s.Windows {
-		if w.Name == want {
-			return w, true
-		}
-	}
-	if want != "" {
-		return config.Window{}, false
-	}
-	for _, w := range s.Windows {
-		if w.Name == "30d" {
-			return w, true
-		}
-	}
-	if len(s.Windows) > 0 {
-		return s.Windows[0], true
-	}
-	return config.Window{}, false
-}
-
 func roleTitle(r scorecard.Role) string {
 	return map[scorecard.Role]string{
 		scorecard.RoleSystem: "Systems", scorecard.RoleSystemOwner: "System owners", scorecard.RoleProgram: "Programs",
