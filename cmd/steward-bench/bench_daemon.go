@@ -161,6 +161,9 @@ func timeGet(ctx context.Context, client *http.Client, url string, header http.H
 	}
 	defer resp.Body.Close()
 	var body bytes.Buffer
+	if resp.ContentLength > 0 {
+		body.Grow(int(resp.ContentLength) + bytes.MinRead) // read in place, as a client that knows the length would
+	}
 	_, err = body.ReadFrom(resp.Body)
 	took := time.Since(start)
 	if err != nil {

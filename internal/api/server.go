@@ -50,6 +50,7 @@ type Server struct {
 	mux     *routeMux
 	answers *answers     // encoded scorecard answers of the latest snapshot
 	past    *pastAnswers // encoded scorecard answers of past evaluation times
+	buffers bufferPool   // what answers are encoded and buffered in
 }
 
 // New builds a Server with its routes.

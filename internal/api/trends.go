@@ -88,13 +88,13 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.NotFound, "no subject %q with role %q", subject, role))
 		return
 	}
-	out := &spill{w: w, format: format, max: maxStreamedBuffer}
+	out := &spill{w: w, format: format, max: maxStreamedBuffer, pool: &s.buffers}
 	if format == "csv" {
 		writeTrendsCSV(out, window, ats, series, sel)
 	} else {
 		writeTrendsJSON(out, window, ats, series, sel)
 	}
-	out.finish()
+	out.finish(false)
 }
 
 // parseAts reads the evaluation times: RFC 3339, comma-separated and/or
