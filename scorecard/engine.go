@@ -604,7 +604,7 @@ func (e *Engine) compute(st *state, at time.Time, windows []config.Window, subje
 		s.Cards[w.Name] = make([]Card, len(subjects))
 	}
 	var downs []*downtimes
-	if len(subjects) > 32 && needOf(sel).has(srcDowntime) { // worth computing every system's once
+	if needOf(sel).has(srcDowntime) && st.wholeSpans(subjects) > len(st.m.systems) { // worth computing every system's once
 		for _, w := range windows {
 			length := w.Duration.Microseconds()
 			downs = append(downs, st.downtimes(now-length, now))

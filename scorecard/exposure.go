@@ -45,6 +45,25 @@ type downtimes struct {
 	down     []float64
 }
 
+// wholeSpans counts the systems the subjects answer for over whole
+// windows: the evaluations that read a cache of every system's downtime.
+// An owner answers for their tenures only, so the owners of a role read
+// none and are better off without the cache.
+func (st *state) wholeSpans(subjects []int32) int {
+	n := 0
+	for _, si := range subjects {
+		if int(si) >= len(st.spans) {
+			continue
+		}
+		for _, sp := range st.spans[si] {
+			if sp.tenure < 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func (st *state) downtimes(from, at int64) *downtimes {
 	d := &downtimes{from: from, at: at, down: make([]float64, len(st.m.systems))}
 	for si := range d.down {
