@@ -6,9 +6,10 @@ import (
 	"github.com/steward-sh/steward/scorecard"
 )
 
-// maxAnswerBytes bounds the encoded answers kept for the latest snapshot:
-// the reference organisation's every-system answer is 15 MiB, its
-// every-owner one 3 MiB.
+// maxAnswerBytes bounds the encoded answers kept for the latest snapshot,
+// none over a quarter of it (maxStreamedBuffer): the reference
+// organisation's every-owner answer is 5 MiB; its every-system one, 23 MiB,
+// streams and is not kept.
 const maxAnswerBytes = 64 << 20
 
 // answerKey is a query of every subject of a role (or of every role) in one

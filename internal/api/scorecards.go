@@ -317,7 +317,7 @@ func findCards(snap *scorecard.Snapshot, window string, role scorecard.Role, sub
 // maxStreamedBuffer is how much of an answer that is not kept is buffered
 // before it spills into the response. An answer that may be kept is
 // buffered up to a quarter of the kept answers' bound (16 MiB; the
-// reference organisation's every-system answer is 15 MiB), so the
+// reference organisation's every-system answer, 23 MiB, is not kept), so the
 // concurrent reads --web.max-concurrent-reads admits hold at most that
 // each.
 const maxStreamedBuffer = 1 << 20
