@@ -2,8 +2,11 @@ package scorecard
 
 import (
 	"cmp"
+	"maps"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // successions sets each failed change's next: the finished_at of the next
@@ -80,13 +83,24 @@ func newSuccessions(st *state, x *index) *successions {
 			g.failures = append(g.failures, e)
 		}
 	}
-	for _, g := range s.groups {
-		slices.SortFunc(g.successes, compareSucc)
-		slices.SortFunc(g.failures, compareSucc)
-		for _, f := range g.failures {
-			g.setNext(x, f, nil)
-		}
+	// each group sets the nexts of its own failures: the groups are
+	// shared out to every CPU
+	groups := slices.Collect(maps.Values(s.groups))
+	workers := min(2, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := w; j < len(groups); j += workers {
+				g := groups[j]
+				slices.SortFunc(g.successes, compareSucc)
+				slices.SortFunc(g.failures, compareSucc)
+				for _, f := range g.failures {
+					g.setNext(x, f, nil)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return s
 }
 
