@@ -138,12 +138,14 @@ func (l *attrLists) number(list []int32) uint32 {
 	return n
 }
 
-// reserve makes room for n more lists of subjects subjects in all.
+// reserve makes room for n more lists, holding `subjects` subjects in
+// all: numbering them then neither rehashes the table nor grows the arrays.
 func (l *attrLists) reserve(n, subjects int) {
-	if size := max(64, len(l.table)); 4*(len(l.ends)+n+1) > 3*size {
-		for 4*(len(l.ends)+n+1) > 3*size {
-			size *= 2
-		}
+	size := max(64, len(l.table))
+	for 4*(len(l.ends)+n+1) > 3*size {
+		size *= 2
+	}
+	if size != len(l.table) {
 		l.rehash(size)
 	}
 	l.ends = slices.Grow(l.ends, n)

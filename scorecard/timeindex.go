@@ -206,7 +206,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			}
 		}
 	}
-	// hundreds of MB to clear: one CPU would take tens of milliseconds
+	// hundreds of MB, which the allocator may have to clear: on every CPU
 	var wg sync.WaitGroup
 	for c, n := range count {
 		wg.Go(func() { ti.keys[c] = make([]int64, n) })
