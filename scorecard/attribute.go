@@ -138,6 +138,20 @@ func (l *attrLists) number(list []int32) uint32 {
 	return n
 }
 
+// reserve makes room for n more lists, holding `subjects` subjects in
+// all: numbering them then neither rehashes the table nor grows the arrays.
+func (l *attrLists) reserve(n, subjects int) {
+	size := max(64, len(l.table))
+	for 4*(len(l.ends)+n+1) > 3*size {
+		size *= 2
+	}
+	if size != len(l.table) {
+		l.rehash(size)
+	}
+	l.ends = slices.Grow(l.ends, n)
+	l.subjects = slices.Grow(l.subjects, subjects)
+}
+
 func (l *attrLists) rehash(size int) {
 	if l.table == nil {
 		l.seed = maphash.MakeSeed()
@@ -228,15 +242,27 @@ func (m *model) system(name string) int32 {
 // attribute lists the subjects a record counts for (SPEC section 1) and
 // returns the list's number.
 func (m *model) attribute(kind int, si int32, team string, tenure int) uint32 {
-	out := m.scratch[:0]
+	m.scratch = m.subjectList(m.scratch[:0], kind, si, team, tenure, m.teamOf(team))
+	return m.lists.number(m.scratch)
+}
+
+// teamOf returns the subject of a record's team (-1 none), adding it the
+// first time it is seen.
+func (m *model) teamOf(team string) int32 {
+	if team == "" {
+		return -1
+	}
+	return m.subj.team(team)
+}
+
+// subjectList appends to out the subjects a record of a kind, system si,
+// team (whose subject is teamSubj) and tenure counts for, each once. It
+// only reads the model: attributeAll runs it on every CPU.
+func (m *model) subjectList(out []int32, kind int, si int32, team string, tenure int, teamSubj int32) []int32 {
+	base := len(out)
 	add := func(s int32) {
-		if s < 0 {
+		if s < 0 || slices.Contains(out[base:], s) {
 			return
-		}
-		for _, x := range out {
-			if x == s {
-				return
-			}
 		}
 		out = append(out, s)
 	}
@@ -256,12 +282,9 @@ func (m *model) attribute(kind int, si int32, team string, tenure int) uint32 {
 			add(sc.subject)
 		}
 	}
-	if team != "" {
-		add(m.subj.team(team))
-	}
+	add(teamSubj)
 	add(m.global)
-	m.scratch = out
-	return m.lists.number(out)
+	return out
 }
 
 // entry returns the number of a record's attribution entry, attributing it
@@ -269,7 +292,12 @@ func (m *model) attribute(kind int, si int32, team string, tenure int) uint32 {
 // of keys, so most records cost one lookup.
 func (m *model) entry(x *index, kind int, system, team sym, at int64) uint32 {
 	si := m.sysOf(x, system)
-	return m.entryOf(x, kind, system, team, si, m.tenureOf(si, at))
+	n, isNew := m.entryOf(kind, system, team, si, m.tenureOf(si, at))
+	if isNew {
+		en := &m.entries[n]
+		en.list = m.attribute(kind, si, x.syms.name(team), int(en.tenure))
+	}
+	return n
 }
 
 // sysOf resolves a record system symbol to a configured system (-1 none).
@@ -293,21 +321,21 @@ func (m *model) tenureOf(si int32, t int64) int32 {
 	return int32(m.systems[si].tenureAt(t))
 }
 
-// entryOf returns the number of the entry of a key, adding it if new.
-func (m *model) entryOf(x *index, kind int, system, team sym, si, tenure int32) uint32 {
+// entryOf returns the number of the entry of a key, adding it (without
+// its list) if new.
+func (m *model) entryOf(kind int, system, team sym, si, tenure int32) (n uint32, isNew bool) {
 	by := &m.bySym[kind]
 	for int(system) >= len(*by) {
 		*by = append(*by, nil)
 	}
 	list := (*by)[system]
 	if n, ok := find(list, team, tenure); ok {
-		return n
+		return n, false
 	}
-	n := uint32(len(m.entries))
-	m.entries = append(m.entries, attrEntry{sys: si, tenure: tenure, team: team,
-		list: m.attribute(kind, si, x.syms.name(team), int(tenure))})
+	n = uint32(len(m.entries))
+	m.entries = append(m.entries, attrEntry{sys: si, tenure: tenure, team: team})
 	(*by)[system] = append((*by)[system], entryRef{team, tenure, n})
-	return n
+	return n, true
 }
 
 // find looks for the entry of a team and tenure in a system symbol's list.
@@ -378,15 +406,7 @@ func (m *model) attributeAll(x *index) {
 		})
 	}
 	wg.Wait()
-	for kind := range 2 {
-		for w := range seen {
-			l := &seen[w]
-			l.entry[kind] = make([]uint32, len(l.keys[kind]))
-			for j, k := range l.keys[kind] {
-				l.entry[kind][j] = m.entryOf(x, kind, k.system, k.team, k.si, k.tenure)
-			}
-		}
-	}
+	m.makeEntries(x, seen)
 	for w := range shares {
 		wg.Go(func() {
 			entry := seen[w].entry
@@ -403,6 +423,65 @@ func (m *model) attributeAll(x *index) {
 		})
 	}
 	wg.Wait()
+}
+
+// makeEntries gives each share's keys their entries. The entries, and the
+// team subjects, are made in order, one CPU finding the new keys; the
+// lists of subjects of the new entries are then made on every CPU, and
+// numbered in order again.
+func (m *model) makeEntries(x *index, seen []shareKeys) {
+	type fresh struct {
+		n        uint32
+		kind     int
+		teamSubj int32
+	}
+	var made []fresh
+	keys := 0
+	for w := range seen {
+		keys += len(seen[w].keys[procIncident]) + len(seen[w].keys[procChange])
+	}
+	m.entries = slices.Grow(m.entries, keys)
+	for kind := range 2 {
+		for w := range seen {
+			l := &seen[w]
+			l.entry[kind] = make([]uint32, len(l.keys[kind]))
+			for j, k := range l.keys[kind] {
+				n, isNew := m.entryOf(kind, k.system, k.team, k.si, k.tenure)
+				if isNew {
+					made = append(made, fresh{n, kind, m.teamOf(x.syms.name(k.team))})
+				}
+				l.entry[kind][j] = n
+			}
+		}
+	}
+	shares := len(seen)
+	lists, ends := make([][]int32, shares), make([][]int, shares)
+	var wg sync.WaitGroup
+	for w := range shares {
+		wg.Go(func() {
+			lo, hi := share(len(made), w, shares)
+			ends[w] = make([]int, 0, hi-lo)
+			for _, f := range made[lo:hi] {
+				en := &m.entries[f.n]
+				lists[w] = m.subjectList(lists[w], f.kind, en.sys, x.syms.name(en.team), int(en.tenure), f.teamSubj)
+				ends[w] = append(ends[w], len(lists[w]))
+			}
+		})
+	}
+	wg.Wait()
+	subjects := 0
+	for _, l := range lists {
+		subjects += len(l)
+	}
+	m.lists.reserve(len(made), subjects)
+	j := 0
+	for w := range shares {
+		start := 0
+		for _, end := range ends[w] {
+			m.entries[made[j].n].list = m.lists.number(lists[w][start:end])
+			start, j = end, j+1
+		}
+	}
 }
 
 // shareKeys lists, per kind, the distinct attribution keys of a share of

@@ -2,8 +2,11 @@ package scorecard
 
 import (
 	"cmp"
+	"maps"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // successions sets each failed change's next: the finished_at of the next
@@ -63,30 +66,64 @@ func compareSucc(a, b succ) int {
 	return cmp.Compare(a.slot, b.slot)
 }
 
-// newSuccessions places every change and sets every next.
+// newSuccessions places every change and sets every next, on every CPU.
 func newSuccessions(st *state, x *index) *successions {
-	s := &successions{groups: map[int32]*succGroup{}, placed: make([]placement, len(x.changes))}
-	for i := range x.changes {
-		p := placementOf(st, x, i)
-		s.placed[i] = p
-		if p.key == noGroup {
-			continue
-		}
-		g := s.group(p.key)
-		e := succ{at: p.finished, slot: int32(i), est: x.changes[i].estimated&estFinished != 0}
-		if p.success {
-			g.successes = append(g.successes, e)
-		} else {
-			g.failures = append(g.failures, e)
+	s := &successions{placed: make([]placement, len(x.changes))}
+	workers := min(2, runtime.GOMAXPROCS(0))
+	// each CPU places a share of the changes in groups of its own, joined
+	// share after share: the order of the groups' changes does not
+	// matter, they are sorted next
+	shares := make([]successions, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			own := &shares[w]
+			own.groups = map[int32]*succGroup{}
+			lo, hi := share(len(x.changes), w, workers)
+			for i := lo; i < hi; i++ {
+				p := placementOf(st, x, i)
+				s.placed[i] = p
+				if p.key == noGroup {
+					continue
+				}
+				g := own.group(p.key)
+				e := succ{at: p.finished, slot: int32(i), est: x.changes[i].estimated&estFinished != 0}
+				if p.success {
+					g.successes = append(g.successes, e)
+				} else {
+					g.failures = append(g.failures, e)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.groups = shares[0].groups
+	for _, sh := range shares[1:] {
+		for k, g := range sh.groups {
+			if into := s.groups[k]; into != nil {
+				into.successes = append(into.successes, g.successes...)
+				into.failures = append(into.failures, g.failures...)
+			} else {
+				s.groups[k] = g
+			}
 		}
 	}
-	for _, g := range s.groups {
-		slices.SortFunc(g.successes, compareSucc)
-		slices.SortFunc(g.failures, compareSucc)
-		for _, f := range g.failures {
-			g.setNext(x, f, nil)
-		}
+	// each group sets the nexts of its own failures: the groups are
+	// shared out to every CPU
+	groups := slices.Collect(maps.Values(s.groups))
+	for w := range workers {
+		wg.Go(func() {
+			for j := w; j < len(groups); j += workers {
+				g := groups[j]
+				slices.SortFunc(g.successes, compareSucc)
+				slices.SortFunc(g.failures, compareSucc)
+				for _, f := range g.failures {
+					g.setNext(x, f, nil)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return s
 }
 

@@ -206,21 +206,23 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			}
 		}
 	}
+	// hundreds of MB, which the allocator may have to clear: on every CPU
+	var wg sync.WaitGroup
 	for c, n := range count {
-		ti.keys[c] = make([]int64, n)
+		wg.Go(func() { ti.keys[c] = make([]int64, n) })
 		if hasPre(c) {
-			ti.pre[c] = make([]int64, n+1)
+			wg.Go(func() { ti.pre[c] = make([]int64, n+1) })
 		}
 		if hasIDs(c) {
-			ti.ids[c] = make([]int32, n)
+			wg.Go(func() { ti.ids[c] = make([]int32, n) })
 		}
 	}
 	ti.until = make([]int64, count[expiring])
+	wg.Wait()
 	b.parallel(workers, b.place)
 	b.at = nil
 	ti.bounds = make([]bounds, ti.pools)
 	var next atomic.Int32
-	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for {
