@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"encoding/binary"
 	"math"
 	"runtime"
 	"slices"
@@ -28,16 +29,16 @@ import (
 // The members of each class of populations (see class) sit in keys[c],
 // pool after pool and, within a pool, population after population, each
 // part sorted: an evaluation reads one pool's parts from one stretch of
-// memory. The members of pool q for population p are keys[class(p)][lo:hi]
-// with {lo, hi} = spans[q*numPop+p]; for a valued class, pre[c][i] is the
-// sum of the values of the members before i (so member i's value is
-// pre[c][i+1]-pre[c][i]), and until holds the expiring members' until
-// times, beside keys[expiring]. The populations the evidence lists rows
-// from (popInfo.listed) keep each member's record slot in ids[c], beside
-// keys[c]: the rows of a window are read from them, the most recent
-// first, without walking the records.
+// memory. The members of pool q for population p are keys[class(p)]'s
+// [lo, hi) with {lo, hi} = spans[q*numPop+p] (in 6 bytes each, see
+// stamps); for a valued class, pre[c][i] is the sum of the values of the
+// members before i (so member i's value is pre[c][i+1]-pre[c][i]), and
+// until holds the expiring members' until times, beside keys[expiring].
+// The populations the evidence lists rows from (popInfo.listed) keep each
+// member's record slot in ids[c], beside keys[c]: the rows of a window
+// are read from them, the most recent first, without walking the records.
 type timeIndex struct {
-	keys  [numClass][]int64
+	keys  [numClass]stamps
 	pre   [numClass][]int64
 	ids   [numClass][]int32
 	until []int64
@@ -187,6 +188,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	b := &indexBuilder{m: m, x: x, r: r, ti: ti, ep: newEntryPools(m, ti)}
 	workers := min(2, runtime.GOMAXPROCS(0))
 	b.at = make([][]int32, workers)
+	b.least, b.most = make([]int64, workers), make([]int64, workers)
 	b.parallel(workers, b.count)
 	ti.spans = make([]part, ti.pools*int(numPop))
 	ti.held = make([]popSet, ti.pools)
@@ -206,8 +208,9 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			}
 		}
 	}
+	code := codeFor(slices.Min(b.least), slices.Max(b.most))
 	for c, n := range count {
-		ti.keys[c] = make([]int64, n)
+		ti.keys[c] = newStamps(int(n), code)
 		if hasPre(c) {
 			ti.pre[c] = make([]int64, n+1)
 		}
@@ -223,13 +226,14 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var scratch []int64
 			for {
 				lo := int(next.Add(poolChunk)) - poolChunk
 				if lo >= ti.pools {
 					return
 				}
 				for q := lo; q < min(lo+poolChunk, ti.pools); q++ {
-					ti.sortPool(q)
+					scratch = ti.sortPool(q, scratch)
 				}
 			}
 		})
@@ -257,6 +261,8 @@ type indexBuilder struct {
 	// at holds per share of the records and per part (q*numPop+p) the
 	// count of the share's members, then where the next one goes
 	at [][]int32
+	// least and most are per share its least and most key
+	least, most []int64
 }
 
 // parallel runs pass over the records in as many shares.
@@ -295,8 +301,10 @@ func (b *indexBuilder) global() []int32 { return []int32{b.ti.unattributed} }
 func (b *indexBuilder) count(w, shares int) {
 	at, global := make([]int32, b.ti.pools*int(numPop)), b.global()
 	b.at[w] = at
+	least, most := int64(math64Max), int64(math.MinInt64)
 	b.members(w, shares, func(ms []member, pools []int32, _ int32) {
 		for _, mb := range ms {
+			least, most = min(least, mb.key), max(most, mb.key)
 			ps := pools
 			if pops[mb.pop].globalOnly {
 				ps = global
@@ -306,6 +314,7 @@ func (b *indexBuilder) count(w, shares int) {
 			}
 		}
 	})
+	b.least[w], b.most[w] = least, most
 }
 
 // place writes each member where its share's count put it; a valued
@@ -326,7 +335,7 @@ func (b *indexBuilder) place(w, shares int) {
 				at := &at[int(q)*int(numPop)+int(mb.pop)]
 				i := *at
 				*at++
-				ti.keys[c][i] = mb.key
+				ti.keys[c].set(int(i), mb.key)
 				if hasPre(c) {
 					ti.pre[c][i+1] = mb.val
 				}
@@ -341,8 +350,9 @@ func (b *indexBuilder) place(w, shares int) {
 	})
 }
 
-// sortPool puts each of pool q's parts in key order and notes its bounds.
-func (ti *timeIndex) sortPool(q int) {
+// sortPool puts each of pool q's parts in key order and notes its bounds;
+// scratch is room for a part's keys, returned for the next.
+func (ti *timeIndex) sortPool(q int, scratch []int64) []int64 {
 	bd := bounds{first: math64Max, last: math.MinInt64}
 	for p, sp := range ti.spans[q*int(numPop):][:numPop] {
 		if sp.lo == sp.hi {
@@ -353,11 +363,17 @@ func (ti *timeIndex) sortPool(q int) {
 		if pre != nil {
 			vals = pre[1:]
 		}
-		sortPart(keys, vals, until, ti.partIDs(sp, pop(p)))
-		bd.first = min(bd.first, keys[0])
-		bd.last = max(bd.last, keys[len(keys)-1])
+		if !keys.sorted() {
+			// sorted as int64s: the parts out of order are few
+			scratch = keys.unpack(scratch)
+			sortPart(scratch, vals, until, ti.partIDs(sp, pop(p)))
+			keys.pack(scratch)
+		}
+		bd.first = min(bd.first, keys.at(0))
+		bd.last = max(bd.last, keys.at(keys.n-1))
 	}
 	ti.bounds[q] = bd
+	return scratch
 }
 
 // sortPart sorts keys, and vals, until and ids (nil or as long) along
@@ -514,25 +530,28 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 	return out
 }
 
-// lowerBound returns the first position in s holding a value ≥ t. The
-// loop has no branch on the data (the compiler makes the step a
-// conditional move), which the searches of many small parts favour.
-func lowerBound(s []int64, t int64) int {
-	base, n := 0, len(s)
-	if n == 0 {
-		return 0
+// lowerBound returns the first position in [lo, hi) of s holding a key ≥
+// t, hi if none. It reads s's bytes itself, and compares offsets from
+// s's base, so that a step costs little more than its load.
+func lowerBound(s stamps, lo, hi int, t int64) int {
+	if lo >= hi || t <= s.base {
+		return lo
 	}
+	d := uint64(t) - uint64(s.base) // the offset of t: > 0
+	b, w, mask, n := s.b, s.w, s.mask, hi-lo
+	i, off := lo, lo*w
 	for n > 1 {
 		half := n / 2
-		if s[base+half-1] < t {
-			base += half
+		step := half * w
+		if o := off + step - w; binary.LittleEndian.Uint64(b[o:o+8])&mask < d {
+			i, off = i+half, off+step
 		}
 		n -= half
 	}
-	if s[base] < t {
-		base++
+	if binary.LittleEndian.Uint64(b[off:off+8])&mask < d {
+		i++
 	}
-	return base
+	return i
 }
 
 // guess is where in a part of n members of a pool with bounds bd, first <
@@ -543,26 +562,25 @@ func guess(n int, bd bounds, t int64) int {
 	return int(float64(t-bd.first) / float64(bd.last-bd.first+1) * float64(n))
 }
 
-// lowerBoundNear returns lowerBound(s, t), looking first at position g
-// and then at twice as far each time, outwards from it: a good guess
-// reads a cache line or two of s where a binary search reads one per
+// lowerBoundNear returns lowerBound(s, 0, n, t), looking first at
+// position g and then at twice as far each time, outwards from it: a good
+// guess reads a cache line or two of s where a binary search reads one per
 // halving. Any g gives the same answer.
-func lowerBoundNear(s []int64, t int64, g int) int {
-	n := len(s)
+func lowerBoundNear(s stamps, n int, t int64, g int) int {
 	if n == 0 {
 		return 0
 	}
 	g = min(max(g, 0), n-1)
-	if s[g] < t {
+	if s.at(g) < t {
 		// the answer is after g: s[lo-1] < t
 		lo, step := g+1, 1
 		for {
 			i := lo + step - 1
 			if i >= n {
-				return lo + lowerBound(s[lo:], t)
+				return lowerBound(s, lo, n, t)
 			}
-			if s[i] >= t {
-				return lo + lowerBound(s[lo:i], t)
+			if s.at(i) >= t {
+				return lowerBound(s, lo, i, t)
 			}
 			lo, step = i+1, 2*step
 		}
@@ -572,10 +590,10 @@ func lowerBoundNear(s []int64, t int64, g int) int {
 	for {
 		i := hi - step
 		if i < 0 {
-			return lowerBound(s[:hi], t)
+			return lowerBound(s, 0, hi, t)
 		}
-		if s[i] < t {
-			return i + 1 + lowerBound(s[i+1:hi], t)
+		if s.at(i) < t {
+			return lowerBound(s, i+1, hi, t)
 		}
 		hi, step = i, 2*step
 	}
