@@ -1,6 +1,9 @@
 package scorecard
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // stamps holds a run of keys (microseconds) in w bytes each, as their
 // offsets from a base: 6 bytes when every key lies within 2⁴⁸ µs (8.9
@@ -41,28 +44,23 @@ func newStamps(n int, code stampCode) stamps {
 func stampsOf(keys []int64) stamps {
 	least, most := int64(0), int64(0)
 	if len(keys) > 0 {
-		least, most = keys[0], keys[0]
-	}
-	for _, k := range keys {
-		least, most = min(least, k), max(most, k)
+		least, most = slices.Min(keys), slices.Max(keys)
 	}
 	s := newStamps(len(keys), codeFor(least, most))
-	for i, k := range keys {
-		s.set(i, k)
-	}
+	s.pack(keys)
 	return s
 }
 
-func (s *stamps) at(i int) int64 { return s.base + int64(s.offset(s.w*i)) }
-
-// offset returns the offset from base of the key at byte off.
-func (s *stamps) offset(off int) uint64 {
-	return binary.LittleEndian.Uint64(s.b[off:off+8]) & s.mask
+// at returns the key at i. Its receiver is a pointer, so that reading a
+// key copies nothing.
+func (s *stamps) at(i int) int64 {
+	off := s.w * i
+	return s.base + int64(binary.LittleEndian.Uint64(s.b[off:off+8])&s.mask)
 }
 
 // set stores key k at i. It writes only the w bytes of i, so that
 // goroutines may set neighbouring keys at once.
-func (s stamps) set(i int, k int64) {
+func (s *stamps) set(i int, k int64) {
 	v := uint64(k - s.base)
 	if s.w == 8 {
 		binary.LittleEndian.PutUint64(s.b[8*i:], v)
@@ -73,12 +71,12 @@ func (s stamps) set(i int, k int64) {
 }
 
 // slice returns keys [lo, hi) of s.
-func (s stamps) slice(lo, hi int) stamps {
+func (s *stamps) slice(lo, hi int) stamps {
 	return stamps{b: s.b[s.w*lo : s.w*hi+8-s.w], n: hi - lo, stampCode: s.stampCode}
 }
 
 // sorted reports whether s is in ascending order.
-func (s stamps) sorted() bool {
+func (s *stamps) sorted() bool {
 	for i := 1; i < s.n; i++ {
 		if s.at(i-1) > s.at(i) {
 			return false
@@ -88,7 +86,7 @@ func (s stamps) sorted() bool {
 }
 
 // unpack returns s's keys in buf (grown as needed).
-func (s stamps) unpack(buf []int64) []int64 {
+func (s *stamps) unpack(buf []int64) []int64 {
 	buf = buf[:0]
 	for i := range s.n {
 		buf = append(buf, s.at(i))
@@ -97,7 +95,7 @@ func (s stamps) unpack(buf []int64) []int64 {
 }
 
 // pack stores keys, as many as s holds.
-func (s stamps) pack(keys []int64) {
+func (s *stamps) pack(keys []int64) {
 	for i, k := range keys {
 		s.set(i, k)
 	}
