@@ -75,25 +75,6 @@ func (s *stamps) slice(lo, hi int) stamps {
 	return stamps{b: s.b[s.w*lo : s.w*hi+8-s.w], n: hi - lo, stampCode: s.stampCode}
 }
 
-// sorted reports whether s is in ascending order.
-func (s *stamps) sorted() bool {
-	for i := 1; i < s.n; i++ {
-		if s.at(i-1) > s.at(i) {
-			return false
-		}
-	}
-	return true
-}
-
-// unpack returns s's keys in buf (grown as needed).
-func (s *stamps) unpack(buf []int64) []int64 {
-	buf = buf[:0]
-	for i := range s.n {
-		buf = append(buf, s.at(i))
-	}
-	return buf
-}
-
 // pack stores keys, as many as s holds.
 func (s *stamps) pack(keys []int64) {
 	for i, k := range keys {

@@ -210,6 +210,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	}
 	code := codeFor(slices.Min(b.least), slices.Max(b.most))
 	for c, n := range count {
+		b.keys[c] = make([]int64, n)
 		ti.keys[c] = newStamps(int(n), code)
 		if hasPre(c) {
 			ti.pre[c] = make([]int64, n+1)
@@ -226,14 +227,13 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			var scratch []int64
 			for {
 				lo := int(next.Add(poolChunk)) - poolChunk
 				if lo >= ti.pools {
 					return
 				}
 				for q := lo; q < min(lo+poolChunk, ti.pools); q++ {
-					scratch = ti.sortPool(q, scratch)
+					b.sortPool(q)
 				}
 			}
 		})
@@ -263,6 +263,10 @@ type indexBuilder struct {
 	at [][]int32
 	// least and most are per share its least and most key
 	least, most []int64
+	// keys are the members' keys until they are sorted and stored as
+	// stamps, pool by pool: placed and sorted as 8 bytes, which costs
+	// less than as 6
+	keys [numClass][]int64
 }
 
 // parallel runs pass over the records in as many shares.
@@ -335,7 +339,7 @@ func (b *indexBuilder) place(w, shares int) {
 				at := &at[int(q)*int(numPop)+int(mb.pop)]
 				i := *at
 				*at++
-				ti.keys[c].set(int(i), mb.key)
+				b.keys[c][i] = mb.key
 				if hasPre(c) {
 					ti.pre[c][i+1] = mb.val
 				}
@@ -350,30 +354,29 @@ func (b *indexBuilder) place(w, shares int) {
 	})
 }
 
-// sortPool puts each of pool q's parts in key order and notes its bounds;
-// scratch is room for a part's keys, returned for the next.
-func (ti *timeIndex) sortPool(q int, scratch []int64) []int64 {
+// sortPool puts each of pool q's parts in key order, stores their keys as
+// stamps, and notes the pool's bounds.
+func (b *indexBuilder) sortPool(q int) {
+	ti := b.ti
 	bd := bounds{first: math64Max, last: math.MinInt64}
 	for p, sp := range ti.spans[q*int(numPop):][:numPop] {
 		if sp.lo == sp.hi {
 			continue
 		}
-		keys, pre, until := ti.part(sp, pop(p))
+		c := class(pop(p))
+		keys := b.keys[c][sp.lo:sp.hi]
+		_, pre, until := ti.part(sp, pop(p))
 		var vals []int64
 		if pre != nil {
 			vals = pre[1:]
 		}
-		if !keys.sorted() {
-			// sorted as int64s: the parts out of order are few
-			scratch = keys.unpack(scratch)
-			sortPart(scratch, vals, until, ti.partIDs(sp, pop(p)))
-			keys.pack(scratch)
-		}
-		bd.first = min(bd.first, keys.at(0))
-		bd.last = max(bd.last, keys.at(keys.n-1))
+		sortPart(keys, vals, until, ti.partIDs(sp, pop(p)))
+		stored := ti.keys[c].slice(int(sp.lo), int(sp.hi))
+		stored.pack(keys)
+		bd.first = min(bd.first, keys[0])
+		bd.last = max(bd.last, keys[len(keys)-1])
 	}
 	ti.bounds[q] = bd
-	return scratch
 }
 
 // sortPart sorts keys, and vals, until and ids (nil or as long) along
