@@ -53,10 +53,7 @@ func stampsOf(keys []int64) stamps {
 
 // at returns the key at i. Its receiver is a pointer, so that reading a
 // key copies nothing.
-func (s *stamps) at(i int) int64 {
-	off := s.w * i
-	return s.base + int64(binary.LittleEndian.Uint64(s.b[off:off+8])&s.mask)
-}
+func (s *stamps) at(i int) int64 { return s.base + int64(offsetAt(s.b, s.w*i, s.mask)) }
 
 // set stores key k at i. It writes only the w bytes of i, so that
 // goroutines may set neighbouring keys at once.

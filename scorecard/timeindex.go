@@ -546,15 +546,21 @@ func lowerBound(s stamps, lo, hi int, t int64) int {
 	for n > 1 {
 		half := n / 2
 		step := half * w
-		if o := off + step - w; binary.LittleEndian.Uint64(b[o:o+8])&mask < d {
+		if offsetAt(b, off+step-w, mask) < d {
 			i, off = i+half, off+step
 		}
 		n -= half
 	}
-	if binary.LittleEndian.Uint64(b[off:off+8])&mask < d {
+	if offsetAt(b, off, mask) < d {
 		i++
 	}
 	return i
+}
+
+// offsetAt returns the offset from their base of the key of stamps' bytes
+// b at byte off.
+func offsetAt(b []byte, off int, mask uint64) uint64 {
+	return binary.LittleEndian.Uint64(b[off:off+8]) & mask
 }
 
 // guess is where in a part of n members of a pool with bounds bd, first <
@@ -570,11 +576,13 @@ func guess(n int, bd bounds, t int64) int {
 // guess reads a cache line or two of s where a binary search reads one per
 // halving. Any g gives the same answer.
 func lowerBoundNear(s stamps, n int, t int64, g int) int {
-	if n == 0 {
+	if n == 0 || t <= s.base {
 		return 0
 	}
+	d := uint64(t) - uint64(s.base) // the offset of t: > 0
+	b, w, mask := s.b, s.w, s.mask
 	g = min(max(g, 0), n-1)
-	if s.at(g) < t {
+	if offsetAt(b, g*w, mask) < d {
 		// the answer is after g: s[lo-1] < t
 		lo, step := g+1, 1
 		for {
@@ -582,7 +590,7 @@ func lowerBoundNear(s stamps, n int, t int64, g int) int {
 			if i >= n {
 				return lowerBound(s, lo, n, t)
 			}
-			if s.at(i) >= t {
+			if offsetAt(b, i*w, mask) >= d {
 				return lowerBound(s, lo, i, t)
 			}
 			lo, step = i+1, 2*step
@@ -595,7 +603,7 @@ func lowerBoundNear(s stamps, n int, t int64, g int) int {
 		if i < 0 {
 			return lowerBound(s, 0, hi, t)
 		}
-		if s.at(i) < t {
+		if offsetAt(b, i*w, mask) < d {
 			return lowerBound(s, i+1, hi, t)
 		}
 		hi, step = i, 2*step
