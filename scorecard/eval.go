@@ -109,10 +109,10 @@ func touchPool(ti *timeIndex, q int32, pl *plan, ps popSet) int64 {
 		sp := spans[p]
 		n := int(sp.hi - sp.lo)
 		c := class(p)
-		keys, pre := ti.keys[c][sp.lo:sp.hi], ti.pre[c]
+		keys, pre := &ti.keys[c], ti.pre[c]
 		for _, t := range pl.bounds {
 			g := min(max(guess(n, bd, t), 0), n-1)
-			sum += keys[g]
+			sum += keys.at(int(sp.lo) + g)
 			if hasPre(c) {
 				sum += pre[int(sp.lo)+g]
 			}
@@ -145,14 +145,14 @@ func addPoolPlan(ts []tally, ti *timeIndex, q int32, pl *plan, ps popSet, pos []
 			continue
 		}
 		keys, pre, until := ti.part(spans[p], p)
-		hi := len(keys)
+		hi := keys.n
 		for k := last; k >= 0; k-- {
 			switch t := bs[k]; {
 			case t > bd.last: // every member is earlier
 			case t <= bd.first: // none is
 				hi = 0
 			default:
-				hi = lowerBoundNear(keys[:hi], t, guess(len(keys), bd, t))
+				hi = lowerBoundNear(keys, hi, t, guess(keys.n, bd, t))
 			}
 			pos[k] = hi
 		}
@@ -173,8 +173,8 @@ func addPoolTrend(ts []tally, ti *timeIndex, q int32, ats []int64, length int64,
 		keys, pre, until := ti.part(spans[p], p)
 		a, b := 0, 0
 		for k, at := range ats {
-			b += lowerBound(keys[b:], at)
-			a += lowerBound(keys[a:b], at-length)
+			b = lowerBound(keys, b, keys.n, at)
+			a = lowerBound(keys, a, b, at-length)
 			ts[k].addRange(p, keys, pre, until, a, b, at)
 		}
 	}
@@ -183,9 +183,9 @@ func addPoolTrend(ts []tally, ti *timeIndex, q int32, ats []int64, length int64,
 // part returns the keys of pool part sp of population p, and the prefix
 // sums of their values and their until times (nil for a population
 // without).
-func (ti *timeIndex) part(sp part, p pop) (keys, pre, until []int64) {
+func (ti *timeIndex) part(sp part, p pop) (keys stamps, pre, until []int64) {
 	c := class(p)
-	keys = ti.keys[c][sp.lo:sp.hi]
+	keys = ti.keys[c].slice(int(sp.lo), int(sp.hi))
 	if hasPre(c) {
 		pre = ti.pre[c][sp.lo : sp.hi+1]
 	}
@@ -207,7 +207,7 @@ func (ti *timeIndex) partIDs(sp part, p pop) []int32 {
 // addRange adds members [a, b) of a part of population p, those placed in
 // the window, with b those placed before `at`; pre and until are the
 // part's prefix sums and until times (nil for a population without).
-func (t *tally) addRange(p pop, keys, pre, until []int64, a, b int, at int64) {
+func (t *tally) addRange(p pop, keys stamps, pre, until []int64, a, b int, at int64) {
 	t.below[p] += b
 	if a == b {
 		return
@@ -227,7 +227,7 @@ func (t *tally) addRange(p pop, keys, pre, until []int64, a, b int, at int64) {
 	}
 	if pops[p].conditional {
 		for i := a; i < b; i++ {
-			if v := pre[i+1] - pre[i]; counts(keys[i], v, at) {
+			if v := pre[i+1] - pre[i]; counts(keys.at(i), v, at) {
 				t.n[p]++
 				t.sum[p] += v
 			}

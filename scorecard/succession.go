@@ -115,6 +115,8 @@ func newSuccessions(st *state, x *index) *successions {
 		wg.Go(func() {
 			for j := w; j < len(groups); j += workers {
 				g := groups[j]
+				// without the appends' slack: a fifth of the successes' memory
+				g.successes, g.failures = fit(g.successes), fit(g.failures)
 				slices.SortFunc(g.successes, compareSucc)
 				slices.SortFunc(g.failures, compareSucc)
 				for _, f := range g.failures {

@@ -479,9 +479,9 @@ func (ev *evaluator) settledInFromBefore(si int32, w window) int {
 				continue
 			}
 			keys, pre, _ := ti.part(sp, popReviewSettled)
-			b := lowerBound(keys, w.at)
-			for i := lowerBound(keys[:b], w.from); i < b; i++ {
-				if counted(keys[i], pre[i+1]-pre[i]) {
+			b := lowerBound(keys, 0, keys.n, w.at)
+			for i := lowerBound(keys, 0, b, w.from); i < b; i++ {
+				if counted(keys.at(i), pre[i+1]-pre[i]) {
 					n++
 				}
 			}
@@ -514,7 +514,7 @@ func (ev *evaluator) walk(si int32, ps popSet, at int64, fn func(mb member, slot
 			for qs := ps & ti.held[q]; qs != 0; qs &= qs - 1 {
 				p := pop(bits.TrailingZeros64(uint64(qs)))
 				keys, pre, until := ti.part(spans[p], p)
-				if i := lowerBound(keys, at) - 1; i >= 0 {
+				if i := lowerBound(keys, 0, keys.n, at) - 1; i >= 0 {
 					h = append(h, &cursor{keys: keys, pre: pre, until: until, ids: ti.partIDs(spans[p], p), i: i, p: p})
 				}
 			}
@@ -525,7 +525,7 @@ func (ev *evaluator) walk(si int32, ps popSet, at int64, fn func(mb member, slot
 	for len(h) > 0 {
 		c := h[0]
 		i := c.i
-		mb := member{pop: c.p, key: c.keys[i]}
+		mb := member{pop: c.p, key: c.keys.at(i)}
 		if c.pre != nil {
 			mb.val = c.pre[i+1] - c.pre[i]
 		}
@@ -583,12 +583,14 @@ func (ev *evaluator) deltaCursors(si int32, ps popSet, at int64) []*cursor {
 			continue
 		}
 		slices.SortFunc(list, func(a, b fresh) int { return cmp.Compare(a.mb.key, b.mb.key) })
-		c := &cursor{p: pop(p), fresh: true, i: len(list) - 1, keys: make([]int64, len(list)), ids: make([]int32, len(list)),
+		keys := make([]int64, len(list))
+		c := &cursor{p: pop(p), fresh: true, i: len(list) - 1, ids: make([]int32, len(list)),
 			pre: make([]int64, len(list)+1), until: make([]int64, len(list))}
 		for i, f := range list {
-			c.keys[i], c.ids[i], c.until[i] = f.mb.key, f.slot, f.mb.until
+			keys[i], c.ids[i], c.until[i] = f.mb.key, f.slot, f.mb.until
 			c.pre[i+1] = c.pre[i] + f.mb.val
 		}
+		c.keys = stampsOf(keys)
 		out = append(out, c)
 	}
 	return out
@@ -597,11 +599,12 @@ func (ev *evaluator) deltaCursors(si int32, ps popSet, at int64) []*cursor {
 // cursor walks down one part's members (or the delta's of one
 // population); i is the next one.
 type cursor struct {
-	keys, pre, until []int64
-	ids              []int32
-	i                int
-	p                pop
-	fresh            bool // the delta's: records as they are now
+	keys       stamps
+	pre, until []int64
+	ids        []int32
+	i          int
+	p          pop
+	fresh      bool // the delta's: records as they are now
 }
 
 // cursors is a heap of cursors, the one with the latest next member on
@@ -609,7 +612,7 @@ type cursor struct {
 type cursors []*cursor
 
 func (h cursors) Len() int           { return len(h) }
-func (h cursors) Less(a, b int) bool { return h[a].keys[h[a].i] > h[b].keys[h[b].i] }
+func (h cursors) Less(a, b int) bool { return h[a].keys.at(h[a].i) > h[b].keys.at(h[b].i) }
 func (h cursors) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
 func (h *cursors) Push(x any)        { *h = append(*h, x.(*cursor)) }
 func (h *cursors) Pop() any {

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"encoding/binary"
 	"math"
 	"runtime"
 	"slices"
@@ -28,16 +29,16 @@ import (
 // The members of each class of populations (see class) sit in keys[c],
 // pool after pool and, within a pool, population after population, each
 // part sorted: an evaluation reads one pool's parts from one stretch of
-// memory. The members of pool q for population p are keys[class(p)][lo:hi]
-// with {lo, hi} = spans[q*numPop+p]; for a valued class, pre[c][i] is the
-// sum of the values of the members before i (so member i's value is
-// pre[c][i+1]-pre[c][i]), and until holds the expiring members' until
-// times, beside keys[expiring]. The populations the evidence lists rows
-// from (popInfo.listed) keep each member's record slot in ids[c], beside
-// keys[c]: the rows of a window are read from them, the most recent
-// first, without walking the records.
+// memory. The members of pool q for population p are keys[class(p)]'s
+// [lo, hi) with {lo, hi} = spans[q*numPop+p] (in 6 bytes each, see
+// stamps); for a valued class, pre[c][i] is the sum of the values of the
+// members before i (so member i's value is pre[c][i+1]-pre[c][i]), and
+// until holds the expiring members' until times, beside keys[expiring].
+// The populations the evidence lists rows from (popInfo.listed) keep each
+// member's record slot in ids[c], beside keys[c]: the rows of a window
+// are read from them, the most recent first, without walking the records.
 type timeIndex struct {
-	keys  [numClass][]int64
+	keys  [numClass]stamps
 	pre   [numClass][]int64
 	ids   [numClass][]int32
 	until []int64
@@ -187,6 +188,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	b := &indexBuilder{m: m, x: x, r: r, ti: ti, ep: newEntryPools(m, ti)}
 	workers := min(2, runtime.GOMAXPROCS(0))
 	b.at = make([][]int32, workers)
+	b.least, b.most = make([]int64, workers), make([]int64, workers)
 	b.parallel(workers, b.count)
 	ti.spans = make([]part, ti.pools*int(numPop))
 	ti.held = make([]popSet, ti.pools)
@@ -206,10 +208,12 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 			}
 		}
 	}
+	code := codeFor(slices.Min(b.least), slices.Max(b.most))
 	// hundreds of MB, which the allocator may have to clear: on every CPU
 	var wg sync.WaitGroup
 	for c, n := range count {
-		wg.Go(func() { ti.keys[c] = make([]int64, n) })
+		wg.Go(func() { b.keys[c] = make([]int64, n) })
+		wg.Go(func() { ti.keys[c] = newStamps(int(n), code) })
 		if hasPre(c) {
 			wg.Go(func() { ti.pre[c] = make([]int64, n+1) })
 		}
@@ -231,7 +235,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 					return
 				}
 				for q := lo; q < min(lo+poolChunk, ti.pools); q++ {
-					ti.sortPool(q)
+					b.sortPool(q)
 				}
 			}
 		})
@@ -259,6 +263,12 @@ type indexBuilder struct {
 	// at holds per share of the records and per part (q*numPop+p) the
 	// count of the share's members, then where the next one goes
 	at [][]int32
+	// least and most are per share its least and most key
+	least, most []int64
+	// keys are the members' keys until they are sorted and stored as
+	// stamps, pool by pool: placed and sorted as 8 bytes, which costs
+	// less than as 6
+	keys [numClass][]int64
 }
 
 // parallel runs pass over the records in as many shares.
@@ -297,8 +307,10 @@ func (b *indexBuilder) global() []int32 { return []int32{b.ti.unattributed} }
 func (b *indexBuilder) count(w, shares int) {
 	at, global := make([]int32, b.ti.pools*int(numPop)), b.global()
 	b.at[w] = at
+	least, most := int64(math64Max), int64(math.MinInt64)
 	b.members(w, shares, func(ms []member, pools []int32, _ int32) {
 		for _, mb := range ms {
+			least, most = min(least, mb.key), max(most, mb.key)
 			ps := pools
 			if pops[mb.pop].globalOnly {
 				ps = global
@@ -308,6 +320,7 @@ func (b *indexBuilder) count(w, shares int) {
 			}
 		}
 	})
+	b.least[w], b.most[w] = least, most
 }
 
 // place writes each member where its share's count put it; a valued
@@ -328,7 +341,7 @@ func (b *indexBuilder) place(w, shares int) {
 				at := &at[int(q)*int(numPop)+int(mb.pop)]
 				i := *at
 				*at++
-				ti.keys[c][i] = mb.key
+				b.keys[c][i] = mb.key
 				if hasPre(c) {
 					ti.pre[c][i+1] = mb.val
 				}
@@ -343,19 +356,25 @@ func (b *indexBuilder) place(w, shares int) {
 	})
 }
 
-// sortPool puts each of pool q's parts in key order and notes its bounds.
-func (ti *timeIndex) sortPool(q int) {
+// sortPool puts each of pool q's parts in key order, stores their keys as
+// stamps, and notes the pool's bounds.
+func (b *indexBuilder) sortPool(q int) {
+	ti := b.ti
 	bd := bounds{first: math64Max, last: math.MinInt64}
 	for p, sp := range ti.spans[q*int(numPop):][:numPop] {
 		if sp.lo == sp.hi {
 			continue
 		}
-		keys, pre, until := ti.part(sp, pop(p))
+		c := class(pop(p))
+		keys := b.keys[c][sp.lo:sp.hi]
+		_, pre, until := ti.part(sp, pop(p))
 		var vals []int64
 		if pre != nil {
 			vals = pre[1:]
 		}
 		sortPart(keys, vals, until, ti.partIDs(sp, pop(p)))
+		stored := ti.keys[c].slice(int(sp.lo), int(sp.hi))
+		stored.pack(keys)
 		bd.first = min(bd.first, keys[0])
 		bd.last = max(bd.last, keys[len(keys)-1])
 	}
@@ -516,25 +535,34 @@ func subjectPools(m *model, ti *timeIndex) [][]int32 {
 	return out
 }
 
-// lowerBound returns the first position in s holding a value ≥ t. The
-// loop has no branch on the data (the compiler makes the step a
-// conditional move), which the searches of many small parts favour.
-func lowerBound(s []int64, t int64) int {
-	base, n := 0, len(s)
-	if n == 0 {
-		return 0
+// lowerBound returns the first position in [lo, hi) of s holding a key ≥
+// t, hi if none. It reads s's bytes itself, and compares offsets from
+// s's base, so that a step costs little more than its load.
+func lowerBound(s stamps, lo, hi int, t int64) int {
+	if lo >= hi || t <= s.base {
+		return lo
 	}
+	d := uint64(t) - uint64(s.base) // the offset of t: > 0
+	b, w, mask, n := s.b, s.w, s.mask, hi-lo
+	i, off := lo, lo*w
 	for n > 1 {
 		half := n / 2
-		if s[base+half-1] < t {
-			base += half
+		step := half * w
+		if offsetAt(b, off+step-w, mask) < d {
+			i, off = i+half, off+step
 		}
 		n -= half
 	}
-	if s[base] < t {
-		base++
+	if offsetAt(b, off, mask) < d {
+		i++
 	}
-	return base
+	return i
+}
+
+// offsetAt returns the offset from their base of the key of stamps' bytes
+// b at byte off.
+func offsetAt(b []byte, off int, mask uint64) uint64 {
+	return binary.LittleEndian.Uint64(b[off:off+8]) & mask
 }
 
 // guess is where in a part of n members of a pool with bounds bd, first <
@@ -545,26 +573,27 @@ func guess(n int, bd bounds, t int64) int {
 	return int(float64(t-bd.first) / float64(bd.last-bd.first+1) * float64(n))
 }
 
-// lowerBoundNear returns lowerBound(s, t), looking first at position g
-// and then at twice as far each time, outwards from it: a good guess
-// reads a cache line or two of s where a binary search reads one per
+// lowerBoundNear returns lowerBound(s, 0, n, t), looking first at
+// position g and then at twice as far each time, outwards from it: a good
+// guess reads a cache line or two of s where a binary search reads one per
 // halving. Any g gives the same answer.
-func lowerBoundNear(s []int64, t int64, g int) int {
-	n := len(s)
-	if n == 0 {
+func lowerBoundNear(s stamps, n int, t int64, g int) int {
+	if n == 0 || t <= s.base {
 		return 0
 	}
+	d := uint64(t) - uint64(s.base) // the offset of t: > 0
+	b, w, mask := s.b, s.w, s.mask
 	g = min(max(g, 0), n-1)
-	if s[g] < t {
+	if offsetAt(b, g*w, mask) < d {
 		// the answer is after g: s[lo-1] < t
 		lo, step := g+1, 1
 		for {
 			i := lo + step - 1
 			if i >= n {
-				return lo + lowerBound(s[lo:], t)
+				return lowerBound(s, lo, n, t)
 			}
-			if s[i] >= t {
-				return lo + lowerBound(s[lo:i], t)
+			if offsetAt(b, i*w, mask) >= d {
+				return lowerBound(s, lo, i, t)
 			}
 			lo, step = i+1, 2*step
 		}
@@ -574,10 +603,10 @@ func lowerBoundNear(s []int64, t int64, g int) int {
 	for {
 		i := hi - step
 		if i < 0 {
-			return lowerBound(s[:hi], t)
+			return lowerBound(s, 0, hi, t)
 		}
-		if s[i] < t {
-			return i + 1 + lowerBound(s[i+1:hi], t)
+		if offsetAt(b, i*w, mask) < d {
+			return lowerBound(s, i+1, hi, t)
 		}
 		hi, step = i, 2*step
 	}
