@@ -258,9 +258,9 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 		fault.Write(w, fault.Errorf(fault.Invalid, "format must be json or csv"))
 		return
 	}
-	cards := findCards(snap, window, role, subject)
+	cards := snap.Find(window, role, subject)
 	if id := s.systemID(role, subject); len(cards) == 0 && id != subject {
-		cards = findCards(snap, window, role, id)
+		cards = snap.Find(window, role, id)
 	}
 	if subject != "" && len(cards) == 0 {
 		fault.Write(w, fault.Errorf(fault.NotFound, "no subject %q with role %q", subject, role))
@@ -287,31 +287,6 @@ func (s *Server) scorecards(w http.ResponseWriter, r *http.Request) {
 	case keepPast:
 		s.past.put(gen, pastKey, body)
 	}
-}
-
-// findCards is snap.Find without a copy of the cards when they lie
-// together, as every subject of a role does (a snapshot's cards are
-// ordered by role then subject): a copy of the reference organisation's
-// 5,000 systems' cards is 7 MiB.
-func findCards(snap *scorecard.Snapshot, window string, role scorecard.Role, subject string) []scorecard.Card {
-	all := snap.Cards[window]
-	match := func(c *scorecard.Card) bool {
-		return (role == "" || c.Role == role) && (subject == "" || c.ID == subject)
-	}
-	lo := 0
-	for lo < len(all) && !match(&all[lo]) {
-		lo++
-	}
-	hi := lo
-	for hi < len(all) && match(&all[hi]) {
-		hi++
-	}
-	for i := hi; i < len(all); i++ {
-		if match(&all[i]) {
-			return snap.Find(window, role, subject)
-		}
-	}
-	return all[lo:hi:hi]
 }
 
 // maxStreamedBuffer is how much of an answer that is not kept is buffered
