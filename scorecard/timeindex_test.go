@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -249,4 +250,92 @@ func TestNewPlan(t *testing.T) {
 	pl := newPlan([]int64{100, 70, 100, 93}, []int64{30, 30, 7, 7})
 	assert.Equal(t, []int64{40, 70, 86, 93, 100}, pl.bounds)
 	assert.Equal(t, []planSpan{{1, 4}, {0, 1}, {3, 4}, {2, 3}}, pl.spans)
+}
+
+// TestIndexHoldsEveryMemberInItsPart builds the time index with pools
+// grouped every way (each pool alone, the default, as many as tags allow)
+// on one CPU and two, and compares each part with the members the rules
+// give each record, placed one by one and sorted by key (ties in record
+// order), and each pool's bounds and populations with theirs.
+func TestIndexHoldsEveryMemberInItsPart(t *testing.T) {
+	o := generate.DefaultOptions()
+	// more pools than a group can hold
+	o.Systems, o.Owners, o.Incidents, o.Changes = groupPools+300, 400, 30000, 30000
+	cfg, x, _, _ := generated(t, o)
+	st := newState(cfg, x)
+	m, r := st.m, st.r
+
+	type placed struct {
+		key, val, until int64
+		slot            int32
+	}
+	ep := newEntryPools(m, st.ti)
+	want := map[int][]placed{} // by q*numPop+p
+	place := func(ms []member, pools []int32, slot int32) {
+		for _, mb := range ms {
+			ps := pools
+			if pops[mb.pop].globalOnly {
+				ps = []int32{st.ti.unattributed}
+			}
+			for _, q := range ps {
+				i := int(q)*int(numPop) + int(mb.pop)
+				want[i] = append(want[i], placed{mb.key, mb.val, mb.until, slot})
+			}
+		}
+	}
+	for i := range x.incidents {
+		place(r.incidentMembers(nil, &x.incidents[i], m.incAttr[i]), ep.of(m.incAttr[i]), int32(i))
+	}
+	for i := range x.changes {
+		place(r.changeMembers(nil, &x.changes[i], m.chgSys[i]), ep.of(m.chgAttr[i]), int32(i))
+	}
+	for _, list := range want {
+		slices.SortStableFunc(list, func(a, b placed) int { return cmp.Compare(a.key, b.key) })
+	}
+
+	defer func(n int) { groupMembers = n }(groupMembers)
+	for _, records := range []int{1, groupMembers, math.MaxInt} {
+		for _, cpus := range []int{1, 2} {
+			groupMembers = records
+			prev := runtime.GOMAXPROCS(cpus)
+			ti := buildTimeIndex(m, x, r)
+			runtime.GOMAXPROCS(prev)
+			for q := range ti.pools {
+				var held popSet
+				bd := bounds{first: math64Max, last: math.MinInt64}
+				for p := range numPop {
+					list, sp := want[q*int(numPop)+int(p)], ti.spans[q*int(numPop)+int(p)]
+					require.Len(t, list, int(sp.hi-sp.lo), "pool %d population %d", q, p)
+					if len(list) == 0 {
+						continue
+					}
+					held |= 1 << p
+					bd.first, bd.last = min(bd.first, list[0].key), max(bd.last, list[len(list)-1].key)
+					keys, pre, until := ti.part(sp, p)
+					ids := ti.partIDs(sp, p)
+					for i, w := range list {
+						got := placed{key: keys.at(i), slot: -1}
+						if pre != nil {
+							got.val = pre[i+1] - pre[i]
+						} else {
+							w.val = 0
+						}
+						if until != nil {
+							got.until = until[i]
+						} else {
+							w.until = 0
+						}
+						if ids != nil {
+							got.slot = ids[i]
+						} else {
+							w.slot = -1
+						}
+						require.Equal(t, w, got, "pool %d population %d member %d, grouped by %d members on %d CPUs", q, p, i, records, cpus)
+					}
+				}
+				require.Equal(t, held, ti.held[q], "pool %d", q)
+				require.Equal(t, bd, ti.bounds[q], "pool %d", q)
+			}
+		}
+	}
 }
