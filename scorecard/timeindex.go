@@ -308,7 +308,10 @@ type indexBuilder struct {
 // and where its members start, then the number of pools and of members.
 type poolGroups struct{ first, start []int32 }
 
-// poolGroup is a pool's group, and the tag of its first part there.
+// poolGroup is a pool's group, and the tag of its first part there. A
+// class has fewer than 1<<16 groups: any two neighbouring groups hold more
+// than groupMembers members (of fewer than 2³¹), or one of them
+// groupPools pools.
 type poolGroup struct{ g, tag uint16 }
 
 // groupRef names a group of a class.
