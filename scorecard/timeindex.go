@@ -215,13 +215,6 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	}
 	ti.until = make([]int64, count[expiring])
 	ti.spans = make([]part, ti.pools*int(numPop))
-	ti.bounds = make([]bounds, ti.pools)
-	b.bounds = make([][numClass]bounds, ti.pools)
-	for q := range b.bounds {
-		for c := range numClass {
-			b.bounds[q][c] = bounds{first: math64Max, last: math.MinInt64}
-		}
-	}
 	wg.Wait()
 	b.parallel(workers, b.place)
 	b.next = nil
@@ -247,16 +240,15 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	}
 	wg.Wait()
 	b.tags = [numClass][]uint16{}
-	ti.held = make([]popSet, ti.pools)
-	for i, sp := range ti.spans {
-		if sp.hi > sp.lo {
-			ti.held[i/int(numPop)] |= 1 << (i % int(numPop))
-		}
-	}
-	for q, bds := range b.bounds {
+	ti.held, ti.bounds = make([]popSet, ti.pools), make([]bounds, ti.pools)
+	for q := range ti.pools {
 		bd := bounds{first: math64Max, last: math.MinInt64}
-		for _, c := range bds {
-			bd.first, bd.last = min(bd.first, c.first), max(bd.last, c.last)
+		for p, sp := range ti.spans[q*int(numPop):][:numPop] {
+			if sp.lo < sp.hi {
+				keys, _, _ := ti.part(sp, pop(p))
+				ti.held[q] |= 1 << p
+				bd.first, bd.last = min(bd.first, keys.at(0)), max(bd.last, keys.at(keys.n-1))
+			}
 		}
 		ti.bounds[q] = bd
 	}
@@ -300,8 +292,6 @@ type indexBuilder struct {
 	next [][numClass][]int32
 	// tags number each member's part in its group, until it is there
 	tags [numClass][]uint16
-	// bounds are each pool's bounds in each class
-	bounds [][numClass]bounds
 }
 
 // poolGroups are the groups of pools of one class: the first pool of each
@@ -453,8 +443,7 @@ type groupScratch struct {
 }
 
 // sortGroup sorts class c's group g out into its parts, puts each part
-// in key order, stores their keys as stamps, and notes the parts' spans
-// and the pools' bounds in the class.
+// in key order, stores their keys as stamps, and notes the parts' spans.
 func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 	ti, gs := b.ti, &b.groups[c]
 	q0, q1 := int(gs.first[g]), int(gs.first[g+1])
@@ -526,9 +515,6 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 		sortPart(k, v, u, id)
 		stored := keys.slice(int(a), int(z))
 		stored.pack(k)
-		bd := &b.bounds[q0+t/int(numPop)][c]
-		bd.first = min(bd.first, k[0])
-		bd.last = max(bd.last, k[len(k)-1])
 	}
 	if vals != nil {
 		copy(vals, sc.vals[:n])
