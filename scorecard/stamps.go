@@ -55,6 +55,16 @@ func stampsOf(keys []int64) stamps {
 // key copies nothing.
 func (s *stamps) at(i int) int64 { return s.base + int64(offsetAt(s.b, s.w*i, s.mask)) }
 
+// atExact is at reading the w bytes of key i only, for when another
+// goroutine may be setting the keys after it.
+func (s *stamps) atExact(i int) int64 {
+	if s.w == 8 {
+		return s.base + int64(binary.LittleEndian.Uint64(s.b[8*i:]))
+	}
+	lo, hi := binary.LittleEndian.Uint32(s.b[6*i:]), binary.LittleEndian.Uint16(s.b[6*i+4:])
+	return s.base + int64(uint64(lo)|uint64(hi)<<32)
+}
+
 // set stores key k at i. It writes only the w bytes of i, so that
 // goroutines may set neighbouring keys at once.
 func (s *stamps) set(i int, k int64) {

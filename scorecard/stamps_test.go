@@ -31,6 +31,7 @@ func TestStamps(t *testing.T) {
 			require.Equal(t, len(tt.keys), s.n)
 			for i, k := range tt.keys {
 				assert.Equal(t, k, s.at(i), "key %d", i)
+				assert.Equal(t, k, s.atExact(i), "key %d, read exactly", i)
 			}
 			if s.n > 0 {
 				s.set(0, tt.keys[len(tt.keys)-1])
