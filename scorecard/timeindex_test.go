@@ -260,7 +260,7 @@ func TestNewPlan(t *testing.T) {
 func TestIndexHoldsEveryMemberInItsPart(t *testing.T) {
 	o := generate.DefaultOptions()
 	// more pools than a group can hold
-	o.Systems, o.Owners, o.Incidents, o.Changes = groupPools+300, 400, 30000, 30000
+	o.Systems, o.Owners, o.Incidents, o.Changes = groupPools+300, 300, 8000, 8000
 	cfg, x, _, _ := generated(t, o)
 	st := newState(cfg, x)
 	m, r := st.m, st.r
