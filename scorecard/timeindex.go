@@ -469,17 +469,22 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 	}
 	n := int(hi - lo)
 	keys := ti.keys[c].slice(int(lo), int(hi))
-	var vals, until []int64
-	var ids []int32
+	// the group's values, until times and slots, and their scratch: nil
+	// when the class has none
+	var vals, until, sv, su []int64
+	var ids, sid []int32
 	sc.keys = grow(sc.keys, n)
 	if hasPre(c) {
-		vals, sc.vals = ti.pre[c][lo+1:hi+1], grow(sc.vals, n)
+		sc.vals = grow(sc.vals, n)
+		vals, sv = ti.pre[c][lo+1:hi+1], sc.vals
 	}
 	if hasUntil(c) {
-		until, sc.until = ti.until[lo:hi], grow(sc.until, n)
+		sc.until = grow(sc.until, n)
+		until, su = ti.until[lo:hi], sc.until
 	}
 	if hasIDs(c) {
-		ids, sc.ids = ti.ids[c][lo:hi], grow(sc.ids, n)
+		sc.ids = grow(sc.ids, n)
+		ids, sid = ti.ids[c][lo:hi], sc.ids
 	}
 	for i, t := range tags {
 		j := pos[t]
@@ -487,14 +492,14 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 		// the bytes after the group's last key are the next group's,
 		// which another CPU may be writing
 		sc.keys[j] = keys.atExact(i)
-		if vals != nil {
-			sc.vals[j] = vals[i]
+		if sv != nil {
+			sv[j] = vals[i]
 		}
-		if until != nil {
-			sc.until[j] = until[i]
+		if su != nil {
+			su[j] = until[i]
 		}
-		if ids != nil {
-			sc.ids[j] = ids[i]
+		if sid != nil {
+			sid[j] = ids[i]
 		}
 	}
 	for t := range spans {
@@ -503,31 +508,22 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 			continue
 		}
 		a, z := spans[t].lo-lo, spans[t].hi-lo
-		var v, u []int64
-		var id []int32
-		if vals != nil {
-			v = sc.vals[a:z]
-		}
-		if until != nil {
-			u = sc.until[a:z]
-		}
-		if ids != nil {
-			id = sc.ids[a:z]
-		}
 		k := sc.keys[a:z]
-		sortPart(k, v, u, id)
+		sortPart(k, within(sv, a, z), within(su, a, z), within(sid, a, z))
 		stored := keys.slice(int(a), int(z))
 		stored.pack(k)
 	}
-	if vals != nil {
-		copy(vals, sc.vals[:n])
+	copy(vals, sv)
+	copy(until, su)
+	copy(ids, sid)
+}
+
+// within returns s[a:z], nil for a nil s.
+func within[T any](s []T, a, z int32) []T {
+	if s == nil {
+		return nil
 	}
-	if until != nil {
-		copy(until, sc.until[:n])
-	}
-	if ids != nil {
-		copy(ids, sc.ids[:n])
-	}
+	return s[a:z]
 }
 
 // grow returns s with at least n elements.
