@@ -546,13 +546,33 @@ func (n *naive) recovery(sub Subject, from, at time.Time) float64 {
 	pol := &n.cfg.Policy
 	var sum int64
 	k := 0
-	sameSystem := func(a, b string) bool {
-		sa, ka := n.cfg.System(a)
-		sb, kb := n.cfg.System(b)
-		if ka || kb {
-			return ka && kb && sa.ID == sb.ID
+	// Two changes are on the same system when both name the same
+	// configured system, or neither does and they name the same one.
+	type system struct {
+		configured bool
+		id         string
+	}
+	systemOf := func(name string) system {
+		if s, ok := n.cfg.System(name); ok {
+			return system{true, s.ID}
 		}
-		return a == b
+		return system{false, name}
+	}
+	// the incidents opened before at, by the change they name as their
+	// cause, and each system's successful changes in a counted
+	// environment: looked up below rather than searched for each change
+	// (a search would take the test minutes under -race)
+	causedBy := map[record.Ref][]record.Incident{}
+	for _, in := range n.incidents {
+		if r := in.CausedByChange; r != nil && in.OpenedAt.Before(at) {
+			causedBy[*r] = append(causedBy[*r], in)
+		}
+	}
+	successes := map[system][]record.Change{}
+	for _, s := range n.changes {
+		if s.Outcome == record.OutcomeSuccess && s.FinishedAt != nil && slices.Contains(pol.ChangeEnvironments, s.Environment) {
+			successes[systemOf(s.System)] = append(successes[systemOf(s.System)], s)
+		}
 	}
 	for _, c := range n.changes {
 		if !slices.Contains(pol.ChangeEnvironments, c.Environment) || c.FinishedAt == nil ||
@@ -560,12 +580,7 @@ func (n *naive) recovery(sub Subject, from, at time.Time) float64 {
 			!n.attributed(sub, "change", c.System, c.Team, changeAttrTime(&c)) || slices.Contains(c.Estimated, "finished_at") {
 			continue
 		}
-		var causes []record.Incident
-		for _, in := range n.incidents {
-			if r := in.CausedByChange; r != nil && r.Source == c.Source && r.ID == c.ID && in.OpenedAt.Before(at) {
-				causes = append(causes, in)
-			}
-		}
+		causes := causedBy[c.Key()]
 		failed := c.Outcome != record.OutcomeSuccess || (pol.ChangeFailureFromIncidents && len(causes) > 0)
 		if !failed {
 			continue
@@ -591,9 +606,8 @@ func (n *naive) recovery(sub Subject, from, at time.Time) float64 {
 				}
 			}
 		} else {
-			for _, s := range n.changes {
-				if s.Outcome != record.OutcomeSuccess || s.FinishedAt == nil || !s.FinishedAt.After(*c.FinishedAt) ||
-					!slices.Contains(pol.ChangeEnvironments, s.Environment) || !sameSystem(s.System, c.System) {
+			for _, s := range successes[systemOf(c.System)] {
+				if !s.FinishedAt.After(*c.FinishedAt) {
 					continue
 				}
 				known := !slices.Contains(s.Estimated, "finished_at")
