@@ -77,14 +77,26 @@ func (s *stamps) set(i int, k int64) {
 	binary.LittleEndian.PutUint16(s.b[6*i+4:], uint16(v>>32))
 }
 
+// setOver stores key k at i in one store rather than set's two, writing
+// over the first bytes of key i+1 when keys take 6 bytes: for when key
+// i+1 is set afterwards, by the same goroutine.
+func (s *stamps) setOver(i int, k int64) {
+	binary.LittleEndian.PutUint64(s.b[s.w*i:], uint64(k-s.base))
+}
+
 // slice returns keys [lo, hi) of s.
 func (s *stamps) slice(lo, hi int) stamps {
 	return stamps{b: s.b[s.w*lo : s.w*hi+8-s.w], n: hi - lo, stampCode: s.stampCode}
 }
 
-// pack stores keys, as many as s holds.
+// pack stores keys, as many as s holds, in order; it writes nothing past
+// the last.
 func (s *stamps) pack(keys []int64) {
-	for i, k := range keys {
-		s.set(i, k)
+	n := len(keys)
+	for i := range n - 1 {
+		s.setOver(i, keys[i])
+	}
+	if n > 0 {
+		s.set(n-1, keys[n-1])
 	}
 }

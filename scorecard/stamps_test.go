@@ -41,6 +41,19 @@ func TestStamps(t *testing.T) {
 					assert.Equal(t, k, rest.at(i), "key %d after setting the first", i+1)
 				}
 			}
+			// packed into the front of a run, the keys leave the key
+			// after them as it was, as set does
+			after := tt.keys[len(tt.keys)/2:]
+			run := newStamps(len(tt.keys)+1, s.stampCode)
+			for _, k := range after {
+				run.set(len(tt.keys), k)
+				front := run.slice(0, len(tt.keys))
+				front.pack(tt.keys)
+				for i, k := range tt.keys {
+					assert.Equal(t, k, run.at(i), "key %d packed", i)
+				}
+				assert.Equal(t, k, run.atExact(len(tt.keys)), "the key after those packed")
+			}
 		})
 	}
 }

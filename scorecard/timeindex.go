@@ -217,7 +217,7 @@ func buildTimeIndex(m *model, x *index, r *rules) *timeIndex {
 	ti.spans = make([]part, ti.pools*int(numPop))
 	wg.Wait()
 	b.parallel(workers, b.place)
-	b.next = nil
+	b.free = nil
 	// every group of every class, on every CPU
 	var work []groupRef
 	for c := range numClass {
@@ -287,9 +287,9 @@ type indexBuilder struct {
 	// group in each class and the tag of its first part there
 	groups [numClass]poolGroups
 	group  [][numClass]poolGroup
-	// next holds per share, class and group where the share's next member
-	// goes
-	next [][numClass][]int32
+	// free holds per share, class and group the places left to the
+	// share's members, the next one first
+	free [][numClass][]part
 	// tags number each member's part in its group, until it is there
 	tags [numClass][]uint16
 }
@@ -366,7 +366,7 @@ func (b *indexBuilder) count(w, shares int) {
 func (b *indexBuilder) layout() (count [numClass]int32) {
 	pools := b.ti.pools
 	b.group = make([][numClass]poolGroup, pools)
-	b.next = make([][numClass][]int32, len(b.at))
+	b.free = make([][numClass][]part, len(b.at))
 	for c := range numClass {
 		gs := &b.groups[c]
 		for q := range pools {
@@ -377,23 +377,24 @@ func (b *indexBuilder) layout() (count [numClass]int32) {
 			if g := len(gs.first); g == 0 || count[c] > gs.start[g-1] && count[c]-gs.start[g-1]+n > int32(groupMembers) ||
 				q-int(gs.first[g-1]) == groupPools {
 				gs.first, gs.start = append(gs.first, int32(q)), append(gs.start, count[c])
-				for w := range b.next {
-					b.next[w][c] = append(b.next[w][c], 0)
+				for w := range b.free {
+					b.free[w][c] = append(b.free[w][c], part{})
 				}
 			}
 			g := len(gs.first) - 1
 			b.group[q][c] = poolGroup{g: uint16(g), tag: uint16((q - int(gs.first[g])) * int(numPop))}
 			for w, at := range b.at {
-				b.next[w][c][g] += at[q*numClass+c]
+				b.free[w][c][g].hi += at[q*numClass+c] // counted, for now
 			}
 			count[c] += n
 		}
 		gs.first, gs.start = append(gs.first, int32(pools)), append(gs.start, count[c])
 		for g := range len(gs.first) - 1 {
-			// the shares' counts become where their members start
+			// the shares' counts become their places in the group
 			at := gs.start[g]
-			for _, next := range b.next {
-				next[c][g], at = at, at+next[c][g]
+			for _, free := range b.free {
+				n := free[c][g].hi
+				free[c][g], at = part{at, at + n}, at+n
 			}
 		}
 	}
@@ -406,7 +407,7 @@ func (b *indexBuilder) layout() (count [numClass]int32) {
 // which is summed up once all are sorted, and an expiring one's until
 // time to until, a listed one's record slot to ids.
 func (b *indexBuilder) place(w, shares int) {
-	next, global, ti := &b.next[w], b.global(), b.ti
+	free, global, ti := &b.free[w], b.global(), b.ti
 	b.members(w, shares, func(ms []member, pools []int32, slot int32) {
 		for _, mb := range ms {
 			ps := pools
@@ -416,10 +417,15 @@ func (b *indexBuilder) place(w, shares int) {
 			c := class(mb.pop)
 			for _, q := range ps {
 				pg := b.group[q][c]
-				at := &next[c][pg.g]
-				i := *at
-				*at++
-				ti.keys[c].set(int(i), mb.key)
+				left := &free[c][pg.g]
+				i := left.lo
+				left.lo++
+				if left.lo < left.hi {
+					// the next place is this share's too, written later
+					ti.keys[c].setOver(int(i), mb.key)
+				} else {
+					ti.keys[c].set(int(i), mb.key)
+				}
 				b.tags[c][i] = pg.tag + uint16(mb.pop)
 				if hasPre(c) {
 					ti.pre[c][i+1] = mb.val
