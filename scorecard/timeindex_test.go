@@ -17,9 +17,10 @@ import (
 	"github.com/steward-sh/steward/generate"
 )
 
-// sortPart sorts by insertion while the input is nearly sorted and falls
-// back to a full sort past its budget: either way keys end sorted and each
-// value and until time stays with its key.
+// sortPart sorts by insertion while the input is nearly sorted and hands
+// the rest to sortSpread past its budget, which spreads keys bunched
+// together again: either way keys end sorted and each value, until time
+// and record slot stays with its key.
 func TestSortPart(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	nearly := func(n, reach int) []int64 {
@@ -52,6 +53,17 @@ func TestSortPart(t *testing.T) {
 		{"reversed, past the budget", reversed},
 		{"random with repeats, past the budget", random(5000)},
 		{"nearly sorted with far outliers", append(nearly(1000, 2), -5, -7, math.MinInt64+1)},
+		{"random, bunched but for one far key", append(random(3000), 1<<50)},
+		{"random over the whole range", append(random(2000), math.MinInt64, math.MaxInt64, 0, -1)},
+		{"reversed powers of two", func() []int64 {
+			out := make([]int64, 0, 63*8)
+			for range 8 {
+				for b := 62; b >= 0; b-- {
+					out = append(out, 1<<b)
+				}
+			}
+			return out
+		}()},
 	}
 	for _, tt := range tests {
 		for _, valued := range []bool{false, true} {
@@ -76,10 +88,22 @@ func TestSortPart(t *testing.T) {
 						until[i] = vals[i] ^ 0x5a5a
 					}
 				}
-				sortPart(keys, vals, until, nil)
+				var ids []int32
+				if valued {
+					ids = make([]int32, len(keys))
+					for i := range ids {
+						ids[i] = int32(i)
+					}
+				}
+				before, valsBefore := slices.Clone(keys), slices.Clone(vals)
+				sortPart(keys, vals, until, ids)
 				assert.True(t, slices.IsSorted(keys), "keys sorted")
 				for i := range until {
 					require.Equal(t, vals[i]^0x5a5a, until[i], "each until time stays with its value")
+				}
+				for i, id := range ids {
+					require.Equal(t, before[id], keys[i], "each record slot stays with its key")
+					require.Equal(t, valsBefore[id], vals[i], "each record slot stays with its value")
 				}
 				got := make([][2]int64, len(keys))
 				for i, k := range keys {
