@@ -444,9 +444,60 @@ func (b *indexBuilder) place(w, shares int) {
 
 // groupScratch is where a worker sorts a group's members out.
 type groupScratch struct {
-	keys, vals, until []int64
-	ids               []int32
-	pos               []int32
+	keys []int64
+	extras
+	pos []int32
+}
+
+// extras holds what a run of members carries beside its keys: values,
+// until times and record slots, each nil when its class has none.
+type extras struct {
+	vals, until []int64
+	ids         []int32
+}
+
+// put sets member j of e to member i of from.
+func (e extras) put(j int, from extras, i int) {
+	if e.vals != nil {
+		e.vals[j] = from.vals[i]
+	}
+	if e.until != nil {
+		e.until[j] = from.until[i]
+	}
+	if e.ids != nil {
+		e.ids[j] = from.ids[i]
+	}
+}
+
+// slice returns members [a, z) of e.
+func (e extras) slice(a, z int32) extras {
+	return extras{within(e.vals, a, z), within(e.until, a, z), within(e.ids, a, z)}
+}
+
+// copy copies from's members into e's.
+func (e extras) copy(from extras) {
+	copy(e.vals, from.vals)
+	copy(e.until, from.until)
+	copy(e.ids, from.ids)
+}
+
+// alike returns room for n members carrying what e carries, in room's
+// slices where they are large enough (grown there otherwise).
+func (e extras) alike(n int, room *extras) extras {
+	var out extras
+	if e.vals != nil {
+		room.vals = grow(room.vals, n)
+		out.vals = room.vals
+	}
+	if e.until != nil {
+		room.until = grow(room.until, n)
+		out.until = room.until
+	}
+	if e.ids != nil {
+		room.ids = grow(room.ids, n)
+		out.ids = room.ids
+	}
+	return out
 }
 
 // sortGroup sorts class c's group g out into its parts, puts each part
@@ -476,38 +527,25 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 	}
 	n := int(hi - lo)
 	keys := ti.keys[c].slice(int(lo), int(hi))
-	// the group's values, until times and slots, and their scratch: nil
-	// when the class has none
-	var vals, until, sv, su []int64
-	var ids, sid []int32
-	sc.keys = grow(sc.keys, n)
+	var group extras
 	if hasPre(c) {
-		sc.vals = grow(sc.vals, n)
-		vals, sv = ti.pre[c][lo+1:hi+1], sc.vals
+		group.vals = ti.pre[c][lo+1 : hi+1]
 	}
 	if hasUntil(c) {
-		sc.until = grow(sc.until, n)
-		until, su = ti.until[lo:hi], sc.until
+		group.until = ti.until[lo:hi]
 	}
 	if hasIDs(c) {
-		sc.ids = grow(sc.ids, n)
-		ids, sid = ti.ids[c][lo:hi], sc.ids
+		group.ids = ti.ids[c][lo:hi]
 	}
+	sc.keys = grow(sc.keys, n)
+	scratch := group.alike(n, &sc.extras)
 	for i, t := range tags {
 		j := pos[t]
 		pos[t]++
 		// the bytes after the group's last key are the next group's,
 		// which another CPU may be writing
 		sc.keys[j] = keys.atExact(i)
-		if sv != nil {
-			sv[j] = vals[i]
-		}
-		if su != nil {
-			su[j] = until[i]
-		}
-		if sid != nil {
-			sid[j] = ids[i]
-		}
+		scratch.put(int(j), group, i)
 	}
 	for t := range spans {
 		// the other classes' parts are another CPU's to set
@@ -516,13 +554,11 @@ func (b *indexBuilder) sortGroup(c, g int, sc *groupScratch) {
 		}
 		a, z := spans[t].lo-lo, spans[t].hi-lo
 		k := sc.keys[a:z]
-		sortPart(k, within(sv, a, z), within(su, a, z), within(sid, a, z))
+		sortPart(k, scratch.slice(a, z))
 		stored := keys.slice(int(a), int(z))
 		stored.pack(k)
 	}
-	copy(vals, sv)
-	copy(until, su)
-	copy(ids, sid)
+	group.copy(scratch)
 }
 
 // within returns s[a:z], nil for a nil s.
@@ -541,14 +577,14 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// sortPart sorts keys, and vals, until and ids (nil or as long) along
-// with them. Parts come nearly sorted, so it sorts by insertion, which
+// sortPart sorts keys, and their extras along with them. Parts come nearly sorted, so it sorts by insertion, which
 // costs a part in order one look and one nearly so little more; past 4
 // moves per key it hands the part to sortSpread. (Most parts take a few
 // moves or none; the few that do not, about a tenth of the members at the
 // reference size, take hundreds: with 8 moves per key before the handover,
 // sorting took about 5% more CPU.)
-func sortPart(keys, vals, until []int64, ids []int32) {
+func sortPart(keys []int64, ex extras) {
+	vals, until, ids := ex.vals, ex.until, ex.ids
 	budget := 4 * len(keys)
 	for i := 1; i < len(keys); i++ {
 		k := keys[i]
@@ -592,14 +628,13 @@ func sortPart(keys, vals, until []int64, ids []int32) {
 			keys[j], vals[j], until[j] = k, v, u
 		}
 		if budget -= i - j; budget < 0 {
-			sortSpread(keys, vals, until, ids)
+			sortSpread(keys, ex)
 			return
 		}
 	}
 }
 
-// sortSpread sorts keys, and vals, until and ids (nil or as long) along
-// with them, when they are too far from order for sortPart's insertion:
+// sortSpread sorts keys, and their extras along with them, when they are too far from order for sortPart's insertion:
 // one pass spreads them by their offsets from the least key into
 // buckets, about spreadPer keys each, in which they keep their order; each
 // bucket is then sorted as a part. A part's keys are out of order by
@@ -608,7 +643,7 @@ func sortPart(keys, vals, until []int64, ids []int32) {
 // than a radix sort's five (of 11 bits over 46-bit offsets). Each bucket
 // spans at most half the keys' span, so keys bunched together are spread
 // again, in fewer passes than the bits of their span.
-func sortSpread(keys, vals, until []int64, ids []int32) {
+func sortSpread(keys []int64, ex extras) {
 	n := len(keys)
 	least, most := slices.Min(keys), slices.Max(keys)
 	span := uint64(most) - uint64(least)
@@ -626,40 +661,19 @@ func sortSpread(keys, vals, until []int64, ids []int32) {
 		starts[b] += starts[b-1]
 	}
 	at := slices.Clone(starts[:len(starts)-1])
-	sk := make([]int64, n)
-	var sv, su []int64
-	var sid []int32
-	if vals != nil {
-		sv = make([]int64, n)
-	}
-	if until != nil {
-		su = make([]int64, n)
-	}
-	if ids != nil {
-		sid = make([]int32, n)
-	}
+	spread, spreadEx := make([]int64, n), ex.alike(n, &extras{})
 	for i, k := range keys {
 		b := (uint64(k) - uint64(least)) >> shift
 		j := at[b]
 		at[b]++
-		sk[j] = k
-		if sv != nil {
-			sv[j] = vals[i]
-		}
-		if su != nil {
-			su[j] = until[i]
-		}
-		if sid != nil {
-			sid[j] = ids[i]
-		}
+		spread[j] = k
+		spreadEx.put(int(j), ex, i)
 	}
-	copy(keys, sk)
-	copy(vals, sv)
-	copy(until, su)
-	copy(ids, sid)
+	copy(keys, spread)
+	ex.copy(spreadEx)
 	for b := range len(starts) - 1 {
 		if a, z := starts[b], starts[b+1]; z-a > 1 {
-			sortPart(keys[a:z], within(vals, a, z), within(until, a, z), within(ids, a, z))
+			sortPart(keys[a:z], ex.slice(a, z))
 		}
 	}
 }

@@ -96,7 +96,7 @@ func TestSortPart(t *testing.T) {
 					}
 				}
 				before, valsBefore := slices.Clone(keys), slices.Clone(vals)
-				sortPart(keys, vals, until, ids)
+				sortPart(keys, extras{vals, until, ids})
 				assert.True(t, slices.IsSorted(keys), "keys sorted")
 				for i := range until {
 					require.Equal(t, vals[i]^0x5a5a, until[i], "each until time stays with its value")
