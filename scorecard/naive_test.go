@@ -571,7 +571,8 @@ func (n *naive) recovery(sub Subject, from, at time.Time) float64 {
 	successes := map[system][]record.Change{}
 	for _, s := range n.changes {
 		if s.Outcome == record.OutcomeSuccess && s.FinishedAt != nil && slices.Contains(pol.ChangeEnvironments, s.Environment) {
-			successes[systemOf(s.System)] = append(successes[systemOf(s.System)], s)
+			sys := systemOf(s.System)
+			successes[sys] = append(successes[sys], s)
 		}
 	}
 	for _, c := range n.changes {

@@ -580,10 +580,10 @@ func grow[T any](s []T, n int) []T {
 // sortPart sorts keys, and their extras along with them. Parts come
 // nearly sorted, so it sorts by insertion, which costs a part in order one
 // look and one nearly so little more; past 4 moves per key it hands the
-// part to sortSpread. (Most parts take a few
-// moves or none; the few that do not, about a tenth of the members at the
-// reference size, take hundreds: with 8 moves per key before the handover,
-// sorting took about 5% more CPU.)
+// part to sortSpread. (Most parts take a few moves or none; the few that
+// do not, about a tenth of the members at the reference size, take
+// hundreds: with 8 moves per key before the handover, sorting took about
+// 5% more CPU.)
 func sortPart(keys []int64, ex extras) {
 	vals, until, ids := ex.vals, ex.until, ex.ids
 	budget := 4 * len(keys)
@@ -639,12 +639,12 @@ func sortPart(keys []int64, ex extras) {
 // too far from order for sortPart's insertion: one pass spreads them by
 // their offsets from the least key into buckets, about spreadPer keys
 // each, in which they keep their order; each bucket is then sorted as a
-// part. A part's keys are out of order by
-// hours or days (resolutions in the order of openings) over years, so a
-// bucket's few keys are nearly in order: two passes over the keys rather
-// than a radix sort's five (of 11 bits over 46-bit offsets). Each bucket
-// spans at most half the keys' span, so keys bunched together are spread
-// again, in fewer passes than the bits of their span.
+// part. A part's keys are out of order by hours or days (resolutions in
+// the order of openings) over years, so a bucket's few keys are nearly in
+// order: two passes over the keys rather than a radix sort's five (of 11
+// bits over 46-bit offsets). Each bucket spans at most half the keys'
+// span, so keys bunched together are spread again, in fewer passes than
+// the bits of their span.
 func sortSpread(keys []int64, ex extras) {
 	n := len(keys)
 	if n < 2 {
