@@ -92,6 +92,12 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	if vm, ok := sink.(*exporter.VMImporter); ok {
+		// the samples are in: failing to settle them only delays them
+		if err := vm.Settle(); err != nil {
+			fmt.Fprintf(stderr, "backfill: warning: queries may miss the imported samples for a while: %v\n", err)
+		}
+	}
 	fmt.Fprintf(stderr, "backfill: evaluating took %s (%.2f evaluations/s), writing the output %s (%.2f evaluations/s with it)\n",
 		b.Evaluating.Round(time.Millisecond), float64(n)/max(b.Evaluating.Seconds(), 1e-9),
 		b.Writing.Round(time.Millisecond), float64(n)/max((b.Evaluating+b.Writing).Seconds(), 1e-9))

@@ -90,3 +90,34 @@ func TestVMImporterURL(t *testing.T) {
 	_, err := NewVMImporter(context.Background(), "127.0.0.1:8428", http.DefaultClient)
 	assert.ErrorContains(t, err, "not an http(s) URL")
 }
+
+// Settle flushes then resets the cache of a VictoriaMetrics given by its
+// base URL, says which call failed, and leaves a full import URL alone.
+func TestVMImporterSettle(t *testing.T) {
+	var calls []string
+	status := http.StatusNoContent
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls = append(calls, r.URL.Path)
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		url   string
+		calls []string
+	}{
+		{srv.URL, []string{"/internal/force_flush", "/internal/resetRollupResultCache"}},
+		{srv.URL + "/", []string{"/internal/force_flush", "/internal/resetRollupResultCache"}},
+		{srv.URL + "/insert/0/prometheus/api/v1/import/prometheus", nil},
+	} {
+		calls = nil
+		v, err := NewVMImporter(context.Background(), tc.url, srv.Client())
+		require.NoError(t, err)
+		require.NoError(t, v.Settle(), tc.url)
+		assert.Equal(t, tc.calls, calls, tc.url)
+	}
+
+	status = http.StatusForbidden
+	v, err := NewVMImporter(context.Background(), srv.URL, srv.Client())
+	require.NoError(t, err)
+	assert.ErrorContains(t, v.Settle(), "/internal/force_flush answered 403 Forbidden")
+}

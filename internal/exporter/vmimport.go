@@ -24,6 +24,7 @@ const ImportPath = "/api/v1/import/prometheus"
 type VMImporter struct {
 	ctx        context.Context
 	url        string
+	base       string // scheme and host; "" when the import URL was given in full
 	client     *http.Client
 	buf        bytes.Buffer
 	flushBytes int
@@ -40,10 +41,44 @@ func NewVMImporter(ctx context.Context, rawURL string, client *http.Client) (*VM
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("vm import: %q is not an http(s) URL", rawURL)
 	}
+	v := &VMImporter{ctx: ctx, client: client, flushBytes: DefaultFlushBytes}
 	if u.Path == "" || u.Path == "/" {
+		v.base = u.Scheme + "://" + u.Host
 		u.Path = ImportPath
 	}
-	return &VMImporter{ctx: ctx, url: u.String(), client: client, flushBytes: DefaultFlushBytes}, nil
+	v.url = u.String()
+	return v, nil
+}
+
+// What a single-node VictoriaMetrics offers after a backfill, as its
+// documentation asks: make what it holds in memory searchable, and drop its
+// query result cache. A query about a past time made before the import is
+// otherwise answered from that cache, without the imported samples, until
+// it expires.
+var settlePaths = []string{"/internal/force_flush", "/internal/resetRollupResultCache"}
+
+// Settle makes the imported samples visible to queries at once (see
+// settlePaths). It does nothing when the import URL was given in full: the
+// cache is then a vmselect's, elsewhere.
+func (v *VMImporter) Settle() error {
+	if v.base == "" {
+		return nil
+	}
+	for _, path := range settlePaths {
+		req, err := http.NewRequestWithContext(v.ctx, http.MethodGet, v.base+path, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := v.client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("%s answered %s", v.base+path, resp.Status)
+		}
+	}
+	return nil
 }
 
 // Add sends (or queues) every sample of s at s.At.
