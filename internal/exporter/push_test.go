@@ -92,21 +92,28 @@ func TestVMImporterURL(t *testing.T) {
 }
 
 // Settle flushes then resets the cache of a VictoriaMetrics given by its
-// base URL, says which call failed, and leaves a full import URL alone.
+// base URL (with its user, without its query), says which call failed, and
+// leaves a full import URL alone.
 func TestVMImporterSettle(t *testing.T) {
 	var calls []string
 	status := http.StatusNoContent
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls = append(calls, r.URL.Path)
+		call := r.URL.String()
+		if user, pass, ok := r.BasicAuth(); ok {
+			call += " as " + user + ":" + pass
+		}
+		calls = append(calls, call)
 		w.WriteHeader(status)
 	}))
 	defer srv.Close()
+	withUser := strings.Replace(srv.URL, "http://", "http://vm:secret@", 1)
 	for _, tc := range []struct {
 		url   string
 		calls []string
 	}{
 		{srv.URL, []string{"/internal/force_flush", "/internal/resetRollupResultCache"}},
-		{srv.URL + "/", []string{"/internal/force_flush", "/internal/resetRollupResultCache"}},
+		{srv.URL + "/?extra_label=env=prod", []string{"/internal/force_flush", "/internal/resetRollupResultCache"}},
+		{withUser, []string{"/internal/force_flush as vm:secret", "/internal/resetRollupResultCache as vm:secret"}},
 		{srv.URL + "/insert/0/prometheus/api/v1/import/prometheus", nil},
 	} {
 		calls = nil
@@ -117,7 +124,9 @@ func TestVMImporterSettle(t *testing.T) {
 	}
 
 	status = http.StatusForbidden
-	v, err := NewVMImporter(context.Background(), srv.URL, srv.Client())
+	v, err := NewVMImporter(context.Background(), withUser, srv.Client())
 	require.NoError(t, err)
-	assert.ErrorContains(t, v.Settle(), "/internal/force_flush answered 403 Forbidden")
+	err = v.Settle()
+	assert.ErrorContains(t, err, "/internal/force_flush answered 403 Forbidden")
+	assert.NotContains(t, err.Error(), "secret", "the password stays out of the message")
 }

@@ -43,28 +43,27 @@ func NewVMImporter(ctx context.Context, rawURL string, client *http.Client) (*VM
 	}
 	v := &VMImporter{ctx: ctx, client: client, flushBytes: DefaultFlushBytes}
 	if u.Path == "" || u.Path == "/" {
-		v.base = u.Scheme + "://" + u.Host
+		base := *u // with its user and password, if any
+		base.Path, base.RawQuery = "", ""
+		v.base = base.String()
 		u.Path = ImportPath
 	}
 	v.url = u.String()
 	return v, nil
 }
 
-// What a single-node VictoriaMetrics offers after a backfill, as its
-// documentation asks: make what it holds in memory searchable, and drop its
-// query result cache. A query about a past time made before the import is
-// otherwise answered from that cache, without the imported samples, until
-// it expires.
-var settlePaths = []string{"/internal/force_flush", "/internal/resetRollupResultCache"}
-
-// Settle makes the imported samples visible to queries at once (see
-// settlePaths). It does nothing when the import URL was given in full: the
-// cache is then a vmselect's, elsewhere.
+// Settle makes the imported samples visible to queries at once, as
+// VictoriaMetrics' documentation asks after a backfill: it makes what the
+// server holds in memory searchable, and drops its query result cache (a
+// query about a past time made before the import is otherwise answered
+// from the cache, without the imported samples, until it expires). It does
+// nothing when the import URL was given in full: the cache is then a
+// vmselect's, elsewhere.
 func (v *VMImporter) Settle() error {
 	if v.base == "" {
 		return nil
 	}
-	for _, path := range settlePaths {
+	for _, path := range []string{"/internal/force_flush", "/internal/resetRollupResultCache"} {
 		req, err := http.NewRequestWithContext(v.ctx, http.MethodGet, v.base+path, nil)
 		if err != nil {
 			return err
@@ -75,7 +74,7 @@ func (v *VMImporter) Settle() error {
 		}
 		resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("%s answered %s", v.base+path, resp.Status)
+			return fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
 		}
 	}
 	return nil
