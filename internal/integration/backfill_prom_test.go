@@ -3,10 +3,8 @@ package integration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -138,9 +136,6 @@ func latestSample(t *testing.T, base, q string, start, end time.Time, step time.
 	t.Helper()
 	v := url.Values{"query": {"max(timestamp(" + q + "))"}, "start": {strconv.FormatInt(start.Unix(), 10)},
 		"end": {strconv.FormatInt(end.Unix(), 10)}, "step": {strconv.FormatInt(int64(step.Seconds()), 10)}}
-	resp, err := http.Get(base + "/api/v1/query_range?" + v.Encode())
-	require.NoError(t, err)
-	defer resp.Body.Close()
 	var body struct {
 		Data struct {
 			Result []struct {
@@ -148,7 +143,7 @@ func latestSample(t *testing.T, base, q string, start, end time.Time, step time.
 			} `json:"result"`
 		} `json:"data"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	getJSON(t, base+"/api/v1/query_range?"+v.Encode(), &body)
 	var latest int64
 	for _, r := range body.Data.Result {
 		for _, p := range r.Values {
